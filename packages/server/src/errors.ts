@@ -1,0 +1,28 @@
+// Errors that @tus/server turns into responses: a tus status and a one-line reason.
+import { ERRORS } from '@tus/utils';
+
+export class TusError extends Error {
+  readonly status_code: number;
+  readonly body: string;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'TusError';
+    this.status_code = status;
+    this.body = `${message}\n`;
+  }
+}
+
+export { ERRORS };
+
+/** True for any S3 "no such thing" answer (RGW says NoSuchKey where AWS says NoSuchUpload). */
+export function isS3NotFound(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const code = e.name ?? e.Code;
+  return (
+    code === 'NoSuchKey' ||
+    code === 'NoSuchUpload' ||
+    code === 'NotFound' ||
+    e.$metadata?.httpStatusCode === 404
+  );
+}

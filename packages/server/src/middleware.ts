@@ -1,0 +1,79 @@
+// Express middleware: app.use('/files', tusS3Middleware(options)).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { type TusS3, type TusS3Options, createTusServer, mountContext } from './tus-server.js';
+
+type ExpressRequest = IncomingMessage & {
+  baseUrl?: string;
+  originalUrl?: string;
+  body?: unknown;
+  _body?: boolean;
+  protocol?: string;
+};
+type Next = (err?: unknown) => void;
+
+export type TusS3Middleware = ((req: IncomingMessage, res: ServerResponse, next?: Next) => void) & {
+  tus: TusS3;
+};
+
+/**
+ * Mounts a tus server at any path. Works when body parsers ran before it: a body a parser
+ * already read as a Buffer (express.raw) is replayed; one parsed into anything else cannot
+ * be recovered and is refused with 400 instead of being stored as zero bytes.
+ */
+export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middleware {
+  const tus = 'server' in options ? options : createTusServer(options);
+  const handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
+    const r = req as ExpressRequest;
+    const baseUrl = r.baseUrl ?? '';
+    const run = (): Promise<unknown> =>
+      bodyWasConsumed(r) ? replayConsumed(tus, r, res, baseUrl) : tus.server.handle(req, res);
+    mountContext.run({ baseUrl: baseUrl || tus.server.options.path }, () => {
+      run().catch((err: unknown) => {
+        if (next) next(err);
+        else if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end('Internal error\n');
+        }
+      });
+    });
+  };
+  return Object.assign(handler, { tus });
+}
+
+function bodyWasConsumed(req: ExpressRequest): boolean {
+  return req._body === true || (req.readableEnded && req.body !== undefined);
+}
+
+async function replayConsumed(
+  tus: TusS3,
+  req: ExpressRequest,
+  res: ServerResponse,
+  baseUrl: string,
+): Promise<void> {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+  if (hasBody && !Buffer.isBuffer(req.body)) {
+    res.statusCode = 400;
+    res.setHeader('Tus-Resumable', '1.0.0');
+    res.end(
+      'request body was parsed by a body parser mounted before tus-s3; mount tus-s3 first or exclude its path\n',
+    );
+    return;
+  }
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
+  }
+  const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
+  const method = req.method ?? 'GET';
+  const body = Buffer.isBuffer(req.body) && method !== 'GET' && method !== 'HEAD' ? req.body : null;
+  const response = await tus.server.handleWeb(new Request(url, { method, headers, body: body as unknown as BodyInit | null }));
+  res.statusCode = response.status;
+  response.headers.forEach((value, key) => res.setHeader(key, value));
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
+}

@@ -1,0 +1,59 @@
+// The upload's info record: everything about an upload that S3 cannot tell us by
+// itself, stored as JSON next to the object it describes.
+
+export interface UploadInfo {
+  version: 1;
+  id: string;
+  /** Declared length; absent while the length is deferred. */
+  size?: number;
+  /** Upload-Metadata exactly as the client sent it (values UTF-8, null for key-only). */
+  metadata?: Record<string, string | null>;
+  /** S3 multipart upload id. */
+  uploadId: string;
+  /** Fixed at creation: every part but the last has exactly this size. */
+  partSize: number;
+  /** ISO 8601 creation time; expiration counts from it. */
+  createdAt: string;
+  /** Set once CompleteMultipartUpload succeeded and the object was verified. */
+  completedAt?: string;
+}
+
+function isNonNegativeInteger(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Parses and validates an info record; throws on anything that is not one. */
+export function parseInfo(text: string): UploadInfo {
+  const raw: unknown = JSON.parse(text);
+  if (typeof raw !== 'object' || raw === null) throw new Error('info record is not an object');
+  const r = raw as Record<string, unknown>;
+  const fail = (what: string): never => {
+    throw new Error(`info record has an invalid ${what}`);
+  };
+  if (r.version !== 1) fail('version');
+  if (typeof r.id !== 'string' || r.id === '') fail('id');
+  if (r.size !== undefined && !isNonNegativeInteger(r.size)) fail('size');
+  if (typeof r.uploadId !== 'string' || r.uploadId === '') fail('uploadId');
+  if (!isNonNegativeInteger(r.partSize) || r.partSize === 0) fail('partSize');
+  if (typeof r.createdAt !== 'string' || Number.isNaN(Date.parse(r.createdAt))) fail('createdAt');
+  if (r.completedAt !== undefined && typeof r.completedAt !== 'string') fail('completedAt');
+  if (r.metadata !== undefined) {
+    if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
+    for (const v of Object.values(r.metadata as object)) {
+      if (v !== null && typeof v !== 'string') fail('metadata value');
+    }
+  }
+  return raw as UploadInfo;
+}
+
+export function serializeInfo(info: UploadInfo): string {
+  return JSON.stringify(info);
+}
+
+export function isExpired(info: UploadInfo, expirationMs: number, now = Date.now()): boolean {
+  return (
+    expirationMs > 0 &&
+    info.completedAt === undefined &&
+    Date.parse(info.createdAt) + expirationMs < now
+  );
+}

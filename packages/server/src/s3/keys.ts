@@ -1,0 +1,44 @@
+// Object naming under the server's prefix. Every key this server writes is derived
+// here, so the expiration sweep can tell its own objects from anything else.
+
+export const INFO_SUFFIX = '.info';
+const SEGMENT_INFIX = '.seg.';
+// Zero-padded so lexical listing order is offset order (5 TiB < 10^15).
+const OFFSET_DIGITS = 15;
+
+export function objectKey(prefix: string, id: string): string {
+  return `${prefix}${id}`;
+}
+
+export function infoKey(prefix: string, id: string): string {
+  return `${prefix}${id}${INFO_SUFFIX}`;
+}
+
+export function segmentPrefix(prefix: string, id: string): string {
+  return `${prefix}${id}${SEGMENT_INFIX}`;
+}
+
+export function segmentKey(prefix: string, id: string, offset: number): string {
+  return `${segmentPrefix(prefix, id)}${String(offset).padStart(OFFSET_DIGITS, '0')}`;
+}
+
+/** Offset encoded in a segment key, or undefined when the key is not one of ours. */
+export function parseSegmentOffset(prefix: string, id: string, key: string): number | undefined {
+  const head = segmentPrefix(prefix, id);
+  if (!key.startsWith(head)) return undefined;
+  const digits = key.slice(head.length);
+  if (!/^\d{15}$/.test(digits)) return undefined;
+  return Number(digits);
+}
+
+/** Upload id of an info key under `prefix`, or undefined when it is not one. */
+export function idFromInfoKey(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix) || !key.endsWith(INFO_SUFFIX)) return undefined;
+  const id = key.slice(prefix.length, -INFO_SUFFIX.length);
+  return isValidId(id) ? id : undefined;
+}
+
+/** Ids are URL-safe and never contain a path separator or a dot (keys stay unambiguous). */
+export function isValidId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{1,128}$/.test(id);
+}

@@ -1,0 +1,40 @@
+// One place that builds the S3 client, so every S3 talk has the same checksum mode.
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+
+/**
+ * 'WHEN_REQUIRED' (default): no SDK CRC32 on ordinary requests. Many S3-compatible servers
+ * (Ceph RGW, older MinIO, R2) reject or mishandle the SDK's default aws-chunked CRC32
+ * trailers; integrity comes from Content-MD5 on every part instead, which they verify.
+ * 'WHEN_SUPPORTED': the SDK's default, for AWS itself.
+ */
+export type ChecksumMode = 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
+
+export interface S3ConnectionOptions {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Path-style addressing; defaults to true when an endpoint is given. */
+  forcePathStyle?: boolean;
+  checksumMode?: ChecksumMode;
+}
+
+export function createS3Client(opts: S3ConnectionOptions): S3Client {
+  const config: S3ClientConfig = {
+    region: opts.region ?? 'us-east-1',
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
+    requestChecksumCalculation: opts.checksumMode ?? 'WHEN_REQUIRED',
+    responseChecksumValidation: opts.checksumMode ?? 'WHEN_REQUIRED',
+  };
+  if (opts.credentials) config.credentials = opts.credentials;
+  return new S3Client(config);
+}
+
+/** S3 answers ETags quoted; some servers (RGW on UploadPartCopy) do not. Store them bare. */
+export function bareEtag(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"+|"+$/g, '');
+}
+
+export function quotedEtag(etag: string): string {
+  return `"${bareEtag(etag)}"`;
+}

@@ -1,0 +1,81 @@
+// Durable staging of the sub-part tail: bytes past the last whole part are written as
+// immutable segment objects before a PATCH is acknowledged, and folded into the part
+// they belong to once it fills. A segment is deleted only after that part is durable.
+import { createHash } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { parseSegmentOffset, segmentKey, segmentPrefix } from './keys.js';
+import type { StoredSegment } from './offset.js';
+
+export class SegmentStaging {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  async list(id: string): Promise<StoredSegment[]> {
+    const out: StoredSegment[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: segmentPrefix(this.prefix, id),
+          ContinuationToken: token,
+        }),
+      );
+      for (const obj of res.Contents ?? []) {
+        const offset = obj.Key ? parseSegmentOffset(this.prefix, id, obj.Key) : undefined;
+        if (offset !== undefined && obj.Key) out.push({ key: obj.Key, offset, size: obj.Size ?? 0 });
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async put(id: string, offset: number, bytes: Buffer): Promise<StoredSegment> {
+    const key = segmentKey(this.prefix, id, offset);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: bytes,
+        ContentLength: bytes.length,
+        ContentMD5: createHash('md5').update(bytes).digest('base64'),
+      }),
+    );
+    return { key, offset, size: bytes.length };
+  }
+
+  /** Reads segments back in order; checks each has the length it was listed with. */
+  async read(segments: readonly StoredSegment[]): Promise<Buffer[]> {
+    return Promise.all(
+      segments.map(async (seg) => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
+        const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+        if (bytes.length !== seg.size) {
+          throw new Error(`segment ${seg.key} has ${bytes.length} bytes, listed ${seg.size}`);
+        }
+        return bytes;
+      }),
+    );
+  }
+
+  async delete(segments: readonly StoredSegment[]): Promise<void> {
+    for (let i = 0; i < segments.length; i += 1000) {
+      const batch = segments.slice(i, i + 1000);
+      await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((s) => ({ Key: s.key })), Quiet: true },
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// Builds the tus server: our S3 store when a bucket is configured, the local file store
+// otherwise, with @tus/server doing the protocol.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { FileStore } from '@tus/file-store';
+import { Server, type ServerOptions } from '@tus/server';
+import type { DataStore } from '@tus/utils';
+import type { Logger } from 'pino';
+import { silentLogger } from './log.js';
+import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
+import { S3MultipartStore } from './s3/store.js';
+
+export interface S3Options {
+  bucket: string;
+  /** S3-compatible endpoint (Ceph RGW, MinIO, R2); path-style addressing is used with it. */
+  endpoint?: string;
+  region?: string;
+  /** Prefix for every key the server writes; the expiration sweep stays inside it. */
+  prefix?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** See ChecksumMode; default 'WHEN_REQUIRED' (Content-MD5 per part). */
+  checksumMode?: ChecksumMode;
+  /** A ready client instead of endpoint/region/credentials. */
+  client?: S3Client;
+}
+
+type TusHooks = Omit<ServerOptions, 'path' | 'locker' | 'maxSize' | 'datastore'>;
+
+export interface TusS3Options extends Partial<TusHooks> {
+  /** Where uploads live; absent: @tus/file-store in `dataDir`. */
+  s3?: S3Options;
+  /** Directory of the local file store used when `s3` is absent (default ./data). */
+  dataDir?: string;
+  /**
+   * URL path the uploads are served under. With tusS3Middleware it defaults to the path the
+   * middleware is mounted at.
+   */
+  path?: string;
+  /** Preferred S3 part size in bytes (default 8 MiB). */
+  partSize?: number;
+  /** Largest upload accepted, in bytes (0: no limit but S3's). */
+  maxSize?: number;
+  /** Unfinished uploads expire this many ms after creation (0: never). */
+  expiration?: number;
+  /** Part uploads in flight per PATCH (default 2). */
+  queueSize?: number;
+  locker?: ServerOptions['locker'];
+  logger?: Logger;
+}
+
+export interface TusS3 {
+  server: Server;
+  datastore: DataStore;
+  /** 's3' or 'file': which store serves the uploads. */
+  storage: 's3' | 'file';
+  /** Human-readable description of where uploads go. */
+  describe(): string;
+}
+
+/** Request-scoped data the middleware hands to URL generation. */
+export const mountContext = new AsyncLocalStorage<{ baseUrl: string }>();
+
+export function createTusServer(options: TusS3Options = {}): TusS3 {
+  const log = options.logger ?? silentLogger;
+  const {
+    s3,
+    dataDir = './data',
+    path = '/files',
+    partSize,
+    maxSize,
+    expiration = 0,
+    queueSize,
+    logger: _logger,
+    ...tusOptions
+  } = options;
+  let datastore: DataStore;
+  let describe: () => string;
+  if (s3) {
+    const client = s3.client ?? createS3Client(s3);
+    datastore = new S3MultipartStore({
+      client,
+      bucket: s3.bucket,
+      prefix: s3.prefix,
+      partSize,
+      maxSize,
+      expiration,
+      queueSize,
+      logger: log,
+    });
+    describe = () =>
+      `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    datastore = new FileStore({ directory: dataDir, expirationPeriodInMilliseconds: expiration });
+    describe = () => `local file store in ${dataDir} (no S3 configured)`;
+  }
+  const server = new Server({
+    ...tusOptions,
+    path,
+    datastore,
+    maxSize: maxSize && maxSize > 0 ? maxSize : undefined,
+    generateUrl:
+      tusOptions.generateUrl ??
+      ((_req, { proto, host, path: configured, id }) => {
+        const base = mountContext.getStore()?.baseUrl ?? configured;
+        const location = `${base.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
+        return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
+      }),
+  });
+  return { server, datastore, storage: s3 ? 's3' : 'file', describe };
+}
