@@ -1,0 +1,97 @@
+import { normalizePath, parseDuration, parseSize } from '../src/config.js';
+import { contentDispositionOf, contentTypeOf } from '../src/s3/object-headers.js';
+import { idFromInfoKey, isValidId, parseSegmentOffset, segmentKey } from '../src/s3/keys.js';
+import { parseInfo, serializeInfo, isExpired } from '../src/s3/info.js';
+
+describe('parseSize', () => {
+  it.each([
+    ['8MiB', 8 * 1024 * 1024],
+    ['5GB', 5e9],
+    ['1048576', 1048576],
+    ['1.5 KiB', 1536],
+  ])('%s', (text, bytes) => expect(parseSize(text)).toBe(bytes));
+  it('rejects nonsense with a one-line reason', () => {
+    expect(() => parseSize('lots')).toThrow(/invalid size "lots"/);
+    expect(() => parseSize('5 parsecs')).toThrow(/invalid size/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['24h', 86_400_000],
+    ['30m', 1_800_000],
+    ['1d', 86_400_000],
+    ['500ms', 500],
+    ['0', 0],
+  ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it('needs a unit', () => expect(() => parseDuration('10')).toThrow(/unit/));
+});
+
+describe('normalizePath', () => {
+  it('adds one leading slash and drops trailing ones', () => {
+    expect(normalizePath('files/')).toBe('/files');
+    expect(normalizePath('/a/b')).toBe('/a/b');
+    expect(normalizePath('/')).toBe('/');
+  });
+});
+
+describe('object headers from metadata', () => {
+  it('maps filetype to Content-Type when it is a media type', () => {
+    expect(contentTypeOf({ filetype: 'image/png' })).toBe('image/png');
+    expect(contentTypeOf({ filetype: 'text/plain; charset=utf-8' })).toBe('text/plain; charset=utf-8');
+    expect(contentTypeOf({ filetype: 'not a type\r\nX: y' })).toBeUndefined();
+    expect(contentTypeOf({})).toBeUndefined();
+  });
+  it('writes an RFC 6266 disposition that keeps any UTF-8 name', () => {
+    const d = contentDispositionOf({ filename: 'Grüße "x" 日本.txt' });
+    expect(d).toBe(
+      `inline; filename="Gr__e _x_ __.txt"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22x%22%20%E6%97%A5%E6%9C%AC.txt`,
+    );
+    expect(contentDispositionOf({ filename: '../../etc/passwd' })).toContain('filename="passwd"');
+    expect(contentDispositionOf({ filename: null })).toBeUndefined();
+  });
+});
+
+describe('keys', () => {
+  it('round-trips segment offsets and keeps listing order numeric', () => {
+    const k = segmentKey('p/', 'abc', 123);
+    expect(parseSegmentOffset('p/', 'abc', k)).toBe(123);
+    expect(segmentKey('p/', 'abc', 9) < segmentKey('p/', 'abc', 10)).toBe(true);
+    expect(parseSegmentOffset('p/', 'abd', k)).toBeUndefined();
+  });
+  it('recognises only its own info keys', () => {
+    expect(idFromInfoKey('p/', 'p/abc.info')).toBe('abc');
+    expect(idFromInfoKey('p/', 'q/abc.info')).toBeUndefined();
+    expect(idFromInfoKey('p/', 'p/a.b.info')).toBeUndefined();
+  });
+  it('accepts only URL-safe ids', () => {
+    expect(isValidId('0f3a_-Z')).toBe(true);
+    expect(isValidId('../x')).toBe(false);
+    expect(isValidId('')).toBe(false);
+  });
+});
+
+describe('info record', () => {
+  const info = {
+    version: 1 as const,
+    id: 'abc',
+    size: 10,
+    metadata: { filename: 'ü', empty: null },
+    uploadId: 'u',
+    partSize: 5 * 1024 * 1024,
+    createdAt: new Date(0).toISOString(),
+  };
+  it('round-trips exactly', () => {
+    expect(parseInfo(serializeInfo(info))).toEqual(info);
+  });
+  it('rejects a malformed record', () => {
+    expect(() => parseInfo('{"version":1}')).toThrow(/invalid id/);
+    expect(() => parseInfo(JSON.stringify({ ...info, size: -1 }))).toThrow(/invalid size/);
+  });
+  it('expires only unfinished uploads past their time', () => {
+    expect(isExpired(info, 1000, 2000)).toBe(true);
+    expect(isExpired(info, 1000, 500)).toBe(false);
+    expect(isExpired({ ...info, completedAt: 'x' }, 1000, 2000)).toBe(false);
+    expect(isExpired(info, 0, 2000)).toBe(false);
+  });
+});
