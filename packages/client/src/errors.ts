@@ -1,0 +1,61 @@
+/** Why an upload (or one request of it) failed. */
+export type TusErrorKind =
+  | 'http' // the server answered with an unexpected status
+  | 'network' // the connection failed before an answer arrived
+  | 'stall' // no bytes moved for `stallTimeoutMs`
+  | 'aborted' // the caller aborted (AbortSignal, abort(), terminate())
+  | 'source' // the data source could not be read (again)
+  | 'protocol' // the server's answer broke the tus protocol
+  | 'limit'; // the upload exceeds a limit the server announced (Tus-Max-Size)
+
+export interface TusErrorDetails {
+  kind: TusErrorKind;
+  /** HTTP status when the server answered. */
+  status?: number;
+  /** The server's response body (trimmed), when it sent one. */
+  serverMessage?: string;
+  method?: string;
+  url?: string;
+  cause?: unknown;
+}
+
+/** Every error the client raises; carries the HTTP status and the server's message when there was one. */
+export class TusError extends Error {
+  readonly kind: TusErrorKind;
+  readonly status?: number;
+  readonly serverMessage?: string;
+  readonly method?: string;
+  readonly url?: string;
+
+  constructor(message: string, details: TusErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'TusError';
+    this.kind = details.kind;
+    this.status = details.status;
+    this.serverMessage = details.serverMessage;
+    this.method = details.method;
+    this.url = details.url;
+  }
+}
+
+export function httpError(
+  method: string,
+  url: string,
+  status: number,
+  body: string,
+  what = 'unexpected response',
+): TusError {
+  const serverMessage = body.trim().slice(0, 500);
+  const suffix = serverMessage ? `: ${serverMessage}` : '';
+  return new TusError(`${method} ${url}: ${what} (HTTP ${status})${suffix}`, {
+    kind: 'http',
+    status,
+    serverMessage: serverMessage || undefined,
+    method,
+    url,
+  });
+}
+
+export function isTusError(e: unknown, kind?: TusErrorKind): e is TusError {
+  return e instanceof TusError && (kind === undefined || e.kind === kind);
+}

@@ -1,0 +1,591 @@
+/**
+ * The upload state machine: (OPTIONS) -> create (POST, maybe with the first bytes) or
+ * HEAD a known URL -> PATCH loop from the server's offset -> done. Failures go through
+ * policy.ts (retry / resync / restart / shrink / fail) and retry.ts (backoff, budget).
+ */
+import { type ChunkSizeOption, ChunkSizer } from './chunk-size.js';
+import { httpError, isTusError, TusError } from './errors.js';
+import { Emitter } from './events.js';
+import { fingerprintKey } from './fingerprint.js';
+import {
+  defaultStreamBodies,
+  type HttpRequest,
+  type HttpResponse,
+  type RequestBody,
+  send,
+} from './http.js';
+import { encodeMetadata } from './metadata.js';
+import { decide, type Phase } from './policy.js';
+import { RetryBudget, type RetryOptions, retryPolicy, sleep } from './retry.js';
+import type { UploadSource } from './sources/types.js';
+import type { StoredUpload, UploadStore } from './stores/types.js';
+
+export const TUS_VERSION = '1.0.0';
+
+/** What `onBeforeRequest` may inspect and change (headers are mutable). */
+export interface RequestInfo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface UploadOptions {
+  /** Creation URL (POST). Needed unless `uploadUrl` is given. */
+  endpoint?: string;
+  /** Resume this upload URL instead of looking one up in the store. */
+  uploadUrl?: string;
+  /** Upload-Metadata, encoded exactly as UTF-8. */
+  metadata?: Record<string, string>;
+  /** Add `filename` and `filetype` from the source unless set (default true). */
+  defaultMetadata?: boolean;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Called before every request; may change `headers` (e.g. a fresh auth token). */
+  onBeforeRequest?: (req: RequestInfo) => void | Promise<void>;
+  /** Bytes per PATCH, or adaptive ('auto', the default). */
+  chunkSize?: ChunkSizeOption;
+  /** Backoff, cap and retry budget. */
+  retry?: RetryOptions;
+  /** Abort a request when no byte moved for this long, then retry (default 30 s; 0 = never). */
+  stallTimeoutMs?: number;
+  /** Resume store; null or absent = no resume across runs. */
+  store?: UploadStore | null;
+  /** Look for a stored upload to resume (default true). */
+  resume?: boolean;
+  /** Forget the stored URL once the upload completes (default true). */
+  removeFromStoreOnSuccess?: boolean;
+  /** Send the first chunk with the POST when the server supports it (default true). */
+  creationWithUpload?: boolean;
+  /** Aborting it stops the upload (the upload stays resumable). */
+  signal?: AbortSignal;
+  /** fetch implementation (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** Stream Uint8Array bodies piecewise (default: in Node only); see http.ts. */
+  streamBodies?: boolean;
+  /** Random source in [0, 1) for the jitter (tests). */
+  random?: () => number;
+}
+
+export interface ProgressEvent {
+  /** Bytes handed to the connection (never decreases). */
+  bytesSent: number;
+  /** Bytes the server confirmed (never decreases). */
+  bytesAcknowledged: number;
+  /** null while the length is deferred. */
+  bytesTotal: number | null;
+}
+
+export interface UploadEvents {
+  progress: ProgressEvent;
+  /** A PATCH (or POST with data) was acknowledged. */
+  chunk: {
+    offset: number;
+    length: number;
+    bytesAcknowledged: number;
+    durationMs: number;
+    nextChunkSize: number;
+  };
+  created: { url: string };
+  /** Continuing a known upload from the server's offset. */
+  resumed: { url: string; offset: number };
+  /** The stored upload is gone (404/410): a new one is started from byte 0. */
+  restarted: { previousUrl: string; status: number };
+  retry: { attempt: number; delayMs: number; error: TusError };
+  paused: undefined;
+  success: UploadResult;
+  error: TusError;
+}
+
+export interface UploadResult {
+  url: string;
+  size: number;
+}
+
+export type UploadState = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'aborted';
+
+interface ServerCaps {
+  extensions: Set<string>;
+  maxSize: number | null;
+}
+
+export class Upload extends Emitter<UploadEvents> {
+  private readonly o: UploadOptions;
+  private readonly sizer: ChunkSizer;
+  private readonly budget: RetryBudget;
+  private readonly fetchImpl: typeof fetch;
+  private readonly streamBodies: boolean;
+  private total: number | null;
+  private fingerprint: string | null = null;
+  private caps: ServerCaps | null = null;
+  private _url: string | null;
+  private _state: UploadState = 'idle';
+  private sent = 0;
+  private acked = 0;
+  private running: Promise<UploadResult> | null = null;
+  /** Aborted by pause(), abort(), terminate() or the caller's signal. */
+  private controller = new AbortController();
+  private aborted = false;
+  private pauseWaiter: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  constructor(
+    readonly source: UploadSource,
+    options: UploadOptions,
+  ) {
+    super();
+    if (!options.endpoint && !options.uploadUrl) {
+      throw new TypeError('Upload: `endpoint` or `uploadUrl` is required');
+    }
+    this.o = options;
+    this.sizer = new ChunkSizer(options.chunkSize ?? 'auto');
+    this.budget = new RetryBudget(retryPolicy(options.retry), options.random);
+    const f = options.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new TypeError('Upload: no fetch in this environment');
+    this.fetchImpl = f.bind(globalThis);
+    this.streamBodies = options.streamBodies ?? defaultStreamBodies();
+    this.total = source.size;
+    this._url = options.uploadUrl ?? null;
+    if (options.signal) {
+      if (options.signal.aborted) this.abort();
+      else options.signal.addEventListener('abort', () => this.abort(), { once: true });
+    }
+  }
+
+  /** The upload URL once known. */
+  get url(): string | null {
+    return this._url;
+  }
+  get state(): UploadState {
+    return this._state;
+  }
+  get progress(): ProgressEvent {
+    return { bytesSent: this.sent, bytesAcknowledged: this.acked, bytesTotal: this.total };
+  }
+  /** Size of the next PATCH body. */
+  get chunkSize(): number {
+    return this.sizer.current;
+  }
+
+  /** Starts (or returns the running) upload; settles when it completes, fails or is aborted. */
+  start(): Promise<UploadResult> {
+    if (!this.running) {
+      this._state = 'running';
+      this.running = this.run().then(
+        (r) => {
+          this._state = 'done';
+          this.emit('success', r);
+          return r;
+        },
+        (e: unknown) => {
+          const err = toTusError(e);
+          this._state = err.kind === 'aborted' ? 'aborted' : 'failed';
+          this.emit('error', err);
+          throw err;
+        },
+      );
+    } else if (this._state === 'paused') {
+      this.resume();
+    }
+    return this.running;
+  }
+
+  /** Aborts the request in flight and waits; `resume()` continues from the server's offset. */
+  pause(): void {
+    if (this._state !== 'running' || this.pauseWaiter) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.pauseWaiter = { promise, resolve };
+    this._state = 'paused';
+    this.controller.abort(new Error('paused'));
+    this.emit('paused', undefined);
+  }
+
+  resume(): void {
+    if (!this.pauseWaiter) return;
+    const w = this.pauseWaiter;
+    this.pauseWaiter = null;
+    this.controller = new AbortController();
+    this._state = 'running';
+    w.resolve();
+  }
+
+  /** Stops the upload for good in this object; it stays resumable from the store. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller.abort(new Error('aborted'));
+    const w = this.pauseWaiter;
+    this.pauseWaiter = null;
+    w?.resolve();
+  }
+
+  /** Aborts, then deletes the upload on the server (tus termination) and forgets it. */
+  async terminate(): Promise<void> {
+    const running = this.running;
+    this.abort();
+    await running?.catch(() => {});
+    if (this._url) await terminateUpload(this._url, this.o);
+    if (this.fingerprint && this.o.store) await this.o.store.remove(this.fingerprint);
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private async run(): Promise<UploadResult> {
+    const store = this.o.store ?? null;
+    if (store && this.o.endpoint) {
+      const id = await this.source.identity();
+      if (id) this.fingerprint = fingerprintKey(this.o.endpoint, id);
+    }
+    if (!this._url && store && this.fingerprint && this.o.resume !== false) {
+      const entry = await store.get(this.fingerprint);
+      if (entry) this._url = entry.uploadUrl;
+    }
+
+    /** Server offset; null = unknown (HEAD first). */
+    let offset: number | null = this._url ? null : 0;
+    let resumedEmitted = false;
+    let phase: Phase = 'create';
+    let lastChunk = 0;
+
+    for (;;) {
+      try {
+        await this.checkpoint();
+        if (!this._url) {
+          phase = this.caps ? 'create' : 'options';
+          if (!this.caps) this.caps = await this.discover();
+          phase = 'create';
+          const r = await this.create();
+          offset = r.offset;
+          lastChunk = r.sentBytes;
+          continue;
+        }
+        if (offset === null) {
+          phase = 'head';
+          offset = await this.head(this._url);
+          if (!resumedEmitted) {
+            resumedEmitted = true;
+            this.emit('resumed', { url: this._url, offset });
+          }
+          continue;
+        }
+        if (this.total !== null && offset >= this.total) {
+          if (offset > this.total) {
+            throw new TusError(`server offset ${offset} is past the upload length ${this.total}`, {
+              kind: 'protocol',
+            });
+          }
+          break;
+        }
+        phase = 'patch';
+        lastChunk = Math.min(this.sizer.current, (this.total ?? Infinity) - offset);
+        const r = await this.patch(this._url, offset);
+        offset = r.offset;
+        if (r.complete) break;
+      } catch (e) {
+        const err = toTusError(e);
+        if (err.kind === 'aborted' || this.aborted || this.pauseWaiter) {
+          if (this.aborted) throw abortedError(err);
+          offset = this._url ? null : 0; // paused: HEAD after resume
+          continue;
+        }
+        const d = decide(phase, err);
+        if (d.action === 'restart' && this._url) {
+          if (!this.source.rereadable) {
+            throw new TusError(
+              `${err.message}; the upload is gone and the source cannot be read again`,
+              { kind: 'source', status: err.status, cause: err },
+            );
+          }
+          const previousUrl = this._url;
+          if (store && this.fingerprint) await store.remove(this.fingerprint);
+          this._url = null;
+          offset = 0;
+          this.emit('restarted', { previousUrl, status: err.status ?? 0 });
+          continue;
+        }
+        if (d.action === 'shrink' && this.sizer.tooLarge(lastChunk || this.sizer.current)) {
+          offset = this._url ? null : 0;
+          continue;
+        }
+        if (d.action === 'retry' || d.action === 'resync') {
+          const delay = this.budget.next();
+          if (delay === null) throw err;
+          const wait = d.action === 'resync' ? 0 : delay;
+          this.emit('retry', { attempt: this.budget.attempts, delayMs: wait, error: err });
+          try {
+            if (wait > 0) await sleep(wait, this.controller.signal);
+          } catch {
+            // paused or aborted while waiting: handled at the next checkpoint
+          }
+          offset = this._url ? null : 0;
+          continue;
+        }
+        throw err;
+      }
+    }
+
+    const url = this._url!;
+    const size = this.total ?? offset ?? 0;
+    this.noteAck(size);
+    if (store && this.fingerprint && this.o.removeFromStoreOnSuccess !== false) {
+      await store.remove(this.fingerprint);
+    }
+    return { url, size };
+  }
+
+  /** Waits while paused; throws when aborted. */
+  private async checkpoint(): Promise<void> {
+    while (this.pauseWaiter) await this.pauseWaiter.promise;
+    if (this.aborted) throw abortedError();
+  }
+
+  private async discover(): Promise<ServerCaps> {
+    const caps: ServerCaps = { extensions: new Set(), maxSize: null };
+    try {
+      const req = await this.prepare('OPTIONS', this.o.endpoint!, {});
+      const res = await this.exchange(req);
+      if (res.status >= 200 && res.status < 300) {
+        for (const x of (res.headers.get('Tus-Extension') ?? '').split(',')) {
+          if (x.trim()) caps.extensions.add(x.trim());
+        }
+        const max = Number(res.headers.get('Tus-Max-Size') ?? '');
+        if (Number.isSafeInteger(max) && max > 0) caps.maxSize = max;
+      }
+    } catch (e) {
+      if (isTusError(e, 'aborted')) throw e;
+      // OPTIONS is optional (some proxies refuse it): proceed without extensions.
+    }
+    return caps;
+  }
+
+  private async create(): Promise<{ offset: number | null; sentBytes: number }> {
+    const endpoint = this.o.endpoint!;
+    const caps = this.caps!;
+    if (caps.maxSize !== null && this.total !== null && this.total > caps.maxSize) {
+      throw new TusError(
+        `upload of ${this.total} bytes exceeds the server's limit (Tus-Max-Size ${caps.maxSize})`,
+        { kind: 'limit', url: endpoint },
+      );
+    }
+    const headers: Record<string, string> = {};
+    if (this.total === null) headers['Upload-Defer-Length'] = '1';
+    else headers['Upload-Length'] = String(this.total);
+    const meta = this.metadata();
+    if (Object.keys(meta).length > 0) headers['Upload-Metadata'] = encodeMetadata(meta);
+
+    const withBody =
+      this.o.creationWithUpload !== false &&
+      this.total !== null &&
+      this.total > 0 &&
+      caps.extensions.has('creation-with-upload');
+    let body: RequestBody | undefined;
+    let bodySize = 0;
+    if (withBody) {
+      const chunk = await this.source.read(0, Math.min(this.sizer.current, this.total!));
+      body = chunk.body;
+      bodySize = chunk.size;
+      headers['Content-Type'] = 'application/offset+octet-stream';
+    }
+    const req = await this.prepare('POST', endpoint, headers, body);
+    const t0 = Date.now();
+    const res = await this.exchange(req, withBody ? 0 : undefined);
+    if (res.status !== 201)
+      throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
+    const location = res.headers.get('Location');
+    if (!location) {
+      throw new TusError(`POST ${endpoint}: 201 without a Location header`, { kind: 'protocol' });
+    }
+    this._url = new URL(location, res.url || endpoint).toString();
+    if (this.o.store && this.fingerprint) {
+      const entry: StoredUpload = {
+        fingerprint: this.fingerprint,
+        uploadUrl: this._url,
+        endpoint,
+        size: this.total,
+        metadata: meta,
+        createdAt: new Date().toISOString(),
+      };
+      await this.o.store.set(entry);
+    }
+    this.emit('created', { url: this._url });
+    if (!withBody) return { offset: 0, sentBytes: 0 };
+    const off = parseOffset(res.headers.get('Upload-Offset'));
+    if (off === null) return { offset: null, sentBytes: bodySize };
+    this.acknowledge(0, off, Date.now() - t0, bodySize);
+    return { offset: off, sentBytes: bodySize };
+  }
+
+  private async head(url: string): Promise<number> {
+    const req = await this.prepare('HEAD', url, {});
+    const res = await this.exchange(req);
+    if (res.status < 200 || res.status >= 300) {
+      throw httpError('HEAD', url, res.status, res.body, 'cannot resume');
+    }
+    const off = parseOffset(res.headers.get('Upload-Offset'));
+    if (off === null) {
+      throw new TusError(`HEAD ${url}: no valid Upload-Offset`, { kind: 'protocol', url });
+    }
+    const len = parseOffset(res.headers.get('Upload-Length'));
+    if (len !== null) {
+      if (this.total !== null && len !== this.total) {
+        throw new TusError(
+          `HEAD ${url}: server has Upload-Length ${len}, source has ${this.total}`,
+          {
+            kind: 'protocol',
+            url,
+          },
+        );
+      }
+      this.total = len;
+    }
+    this.noteAck(off);
+    return off;
+  }
+
+  private async patch(url: string, offset: number): Promise<{ offset: number; complete: boolean }> {
+    const want = this.sizer.current;
+    const end = this.total === null ? offset + want : Math.min(offset + want, this.total);
+    const chunk = await this.source.read(offset, end);
+    const headers: Record<string, string> = {
+      'Upload-Offset': String(offset),
+      'Content-Type': 'application/offset+octet-stream',
+    };
+    const declare = this.total === null && chunk.last;
+    if (declare) headers['Upload-Length'] = String(offset + chunk.size);
+    const req = await this.prepare('PATCH', url, headers, chunk.body);
+    const t0 = Date.now();
+    const res = await this.exchange(req, offset);
+    if (res.status < 200 || res.status >= 300) {
+      throw httpError('PATCH', url, res.status, res.body);
+    }
+    const next = parseOffset(res.headers.get('Upload-Offset'));
+    if (next === null || next < offset || next > offset + chunk.size) {
+      throw new TusError(
+        `PATCH ${url}: invalid Upload-Offset ${res.headers.get('Upload-Offset')} (sent ${offset}+${chunk.size})`,
+        { kind: 'protocol', url },
+      );
+    }
+    if (declare) this.total = offset + chunk.size;
+    this.acknowledge(offset, next, Date.now() - t0, chunk.size);
+    const complete = this.total !== null && next >= this.total;
+    return { offset: next, complete };
+  }
+
+  private acknowledge(offset: number, next: number, durationMs: number, size: number) {
+    if (next === offset + size) this.sizer.record(size, durationMs);
+    this.noteAck(next);
+    this.emit('chunk', {
+      offset,
+      length: next - offset,
+      bytesAcknowledged: this.acked,
+      durationMs,
+      nextChunkSize: this.sizer.current,
+    });
+  }
+
+  private metadata(): Record<string, string> {
+    const meta: Record<string, string> = {};
+    if (this.o.defaultMetadata !== false) {
+      if (this.source.name) meta.filename = this.source.name;
+      if (this.source.type) meta.filetype = this.source.type;
+    }
+    return { ...meta, ...this.o.metadata };
+  }
+
+  private async prepare(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body?: RequestBody,
+  ): Promise<HttpRequest> {
+    const info: RequestInfo = {
+      method,
+      url,
+      headers: { ...this.o.headers, 'Tus-Resumable': TUS_VERSION, ...headers },
+    };
+    await this.o.onBeforeRequest?.(info);
+    return { method: info.method, url: info.url, headers: info.headers, body };
+  }
+
+  /** Sends; `bodyOffset` (absolute offset of the body's first byte) enables sent-progress. */
+  private exchange(req: HttpRequest, bodyOffset?: number): Promise<HttpResponse> {
+    return send(
+      req,
+      {
+        fetch: this.fetchImpl,
+        stallTimeoutMs: this.o.stallTimeoutMs ?? 30_000,
+        streamBodies: this.streamBodies,
+      },
+      {
+        signal: this.controller.signal,
+        onBodyProgress: bodyOffset === undefined ? undefined : (n) => this.noteSent(bodyOffset + n),
+      },
+    );
+  }
+
+  private noteSent(abs: number): void {
+    if (abs <= this.sent) return;
+    this.sent = abs;
+    this.emit('progress', this.progress);
+  }
+
+  private noteAck(abs: number): void {
+    if (abs <= this.acked) return;
+    this.acked = abs;
+    this.budget.progress();
+    if (abs > this.sent) this.sent = abs;
+    this.emit('progress', this.progress);
+  }
+}
+
+/** DELETE an upload (tus termination), retrying 423/5xx/network errors a few times. */
+export async function terminateUpload(
+  url: string,
+  o: Pick<
+    UploadOptions,
+    'headers' | 'onBeforeRequest' | 'fetch' | 'stallTimeoutMs' | 'retry' | 'random'
+  > = {},
+): Promise<void> {
+  const budget = new RetryBudget(retryPolicy(o.retry ?? { maxRetries: 3 }), o.random);
+  const f = (o.fetch ?? globalThis.fetch).bind(globalThis);
+  for (;;) {
+    const info: RequestInfo = {
+      method: 'DELETE',
+      url,
+      headers: { ...o.headers, 'Tus-Resumable': TUS_VERSION },
+    };
+    await o.onBeforeRequest?.(info);
+    try {
+      const res = await send(info, {
+        fetch: f,
+        stallTimeoutMs: o.stallTimeoutMs ?? 30_000,
+        streamBodies: false,
+      });
+      if (res.status === 204 || res.status === 200 || res.status === 404 || res.status === 410)
+        return;
+      throw httpError('DELETE', url, res.status, res.body, 'termination failed');
+    } catch (e) {
+      const err = toTusError(e);
+      const delay = decide('delete', err).action === 'retry' ? budget.next() : null;
+      if (delay === null) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+function parseOffset(v: string | null): number | null {
+  if (v === null || !/^\d+$/.test(v.trim())) return null;
+  const n = Number(v.trim());
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+function toTusError(e: unknown): TusError {
+  if (e instanceof TusError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TusError(msg, { kind: 'source', cause: e });
+}
+
+function abortedError(cause?: unknown): TusError {
+  return new TusError('upload aborted', { kind: 'aborted', cause });
+}
