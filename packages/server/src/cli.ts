@@ -8,7 +8,7 @@ import { normalizePath, parseDuration, parseSize } from './config.js';
 import { createLogger } from './log.js';
 import { tusS3Middleware } from './middleware.js';
 import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
-import { type S3Options, createTusServer } from './tus-server.js';
+import { createTusServer, type S3Options } from './tus-server.js';
 
 const asSize = (v: string): number => {
   try {
@@ -50,28 +50,53 @@ interface CliOptions {
 const program = new Command('tus-s3-server')
   .description('tus 1.0 resumable upload server that streams uploads into S3 multipart uploads')
   .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('127.0.0.1'))
-  .addOption(new Option('--port <port>', 'port (0: any free port)').env('PORT').default(1080).argParser(asPort))
-  .addOption(new Option('--path <path>', 'URL path of the uploads').env('TUS_PATH').default('/files'))
-  .addOption(new Option('--s3-bucket <bucket>', 'S3 bucket; absent: local file store').env('S3_BUCKET'))
-  .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint (path-style)').env('S3_ENDPOINT'))
+  .addOption(
+    new Option('--port <port>', 'port (0: any free port)')
+      .env('PORT')
+      .default(1080)
+      .argParser(asPort),
+  )
+  .addOption(
+    new Option('--path <path>', 'URL path of the uploads').env('TUS_PATH').default('/files'),
+  )
+  .addOption(
+    new Option('--s3-bucket <bucket>', 'S3 bucket; absent: local file store').env('S3_BUCKET'),
+  )
+  .addOption(
+    new Option('--s3-endpoint <url>', 'S3-compatible endpoint (path-style)').env('S3_ENDPOINT'),
+  )
   .addOption(new Option('--s3-region <region>', 'S3 region').env('S3_REGION').default('us-east-1'))
-  .addOption(new Option('--s3-prefix <prefix>', 'key prefix for uploads').env('S3_PREFIX').default(''))
+  .addOption(
+    new Option('--s3-prefix <prefix>', 'key prefix for uploads').env('S3_PREFIX').default(''),
+  )
   .addOption(
     new Option('--checksum-mode <mode>', 'SDK request checksums')
       .env('S3_CHECKSUM_MODE')
       .choices(['WHEN_REQUIRED', 'WHEN_SUPPORTED'])
       .default('WHEN_REQUIRED'),
   )
-  .addOption(new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB').env('PART_SIZE').argParser(asSize))
-  .addOption(new Option('--max-size <size>', 'largest upload, e.g. 10GiB').env('MAX_SIZE').argParser(asSize))
+  .addOption(
+    new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB')
+      .env('PART_SIZE')
+      .argParser(asSize),
+  )
+  .addOption(
+    new Option('--max-size <size>', 'largest upload, e.g. 10GiB').env('MAX_SIZE').argParser(asSize),
+  )
   .addOption(
     new Option('--expiration <duration>', 'unfinished uploads expire after, e.g. 24h')
       .env('EXPIRATION')
       .argParser(asDuration),
   )
-  .addOption(new Option('--data-dir <dir>', 'file store directory when no S3 bucket').env('DATA_DIR').default('./data'))
   .addOption(
-    new Option('--trust-proxy', 'honour X-Forwarded-Host/Proto and Forwarded').env('TRUST_PROXY').default(false),
+    new Option('--data-dir <dir>', 'file store directory when no S3 bucket')
+      .env('DATA_DIR')
+      .default('./data'),
+  )
+  .addOption(
+    new Option('--trust-proxy', 'honour X-Forwarded-Host/Proto and Forwarded')
+      .env('TRUST_PROXY')
+      .default(false),
   )
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('warn'))
   .showHelpAfterError(false)
@@ -87,7 +112,10 @@ async function main(): Promise<void> {
   const path = normalizePath(o.path);
   const credentials =
     process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY }
+      ? {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
+        }
       : undefined;
   let s3: S3Options | undefined;
   if (o.s3Bucket) {
@@ -101,10 +129,20 @@ async function main(): Promise<void> {
       await client.send(new HeadBucketCommand({ Bucket: o.s3Bucket }));
     } catch (err) {
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      const why = e.$metadata?.httpStatusCode ? `HTTP ${e.$metadata.httpStatusCode} ${e.name}` : e.message || e.name;
-      throw new Error(`cannot reach bucket "${o.s3Bucket}"${o.s3Endpoint ? ` at ${o.s3Endpoint}` : ''}: ${why}`);
+      const why = e.$metadata?.httpStatusCode
+        ? `HTTP ${e.$metadata.httpStatusCode} ${e.name}`
+        : e.message || e.name;
+      throw new Error(
+        `cannot reach bucket "${o.s3Bucket}"${o.s3Endpoint ? ` at ${o.s3Endpoint}` : ''}: ${why}`,
+      );
     }
-    s3 = { bucket: o.s3Bucket, endpoint: o.s3Endpoint, region: o.s3Region, prefix: o.s3Prefix, client };
+    s3 = {
+      bucket: o.s3Bucket,
+      endpoint: o.s3Endpoint,
+      region: o.s3Region,
+      prefix: o.s3Prefix,
+      client,
+    };
   }
   const tus = createTusServer({
     s3,

@@ -1,5 +1,5 @@
 // Structured logs, quiet by default: warnings and errors only unless LOG_LEVEL says more.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export function createLogger(level = process.env.LOG_LEVEL ?? 'warn'): Logger {
   return pino({ level, base: { name: 'tus-s3' } });

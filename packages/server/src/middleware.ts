@@ -1,7 +1,7 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { type TusS3, type TusS3Options, createTusServer, mountContext } from './tus-server.js';
+import { createTusServer, mountContext, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
   baseUrl?: string;
@@ -51,7 +51,8 @@ async function replayConsumed(
   res: ServerResponse,
   baseUrl: string,
 ): Promise<void> {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
   if (hasBody && !Buffer.isBuffer(req.body)) {
     res.statusCode = 400;
     res.setHeader('Tus-Resumable', '1.0.0');
@@ -68,9 +69,11 @@ async function replayConsumed(
   const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
   const method = req.method ?? 'GET';
   const body = Buffer.isBuffer(req.body) && method !== 'GET' && method !== 'HEAD' ? req.body : null;
-  const response = await tus.server.handleWeb(new Request(url, { method, headers, body: body as unknown as BodyInit | null }));
+  const response = await tus.server.handleWeb(
+    new Request(url, { method, headers, body: body as unknown as BodyInit | null }),
+  );
   res.statusCode = response.status;
-  response.headers.forEach((value, key) => res.setHeader(key, value));
+  for (const [key, value] of response.headers) res.setHeader(key, value);
   if (!response.body) {
     res.end();
     return;

@@ -1,7 +1,7 @@
 import { normalizePath, parseDuration, parseSize } from '../src/config.js';
-import { contentDispositionOf, contentTypeOf } from '../src/s3/object-headers.js';
+import { isExpired, parseInfo, serializeInfo } from '../src/s3/info.js';
 import { idFromInfoKey, isValidId, parseSegmentOffset, segmentKey } from '../src/s3/keys.js';
-import { parseInfo, serializeInfo, isExpired } from '../src/s3/info.js';
+import { contentDispositionOf, contentTypeOf } from '../src/s3/object-headers.js';
 
 describe('parseSize', () => {
   it.each([
@@ -38,7 +38,9 @@ describe('normalizePath', () => {
 describe('object headers from metadata', () => {
   it('maps filetype to Content-Type when it is a media type', () => {
     expect(contentTypeOf({ filetype: 'image/png' })).toBe('image/png');
-    expect(contentTypeOf({ filetype: 'text/plain; charset=utf-8' })).toBe('text/plain; charset=utf-8');
+    expect(contentTypeOf({ filetype: 'text/plain; charset=utf-8' })).toBe(
+      'text/plain; charset=utf-8',
+    );
     expect(contentTypeOf({ filetype: 'not a type\r\nX: y' })).toBeUndefined();
     expect(contentTypeOf({})).toBeUndefined();
   });

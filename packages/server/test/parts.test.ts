@@ -1,15 +1,15 @@
 import {
-  GiB,
-  MiB,
-  S3_MAX_PARTS,
-  S3_MIN_PART_SIZE,
   capacityOf,
   choosePartSize,
   expectedPartLength,
+  GiB,
+  MiB,
   partCount,
   partEndAt,
   partNumberAt,
   partStart,
+  S3_MAX_PARTS,
+  S3_MIN_PART_SIZE,
 } from '../src/s3/parts.js';
 
 describe('choosePartSize', () => {

@@ -1,7 +1,8 @@
 // S3 object headers derived from tus metadata: filetype -> Content-Type,
 // filename -> Content-Disposition (RFC 6266 / RFC 8187, so any UTF-8 name survives).
 
-const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+const MIME =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
 
 export function contentTypeOf(metadata?: Record<string, string | null>): string | undefined {
   const type = metadata?.filetype ?? metadata?.contentType ?? undefined;
@@ -12,13 +13,13 @@ export function contentTypeOf(metadata?: Record<string, string | null>): string 
 function encodeRfc8187(value: string): string {
   return Array.from(new TextEncoder().encode(value), (b) => {
     const c = String.fromCharCode(b);
-    return /[A-Za-z0-9!#$&+\-.^_`|~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    return /[A-Za-z0-9!#$&+\-.^_`|~]/.test(c)
+      ? c
+      : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }).join('');
 }
 
-export function contentDispositionOf(
-  metadata?: Record<string, string | null>,
-): string | undefined {
+export function contentDispositionOf(metadata?: Record<string, string | null>): string | undefined {
   const name = metadata?.filename ?? metadata?.name ?? undefined;
   if (!name) return undefined;
   // Path parts a browser would reject anyway; keep only the base name.

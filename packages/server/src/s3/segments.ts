@@ -32,7 +32,8 @@ export class SegmentStaging {
       );
       for (const obj of res.Contents ?? []) {
         const offset = obj.Key ? parseSegmentOffset(this.prefix, id, obj.Key) : undefined;
-        if (offset !== undefined && obj.Key) out.push({ key: obj.Key, offset, size: obj.Size ?? 0 });
+        if (offset !== undefined && obj.Key)
+          out.push({ key: obj.Key, offset, size: obj.Size ?? 0 });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
@@ -57,7 +58,9 @@ export class SegmentStaging {
   async read(segments: readonly StoredSegment[]): Promise<Buffer[]> {
     return Promise.all(
       segments.map(async (seg) => {
-        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
+        const res = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }),
+        );
         const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
         if (bytes.length !== seg.size) {
           throw new Error(`segment ${seg.key} has ${bytes.length} bytes, listed ${seg.size}`);

@@ -22,20 +22,20 @@ import type { Logger } from 'pino';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { Extension } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
-import { type UploadInfo, isExpired, parseInfo, serializeInfo } from './info.js';
+import { isExpired, parseInfo, serializeInfo, type UploadInfo } from './info.js';
 import { idFromInfoKey, infoKey, isValidId, objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
-import { type Progress, type StoredPart, deriveProgress } from './offset.js';
+import { deriveProgress, type Progress, type StoredPart } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
 import {
-  S3_MAX_OBJECT_SIZE,
-  S3_MAX_PARTS,
   capacityOf,
   choosePartSize,
   expectedPartLength,
   partCount,
   partEndAt,
   partNumberAt,
+  S3_MAX_OBJECT_SIZE,
+  S3_MAX_PARTS,
 } from './parts.js';
 import { bareEtag, quotedEtag } from './s3-client.js';
 import { SegmentStaging } from './segments.js';
@@ -172,7 +172,8 @@ export class S3MultipartStore extends DataStore {
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
-    if (length < state.progress.offset) throw new TusError(400, 'Upload-Length is below the offset');
+    if (length < state.progress.offset)
+      throw new TusError(400, 'Upload-Length is below the offset');
     state.info = { ...state.info, size: length };
     await this.writeInfo(state.info);
     this.rememberFresh(state);
@@ -238,7 +239,11 @@ export class S3MultipartStore extends DataStore {
     let token: string | undefined;
     do {
       const res = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          ContinuationToken: token,
+        }),
       );
       for (const obj of res.Contents ?? []) {
         const id = obj.Key ? idFromInfoKey(this.prefix, obj.Key) : undefined;
@@ -272,7 +277,11 @@ export class S3MultipartStore extends DataStore {
       // Every byte is durable but completion did not happen (a crash, or a length declared
       // after the bytes): finish now so HEAD never reports a full offset for a missing object.
       await this.finish(info, progress);
-      return { info: { ...info, completedAt: new Date().toISOString() }, progress, loadedAt: Date.now() };
+      return {
+        info: { ...info, completedAt: new Date().toISOString() },
+        progress,
+        loadedAt: Date.now(),
+      };
     }
     return state;
   }
@@ -459,7 +468,11 @@ export class S3MultipartStore extends DataStore {
     return { offset: end, parts, liveSegments: carried, staleSegments: progress.staleSegments };
   }
 
-  private async uploadPart(info: UploadInfo, partNumber: number, body: Buffer): Promise<StoredPart> {
+  private async uploadPart(
+    info: UploadInfo,
+    partNumber: number,
+    body: Buffer,
+  ): Promise<StoredPart> {
     if (partNumber > S3_MAX_PARTS) throw ERRORS.ERR_SIZE_EXCEEDED;
     const res = await this.client.send(
       new UploadPartCommand({
@@ -498,7 +511,13 @@ export class S3MultipartStore extends DataStore {
         }),
       );
       await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: info.uploadId }))
+        .send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: info.uploadId,
+          }),
+        )
         .catch((err: unknown) => {
           if (!isS3NotFound(err)) throw err;
         });
@@ -560,7 +579,11 @@ export class S3MultipartStore extends DataStore {
         if (!u.Key?.startsWith(this.prefix) || !id || !isValidId(id) || known.has(id)) continue;
         if ((u.Initiated?.getTime() ?? now) + this.expiration >= now) continue;
         await this.client.send(
-          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }),
+          new AbortMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: u.Key,
+            UploadId: u.UploadId,
+          }),
         );
         aborted++;
       }
