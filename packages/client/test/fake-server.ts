@@ -1,0 +1,163 @@
+// An in-memory tus 1.0 server behind a fake fetch, for unit tests of the state machine
+// without sockets. Faults are injected per request with `intercept`.
+export interface FakeUpload {
+  id: string;
+  length: number | null;
+  data: Uint8Array[];
+  offset: number;
+  metadata: string | null;
+}
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  bodySize: number;
+}
+
+type Reply = { status: number; headers?: Record<string, string>; body?: string };
+
+export class FakeTusServer {
+  readonly uploads = new Map<string, FakeUpload>();
+  readonly requests: SeenRequest[] = [];
+  extensions = 'creation,creation-with-upload,creation-defer-length,termination';
+  maxSize: number | null = null;
+  /** Returning a reply short-circuits the request (after its body was read). */
+  intercept: ((req: SeenRequest, n: number) => Reply | 'network' | undefined) | null = null;
+  /** Only accept this many body bytes per PATCH (partial acknowledgement). */
+  acceptAtMost = Number.POSITIVE_INFINITY;
+  /** Requests for which this returns true never answer (until their signal aborts). */
+  hang: ((req: SeenRequest) => boolean) | null = null;
+  private n = 0;
+  private ids = 0;
+
+  readonly fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const url = String(input);
+    const method = init.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) {
+      headers[k.toLowerCase()] = v;
+    }
+    const body = await readBody(init.body);
+    const req: SeenRequest = { method, url, headers, bodySize: body.length };
+    this.requests.push(req);
+    if (this.hang?.(req)) {
+      await new Promise((_, reject) => {
+        const signal = init.signal;
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    const r = this.intercept?.(req, this.n++);
+    if (r === 'network') throw new TypeError('fetch failed');
+    const reply = r ?? this.handle(req, body);
+    return new Response(method === 'HEAD' || reply.status === 204 ? null : (reply.body ?? ''), {
+      status: reply.status,
+      headers: reply.headers,
+    });
+  }) as typeof fetch;
+
+  bytesOf(url: string): Uint8Array {
+    const u = this.uploads.get(url.split('/').pop()!)!;
+    const out = new Uint8Array(u.offset);
+    let o = 0;
+    for (const d of u.data) {
+      out.set(d, o);
+      o += d.length;
+    }
+    return out;
+  }
+
+  private handle(req: SeenRequest, body: Uint8Array): Reply {
+    const h = req.headers;
+    if (req.method === 'OPTIONS') {
+      const headers: Record<string, string> = {
+        'Tus-Extension': this.extensions,
+        'Tus-Version': '1.0.0',
+      };
+      if (this.maxSize !== null) headers['Tus-Max-Size'] = String(this.maxSize);
+      return { status: 204, headers };
+    }
+    if (h['tus-resumable'] !== '1.0.0') return { status: 412, body: 'bad Tus-Resumable' };
+    if (req.method === 'POST') {
+      const id = `u${++this.ids}`;
+      const length = h['upload-length'] !== undefined ? Number(h['upload-length']) : null;
+      if (length === null && h['upload-defer-length'] !== '1')
+        return { status: 400, body: 'no length' };
+      const u: FakeUpload = {
+        id,
+        length,
+        data: [],
+        offset: 0,
+        metadata: h['upload-metadata'] ?? null,
+      };
+      this.uploads.set(id, u);
+      const headers: Record<string, string> = { Location: `/files/${id}` };
+      if (body.length > 0) {
+        u.data.push(body);
+        u.offset = body.length;
+        headers['Upload-Offset'] = String(u.offset);
+      }
+      return { status: 201, headers };
+    }
+    const u = this.uploads.get(req.url.split('/').pop()!);
+    if (!u) return { status: 404, body: 'Upload not found' };
+    if (req.method === 'HEAD') {
+      const headers: Record<string, string> = {
+        'Upload-Offset': String(u.offset),
+        'Cache-Control': 'no-store',
+      };
+      if (u.length !== null) headers['Upload-Length'] = String(u.length);
+      else headers['Upload-Defer-Length'] = '1';
+      return { status: 200, headers };
+    }
+    if (req.method === 'DELETE') {
+      this.uploads.delete(u.id);
+      return { status: 204 };
+    }
+    if (req.method === 'PATCH') {
+      if (Number(h['upload-offset']) !== u.offset) return { status: 409, body: 'offset mismatch' };
+      if (h['upload-length'] !== undefined) u.length = Number(h['upload-length']);
+      const take = body.subarray(0, Math.min(body.length, this.acceptAtMost));
+      u.data.push(take.slice());
+      u.offset += take.length;
+      return { status: 204, headers: { 'Upload-Offset': String(u.offset) } };
+    }
+    return { status: 405 };
+  }
+}
+
+async function readBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body.slice();
+  if (body instanceof Blob) return new Uint8Array(await body.arrayBuffer());
+  if (typeof (body as ReadableStream).getReader === 'function') {
+    const parts: Uint8Array[] = [];
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(r.value.slice());
+    }
+    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+  throw new Error(`fake server: unsupported body ${typeof body}`);
+}
+
+/** Deterministic bytes. */
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
