@@ -1,6 +1,7 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { refusalFor, TUS_VERSION } from './request-checks.js';
 import { createTusServer, mountContext, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
@@ -26,6 +27,7 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
   const handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
+    if (refuse(req, res)) return;
     const run = (): Promise<unknown> =>
       bodyWasConsumed(r) ? replayConsumed(tus, r, res, baseUrl) : tus.server.handle(req, res);
     mountContext.run({ baseUrl: baseUrl || tus.server.options.path }, () => {
@@ -39,6 +41,17 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
     });
   };
   return Object.assign(handler, { tus });
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse): boolean {
+  const refusal = refusalFor(req.method, req.headers);
+  if (!refusal) return false;
+  res.statusCode = refusal.status;
+  res.setHeader('Tus-Resumable', TUS_VERSION);
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  for (const [k, v] of Object.entries(refusal.headers)) res.setHeader(k, v);
+  res.end(`${refusal.message}\n`);
+  return true;
 }
 
 function bodyWasConsumed(req: ExpressRequest): boolean {

@@ -1,4 +1,5 @@
 import { normalizePath, parseDuration, parseSize } from '../src/config.js';
+import { refusalFor } from '../src/request-checks.js';
 import { isExpired, parseInfo, serializeInfo } from '../src/s3/info.js';
 import { idFromInfoKey, isValidId, parseSegmentOffset, segmentKey } from '../src/s3/keys.js';
 import { contentDispositionOf, contentTypeOf } from '../src/s3/object-headers.js';
@@ -95,5 +96,31 @@ describe('info record', () => {
     expect(isExpired(info, 1000, 500)).toBe(false);
     expect(isExpired({ ...info, completedAt: 'x' }, 1000, 2000)).toBe(false);
     expect(isExpired(info, 0, 2000)).toBe(false);
+  });
+});
+
+describe('refusalFor', () => {
+  const tusHeaders = {
+    'tus-resumable': '1.0.0',
+    'content-type': 'application/offset+octet-stream',
+  };
+  it('lets good requests and OPTIONS through', () => {
+    expect(refusalFor('PATCH', tusHeaders)).toBeUndefined();
+    expect(refusalFor('OPTIONS', { 'tus-resumable': '9' })).toBeUndefined();
+    expect(refusalFor('HEAD', { 'tus-resumable': '1.0.0' })).toBeUndefined();
+  });
+  it('answers an unsupported version with 412 and Tus-Version', () => {
+    const r = refusalFor('HEAD', { 'tus-resumable': '0.2.2' });
+    expect(r?.status).toBe(412);
+    expect(r?.headers['Tus-Version']).toBe('1.0.0');
+  });
+  it('answers a PATCH with a missing or wrong media type with 415', () => {
+    expect(refusalFor('PATCH', { 'tus-resumable': '1.0.0' })?.status).toBe(415);
+    expect(refusalFor('PATCH', { ...tusHeaders, 'content-type': 'text/plain' })?.message).toMatch(
+      /not text\/plain/,
+    );
+  });
+  it('leaves a missing Tus-Resumable to @tus/server (412)', () => {
+    expect(refusalFor('PATCH', { 'content-type': 'x' })).toBeUndefined();
   });
 });

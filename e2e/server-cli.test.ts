@@ -1,0 +1,94 @@
+// The CLI's contract: flags and env twins, one-line errors with exit 1, a file store
+// when no S3 is configured, object key <prefix><id>.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { removeDir, tmpDir } from './helpers/files.js';
+import { createTestBucket, deleteBucketDeep, sha256OfObject, testS3Env } from './helpers/s3.js';
+import {
+  createUpload,
+  idOf,
+  serverCli,
+  sha256Hex,
+  startCli,
+  tus,
+  uploadRest,
+} from './helpers/server.js';
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [serverCli, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('tus-s3-server CLI', () => {
+  it('refuses an unknown flag in one line, exit 1', () => {
+    const r = runCli(['--bogus']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it('refuses a bad size in one line, exit 1', () => {
+    const r = runCli(['--part-size', 'huge']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/invalid size "huge"/);
+  });
+
+  it('refuses an unreachable bucket in one line, exit 1', () => {
+    const env = testS3Env();
+    const r = runCli(['--s3-bucket', 'no-such-bucket-here', '--s3-endpoint', env.endpoint]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot reach bucket "no-such-bucket-here"/);
+    const dead = runCli(['--s3-bucket', 'b', '--s3-endpoint', 'http://127.0.0.1:1'], {
+      AWS_MAX_ATTEMPTS: '1',
+    });
+    expect(dead.status).toBe(1);
+    expect(dead.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('runs on the local file store without S3 and says so', async () => {
+    const dir = await tmpDir();
+    const srv = await startCli(['--data-dir', dir], { S3_BUCKET: '' });
+    try {
+      expect(srv.output()).toMatch(/local file store in .* \(no S3 configured\)/);
+      expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files$/);
+      const res = await tus(srv.url, 'OPTIONS');
+      expect(res.status).toBe(204);
+    } finally {
+      expect(await srv.stop()).toBe(0);
+      await removeDir(dir);
+    }
+  });
+
+  it('takes its settings from env twins; the object key is <prefix><id>', async () => {
+    const env = testS3Env();
+    const bucket = await createTestBucket('cli');
+    const srv = await startCli([], {
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: env.endpoint,
+      S3_PREFIX: 'env-prefix/',
+      TUS_PATH: '/up/loads',
+      PART_SIZE: '5MiB',
+      MAX_SIZE: '1MiB',
+      EXPIRATION: '1h',
+    });
+    try {
+      expect(srv.url).toMatch(/\/up\/loads$/);
+      const opts = await tus(srv.url, 'OPTIONS');
+      expect(opts.headers.get('tus-max-size')).toBe(String(1024 * 1024));
+      expect(opts.headers.get('tus-extension')).toContain('expiration');
+      const data = randomBytes(1000);
+      const url = await createUpload(srv.url, data.length);
+      expect(new URL(url).pathname.startsWith('/up/loads/')).toBe(true);
+      expect(await uploadRest(url, data, 0)).toBe(1000);
+      expect(await sha256OfObject(bucket, `env-prefix/${idOf(url)}`)).toBe(sha256Hex(data));
+    } finally {
+      await srv.stop();
+      await deleteBucketDeep(bucket);
+    }
+  });
+});
