@@ -5,7 +5,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clientCli, lastLine, runCli, waitFor } from './helpers/client-cli.js';
-import { type Proxy, startProxy } from './helpers/client-proxy.js';
+import { type FaultProxy, startProxy } from './helpers/client-proxy.js';
 import { idOf, startStockTusServer } from './helpers/client-tus.js';
 import { makeRandomFile, type RandomFile, removeDir, tmpDir } from './helpers/files.js';
 import { type Backend, type CliServer, s3Backend, startCli } from './helpers/server.js';
@@ -67,7 +67,7 @@ afterAll(async () => {
 
 describe.each(targets)('tus-upload CLI killed at ~40%% resumes: %s', (_name, start) => {
   let target: Target;
-  let proxy: Proxy;
+  let proxy: FaultProxy;
 
   beforeAll(async () => {
     target = await start();

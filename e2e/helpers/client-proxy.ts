@@ -14,7 +14,7 @@ export interface ProxyOptions {
   stallAfterBytes?: number;
 }
 
-export interface Proxy {
+export interface FaultProxy {
   port: number;
   /** Rewrites a URL's origin to the proxy. */
   origin: string;
@@ -29,7 +29,7 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
+export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
   const o = { ...opts };
   let bytesUp = 0;
   let cuts = 0;
