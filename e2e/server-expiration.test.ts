@@ -1,0 +1,69 @@
+// Expiration: Upload-Expires on unfinished uploads, 410 once expired, and a sweep that
+// removes expired uploads under this server's prefix and nothing else.
+import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { listKeys, listMultipartUploads, testS3Client } from './helpers/s3.js';
+import {
+  type Backend,
+  createUpload,
+  idOf,
+  patch,
+  type RunningServer,
+  s3Backend,
+  startInProcess,
+  tus,
+  uploadRest,
+} from './helpers/server.js';
+
+describe('expiration on S3', () => {
+  let backend: Backend;
+  let server: RunningServer;
+  const EXP = 1500;
+  beforeAll(async () => {
+    backend = await s3Backend('exp/');
+    server = await startInProcess({ ...backend.options, expiration: EXP });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await backend?.cleanup();
+  });
+
+  it('advertises expiration and sends Upload-Expires on unfinished uploads', async () => {
+    const opts = await tus(server.url, 'OPTIONS');
+    expect(opts.headers.get('tus-extension')).toContain('expiration');
+    const res = await tus(server.url, 'POST', { 'Upload-Length': '10' });
+    const expires = Date.parse(res.headers.get('upload-expires') ?? '');
+    expect(expires).toBeGreaterThan(Date.now() - 2000);
+    expect(expires).toBeLessThan(Date.now() + EXP + 2000);
+  });
+
+  it('answers 410 after expiry; the sweep removes only expired uploads under its prefix', async () => {
+    const bucket = backend.bucket as string;
+    const s3 = testS3Client();
+    const stale = await createUpload(server.url, 10);
+    await patch(stale, 0, Buffer.from('12345'));
+    const done = await createUpload(server.url, 3);
+    await uploadRest(done, Buffer.from('abc'), 0);
+    // Things this server must never touch: another prefix, and a look-alike key.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other/x.info', Body: '{}' }));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'other/abc' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'exp-not-ours.txt', Body: 'x' }));
+
+    await new Promise((r) => setTimeout(r, EXP + 300));
+    const fresh = await createUpload(server.url, 10);
+    expect((await tus(stale, 'HEAD')).status).toBe(410);
+    expect((await patch(stale, 5, Buffer.from('67890'))).status).toBe(410);
+    expect((await tus(done, 'HEAD')).status).toBe(200);
+
+    const removed = await server.tus.server.cleanUpExpiredUploads();
+    // The stale one and the one the first test left unfinished.
+    expect(removed).toBe(2);
+    expect(await listKeys(bucket, `exp/${idOf(stale)}`)).toEqual([]);
+    expect(await listMultipartUploads(bucket, `exp/${idOf(stale)}`)).toEqual([]);
+    expect((await tus(stale, 'HEAD')).status).toBe(404);
+    expect((await tus(done, 'HEAD')).status).toBe(200);
+    expect((await tus(fresh, 'HEAD')).status).toBe(200);
+    expect(await listKeys(bucket, 'other/')).toEqual(['other/x.info']);
+    expect((await listMultipartUploads(bucket, 'other/')).length).toBe(1);
+    expect(await listKeys(bucket, 'exp-not-ours')).toEqual(['exp-not-ours.txt']);
+  });
+});
