@@ -6,50 +6,16 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clientCli, lastLine, runCli, waitFor } from './helpers/client-cli.js';
 import { type FaultProxy, startProxy } from './helpers/client-proxy.js';
-import { idOf, startStockTusServer } from './helpers/client-tus.js';
+import { ourCliOnRgw, stockTarget, type Target } from './helpers/client-targets.js';
 import { makeRandomFile, type RandomFile, removeDir, tmpDir } from './helpers/files.js';
-import { type Backend, type CliServer, s3Backend, startCli } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 100 * MiB;
 const CHUNK = 8 * MiB;
 
-interface Target {
-  port: number;
-  path: string;
-  sha256Of(url: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function stockTarget(): Promise<Target> {
-  const s = await startStockTusServer();
-  return { port: s.port, path: '/files', sha256Of: s.sha256Of, close: s.close };
-}
-
-async function ourServerOnRgw(): Promise<Target> {
-  const backend: Backend = await s3Backend('client-cli/');
-  let cli: CliServer | undefined;
-  try {
-    cli = await startCli(backend.cliArgs);
-  } catch (e) {
-    await backend.cleanup();
-    throw e;
-  }
-  const u = new URL(cli.url);
-  return {
-    port: Number(u.port),
-    path: u.pathname.replace(/\/$/, ''),
-    sha256Of: (url) => backend.sha256Of(idOf(url)),
-    close: async () => {
-      await cli?.stop();
-      await backend.cleanup();
-    },
-  };
-}
-
 const targets: Array<[string, () => Promise<Target>]> = [
   ['stock @tus/server + @tus/file-store', stockTarget],
-  ['our server on RGW', ourServerOnRgw],
+  ['our server (CLI) on RGW', ourCliOnRgw],
 ];
 
 let dir: string;

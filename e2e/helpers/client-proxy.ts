@@ -22,8 +22,8 @@ export interface FaultProxy {
   readonly bytesUp: number;
   readonly cuts: number;
   readonly connections: number;
-  /** Time the stall began, and how long until the client gave up on that connection. */
-  readonly stall: { startedAt: number; clientClosedAfterMs: number | null } | null;
+  /** When the stall began (ms since epoch), once it did. */
+  readonly stalledAt: number | null;
   /** Change behaviour at run time (e.g. stop cutting). */
   set(o: Partial<Omit<ProxyOptions, 'targetPort' | 'targetHost'>>): void;
   close(): Promise<void>;
@@ -35,7 +35,7 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
   let cuts = 0;
   let connections = 0;
   let nextCut = o.cutEveryBytes ?? Number.POSITIVE_INFINITY;
-  let stall: { startedAt: number; clientClosedAfterMs: number | null } | null = null;
+  let stalledAt: number | null = null;
   let rateStart = 0;
   let rateBytes = 0;
   const sockets = new Set<Socket>();
@@ -57,15 +57,15 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     };
     client.on('data', (d: Buffer) => {
       if (stalled) return;
-      if (o.stallAfterBytes !== undefined && !stall && bytesUp + d.length >= o.stallAfterBytes) {
+      if (
+        o.stallAfterBytes !== undefined &&
+        stalledAt === null &&
+        bytesUp + d.length >= o.stallAfterBytes
+      ) {
+        // Stop reading (the client's send buffer fills up) and never answer.
         stalled = true;
-        const s = { startedAt: Date.now(), clientClosedAfterMs: null as number | null };
-        stall = s;
+        stalledAt = Date.now();
         client.pause();
-        client.once('close', () => {
-          s.clientClosedAfterMs = Date.now() - s.startedAt;
-          upstream.destroy();
-        });
         return;
       }
       bytesUp += d.length;
@@ -133,8 +133,8 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     get connections() {
       return connections;
     },
-    get stall() {
-      return stall;
+    get stalledAt() {
+      return stalledAt;
     },
     set(n) {
       Object.assign(o, n);

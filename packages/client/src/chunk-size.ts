@@ -64,6 +64,15 @@ export class ChunkSizer {
   }
 
   /**
+   * A request died on the way (network error, stall). Adaptive sizes halve, so a link that
+   * drops every few MiB still gets whole chunks through even if the server keeps nothing of
+   * a cut request; record() grows them again once requests succeed.
+   */
+  failed(): void {
+    if (this.adaptive) this.size = align(Math.max(this.min, this.size / 2), this.min);
+  }
+
+  /**
    * The server refused a chunk of `bytes` as too large (413). Returns false when the
    * chunk cannot get smaller, true when the next chunk is smaller.
    */

@@ -256,6 +256,7 @@ export class Upload extends Emitter<UploadEvents> {
           if (!this.caps) this.caps = await this.discover();
           phase = 'create';
           const r = await this.create();
+          resumedEmitted = true; // a new upload: later HEADs are retries, not a resume
           offset = r.offset;
           lastChunk = r.sentBytes;
           continue;
@@ -307,6 +308,13 @@ export class Upload extends Emitter<UploadEvents> {
         if (d.action === 'shrink' && this.sizer.tooLarge(lastChunk || this.sizer.current)) {
           offset = this._url ? null : 0;
           continue;
+        }
+        if (
+          d.action === 'retry' &&
+          err.kind !== 'http' &&
+          (phase === 'patch' || phase === 'create')
+        ) {
+          this.sizer.failed();
         }
         if (d.action === 'retry' || d.action === 'resync') {
           const delay = this.budget.next();

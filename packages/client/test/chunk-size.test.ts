@@ -94,3 +94,15 @@ describe('size parsing', () => {
     expect(() => parseSize(t)).toThrow(RangeError);
   });
 });
+
+test('failed requests halve an adaptive size (down to min), not a fixed one', () => {
+  const a = new ChunkSizer({ initial: 4 * MiB, min: 1 * MiB });
+  a.failed();
+  expect(a.current).toBe(2 * MiB);
+  a.failed();
+  a.failed();
+  expect(a.current).toBe(1 * MiB);
+  const f = new ChunkSizer(4 * MiB);
+  f.failed();
+  expect(f.current).toBe(4 * MiB);
+});
