@@ -1,0 +1,524 @@
+#!/usr/bin/env node
+// pnpm bench: this project against its peers, side by side, on one RGW, in one run.
+//
+//   pnpm bench                 full run (3 reps, 1 GiB files), writes bench/results/<date>.json,
+//                              bench/results/<date>.png and the results part of BENCHMARKS.md
+//   pnpm bench --quick         1 rep, smaller files, results in bench/.work/results/ only
+//   options: --reps N  --cases A,C,D  --workloads one-patch,small  --profile (node --cpu-prof
+//            on every server child, profiles in bench/.work/prof/)  --no-build  --write
+//
+// Starts its own bluestore Ceph RGW in bench/.work/rgw, makes the random files in
+// bench/.work, runs each (workload, case, rep) with the server and the client as separate
+// child processes (their peak RSS and CPU seconds are their own), verifies every object,
+// and stops everything it started (by PID), also on failure and Ctrl-C.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startRgw, stopRgw } from '../scripts/rgw.mjs';
+import { randomFile } from './lib/files.mjs';
+import {
+  cpuSecondsOf,
+  machineBusySeconds,
+  peakRssOf,
+  runClientChild,
+  startServer,
+  stopAllChildren,
+  stopChild,
+} from './lib/proc.mjs';
+import { writeReports } from './lib/report.mjs';
+import { createBucket, emptyBucket, s3Client, verifyHashes, verifySizes } from './lib/s3.mjs';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const BENCH = path.join(ROOT, 'bench');
+const WORK = path.join(BENCH, '.work');
+const OUR_SERVER = path.join(ROOT, 'packages/server/dist/cli.js');
+const OUR_CLIENT_CLI = path.join(ROOT, 'packages/client/dist/cli.js');
+const STOCK_SERVER = path.join(BENCH, 'peers/stock-server.mjs');
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    cases: { type: 'string' },
+    workloads: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+  },
+});
+
+const SIZES = opt.quick
+  ? { reps: 1, big: 256 * MiB, mid: 32 * MiB, smallCount: 100, manyCount: 10 }
+  : { reps: 3, big: 1 * GiB, mid: 128 * MiB, smallCount: 500, manyCount: 20 };
+if (opt.reps) SIZES.reps = Math.max(1, Number(opt.reps));
+const SMALL = 256 * KiB;
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+const fmtSize = (n) =>
+  n >= GiB ? `${n / GiB} GiB` : n >= MiB ? `${n / MiB} MiB` : `${Math.round(n / KiB)} KiB`;
+
+// ---- tools -------------------------------------------------------------------------------
+
+function which(bin) {
+  for (const d of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin']) {
+    try {
+      accessSync(path.join(d, bin), constants.X_OK);
+      return path.join(d, bin);
+    } catch {}
+  }
+  return null;
+}
+
+/** Installs the Debian packages the run needs when they are missing (as root). */
+function ensureTools() {
+  const need = [];
+  if (!which('rsvg-convert')) need.push('librsvg2-bin', 'fonts-dejavu-core');
+  if (!which('radosgw') || !which('ceph-osd') || !which('ceph-mon'))
+    need.push('ceph-mon', 'ceph-osd', 'radosgw');
+  if (need.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `missing packages ${need.join(' ')}: run as root or apt-get install -y --no-install-recommends ${need.join(' ')}`,
+    );
+  }
+  log(`installing ${need.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...need]]) {
+    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.status})`);
+  }
+}
+
+function build() {
+  log('building packages (pnpm build; --no-build to skip)');
+  const env = { ...process.env, COREPACK_INTEGRITY_KEYS: '0' };
+  let r = spawnSync('pnpm', ['build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (r.error) r = spawnSync('corepack', ['pnpm', 'build'], { cwd: ROOT, stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error('pnpm build failed (run with --no-build to use dist as is)');
+}
+
+/** Which issue-4 options our client has: its CLI documents --parallel and --checksum. */
+function clientCaps() {
+  const r = spawnSync(process.execPath, [OUR_CLIENT_CLI, '--help'], { encoding: 'utf8' });
+  const help = `${r.stdout}${r.stderr}`;
+  return { parallel: /--parallel\b/.test(help), checksum: /--checksum\b/.test(help) };
+}
+
+function versionOf(pkg) {
+  for (const base of [path.join(BENCH, 'node_modules'), path.join(ROOT, 'node_modules')]) {
+    try {
+      return JSON.parse(readFileSync(path.join(base, pkg, 'package.json'), 'utf8')).version;
+    } catch {}
+  }
+  return null;
+}
+
+function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+// ---- plan --------------------------------------------------------------------------------
+
+const CASES = {
+  A: { id: 'A', label: 'A: lib-storage → S3', client: 'aws', server: null, bucket: 'bench-a' },
+  B: {
+    id: 'B',
+    label: 'B: @tus/server+s3-store, tus-js-client',
+    client: 'tusjs',
+    server: 'stock',
+    bucket: 'bench-b',
+  },
+  C: {
+    id: 'C',
+    label: 'C: our server, tus-js-client',
+    client: 'tusjs',
+    server: 'ours',
+    bucket: 'bench-c',
+  },
+  D: {
+    id: 'D',
+    label: 'D: our server, our client',
+    client: 'ours',
+    server: 'ours',
+    bucket: 'bench-d',
+  },
+  Dp4: {
+    id: 'Dp4',
+    label: 'D: our client, parallel 4',
+    client: 'ours',
+    server: 'ours',
+    bucket: 'bench-d',
+    parallel: 4,
+    needs: 'parallel',
+  },
+  Dp4s: {
+    id: 'Dp4s',
+    label: 'D: our client, parallel 4 + sha256',
+    client: 'ours',
+    server: 'ours',
+    bucket: 'bench-d',
+    parallel: 4,
+    checksum: 'sha256',
+    needs: 'checksum',
+  },
+};
+const CLIENT_SCRIPTS = {
+  aws: path.join(BENCH, 'clients/aws.mjs'),
+  tusjs: path.join(BENCH, 'clients/tusjs.mjs'),
+  ours: path.join(BENCH, 'clients/ours.mjs'),
+};
+
+function workloads(files) {
+  const { big, mid, smalls } = files;
+  return [
+    {
+      id: 'one-patch',
+      title: `${fmtSize(big.size)}, one PATCH`,
+      files: [big],
+      concurrency: 1,
+      chunkSize: null,
+      cases: ['A', 'B', 'C', 'D', 'Dp4', 'Dp4s'],
+    },
+    {
+      id: 'patch-8m',
+      title: `${fmtSize(big.size)} in 8 MiB PATCHes`,
+      files: [big],
+      concurrency: 1,
+      chunkSize: 8 * MiB,
+      cases: ['A', 'B', 'C', 'D', 'Dp4', 'Dp4s'],
+    },
+    {
+      id: 'one-patch-mid',
+      title: `${fmtSize(mid.size)}, one PATCH`,
+      files: [mid],
+      concurrency: 1,
+      chunkSize: null,
+      cases: ['A', 'B', 'C', 'D'],
+    },
+    {
+      id: 'small',
+      title: `${smalls.length} × 256 KiB, 8 at a time`,
+      files: smalls,
+      concurrency: 8,
+      chunkSize: null,
+      unit: 'files/s',
+      cases: ['A', 'B', 'C', 'D'],
+    },
+    {
+      id: 'many',
+      title: `${SIZES.manyCount} × ${fmtSize(mid.size)} at once`,
+      files: Array.from({ length: SIZES.manyCount }, () => mid),
+      concurrency: SIZES.manyCount,
+      chunkSize: null,
+      cases: ['A', 'C', 'D'],
+    },
+  ];
+}
+
+/** Rep r runs the cases of a workload rotated by r, so no case always goes first. */
+function plan(wls, reps, caseFilter, caps) {
+  const out = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const wl of wls) {
+      const cases = wl.cases.filter(
+        (c) => (!caseFilter || caseFilter.has(c)) && (!CASES[c].needs || caps[CASES[c].needs]),
+      );
+      const k = rep % cases.length;
+      for (const c of [...cases.slice(k), ...cases.slice(0, k)]) out.push({ wl, c: CASES[c], rep });
+    }
+  }
+  return out;
+}
+
+// ---- one run -----------------------------------------------------------------------------
+
+const keyOfUrl = (url) => decodeURIComponent(new URL(url).pathname.split('/').pop());
+
+async function runOne({ wl, c, rep }, ctx) {
+  const { rgw, s3, env } = ctx;
+  const id = `${wl.id}-${c.id}-r${rep}`;
+  const logs = path.join(WORK, 'logs');
+  let server = null;
+  if (c.server) {
+    const prof = opt.profile
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${path.join(WORK, 'prof')}`,
+          `--cpu-prof-name=${id}.cpuprofile`,
+        ]
+      : [];
+    server = await startServer({
+      args: [
+        ...prof,
+        c.server === 'ours' ? OUR_SERVER : STOCK_SERVER,
+        '--port',
+        '0',
+        '--s3-bucket',
+        c.bucket,
+        '--s3-endpoint',
+        rgw.endpoint,
+        '--s3-region',
+        rgw.region,
+        '--part-size',
+        c.server === 'ours' ? '8MiB' : String(8 * MiB),
+      ],
+      env,
+      logFile: path.join(logs, `${id}.server.log`),
+    });
+  }
+  const bytes = wl.files.reduce((s, f) => s + f.size, 0);
+  const jobFile = path.join(WORK, 'jobs', `${id}.json`);
+  writeFileSync(
+    jobFile,
+    JSON.stringify({
+      files: wl.files.map((f) => ({ path: f.path, size: f.size, name: f.name })),
+      concurrency: wl.concurrency,
+      chunkSize: wl.chunkSize,
+      endpoint: server?.url,
+      s3: { ...ctx.s3Config, bucket: c.bucket },
+      keyPrefix: `${id}-`,
+      parallel: c.parallel,
+      checksum: c.checksum,
+    }),
+  );
+  const rgwPids = Object.values(rgw.pids).filter(Boolean);
+  const rgwCpu = () => rgwPids.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+  let result;
+  let serverStats = null;
+  const load1 = os.loadavg()[0];
+  const busy0 = machineBusySeconds();
+  const rgw0 = rgwCpu();
+  const srv0 = server ? cpuSecondsOf(server.pid) : 0;
+  try {
+    result = await runClientChild({
+      script: CLIENT_SCRIPTS[c.client],
+      jobFile,
+      env,
+      logFile: path.join(logs, `${id}.client.log`),
+      timeoutMs: Math.max(180_000, (bytes / (2 * MiB)) * 1000),
+    });
+    if (server) {
+      serverStats = {
+        peakRssBytes: peakRssOf(server.pid),
+        cpuSec: cpuSecondsOf(server.pid) - srv0,
+      };
+    }
+  } finally {
+    if (server) {
+      await stopChild(server.child);
+      server.log.end();
+    }
+  }
+  const busy = machineBusySeconds() - busy0;
+  const rgwSec = rgwCpu() - rgw0;
+  const elapsedSec = result.elapsedMs / 1000;
+  const ours = (serverStats?.cpuSec ?? 0) + result.cpuTotalSec + rgwSec;
+
+  // Verify: every object's size; SHA-256 of every object on the first rep of each case.
+  const shaOf = new Map(wl.files.map((f) => [f.path, f.sha256]));
+  const objects = result.uploads.map((u) => ({
+    key: u.key ?? keyOfUrl(u.url),
+    size: u.size,
+    sha256: shaOf.get(u.file),
+  }));
+  if (objects.length !== wl.files.length) {
+    throw new Error(`${id}: ${objects.length} uploads reported, ${wl.files.length} expected`);
+  }
+  await verifySizes(s3, c.bucket, objects);
+  const hashed = rep === 0;
+  if (hashed) await verifyHashes(s3, c.bucket, objects);
+  await emptyBucket(s3, c.bucket);
+
+  return {
+    workload: wl.id,
+    case: c.id,
+    rep,
+    bytes,
+    files: wl.files.length,
+    elapsedSec,
+    mibPerSec: bytes / MiB / elapsedSec,
+    filesPerSec: wl.files.length / elapsedSec,
+    server: serverStats && {
+      ...serverStats,
+      cpuSecPerGiB: serverStats.cpuSec / (bytes / GiB),
+    },
+    client: {
+      peakRssBytes: result.peakRssBytes,
+      cpuSec: result.cpuSec,
+      cpuSecPerGiB: result.cpuSec / (bytes / GiB),
+    },
+    rgwCpuSec: rgwSec,
+    otherLoadCores: Math.max(0, busy - ours) / elapsedSec,
+    loadavg1: load1,
+    retries: result.retries,
+    verified: { sizes: objects.length, sha256: hashed ? objects.length : 0 },
+  };
+}
+
+// ---- main --------------------------------------------------------------------------------
+
+let rgwStarted = false;
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    await stopAllChildren();
+    if (rgwStarted) {
+      log('stopping RGW');
+      await stopRgw(path.join(WORK, 'rgw')).catch((e) => log(`RGW stop: ${e.message}`));
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    log(`${sig}: stopping what this run started`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  const t0 = Date.now();
+  const caseFilter = opt.cases ? new Set(opt.cases.split(',')) : null;
+  const wlFilter = opt.workloads ? new Set(opt.workloads.split(',')) : null;
+  const official = (!opt.quick && !caseFilter && !wlFilter && !opt.reps) || opt.write;
+  ensureTools();
+  if (!opt['no-build']) build();
+  const caps = clientCaps();
+  if (!caps.parallel || !caps.checksum) {
+    log(
+      `our client has no ${[!caps.parallel && '--parallel', !caps.checksum && '--checksum'].filter(Boolean).join(' / ')} yet (issue 4): those D rows are reported as not available`,
+    );
+  }
+  for (const d of ['jobs', 'logs', 'prof', 'files'])
+    mkdirSync(path.join(WORK, d), { recursive: true });
+
+  // A previous run killed hard may have left its RGW: stop it (only daemons of this dir).
+  await stopRgw(path.join(WORK, 'rgw')).catch(() => {});
+  log('starting RGW (bluestore) in bench/.work/rgw');
+  rgwStarted = true;
+  const rgw = await startRgw({ dir: path.join(WORK, 'rgw'), objectstore: 'bluestore' });
+  const s3Config = {
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    accessKeyId: rgw.accessKeyId,
+    secretAccessKey: rgw.secretAccessKey,
+  };
+  const s3 = s3Client(rgw);
+  for (const b of ['bench-a', 'bench-b', 'bench-c', 'bench-d']) await createBucket(s3, b);
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+
+  log('making random files in bench/.work/files');
+  const dir = path.join(WORK, 'files');
+  const files = {
+    big: await randomFile(dir, `big-${SIZES.big}.bin`, SIZES.big),
+    mid: await randomFile(dir, `mid-${SIZES.mid}.bin`, SIZES.mid),
+    smalls: [],
+  };
+  for (let i = 0; i < SIZES.smallCount; i++) {
+    files.smalls.push(await randomFile(dir, `small-${i}.bin`, SMALL));
+  }
+
+  // Our server must advertise what the D variants rely on, or the client would fall back.
+  {
+    const srv = await startServer({
+      args: [OUR_SERVER, '--port', '0', '--s3-bucket', 'bench-d', '--s3-endpoint', rgw.endpoint],
+      env,
+      logFile: path.join(WORK, 'logs', 'options.server.log'),
+    });
+    const res = await fetch(srv.url, { method: 'OPTIONS', headers: { 'Tus-Resumable': '1.0.0' } });
+    const ext = (res.headers.get('tus-extension') ?? '').split(',').map((s) => s.trim());
+    await stopChild(srv.child);
+    srv.log.end();
+    caps.serverExtensions = ext;
+    if (caps.parallel && !ext.includes('concatenation')) caps.parallel = false;
+    if (caps.checksum && !ext.includes('checksum')) caps.checksum = false;
+    caps.checksum = caps.checksum && caps.parallel;
+  }
+
+  const wls = workloads(files).filter((w) => !wlFilter || wlFilter.has(w.id));
+  const runs = plan(wls, SIZES.reps, caseFilter, caps);
+  log(`${runs.length} runs: ${SIZES.reps} rep(s) × ${wls.map((w) => w.id).join(', ')}`);
+  const loadStart = os.loadavg();
+  const records = [];
+  for (const [i, r] of runs.entries()) {
+    const rec = await runOne(r, { rgw, s3, env, s3Config });
+    records.push(rec);
+    const tp =
+      r.wl.unit === 'files/s'
+        ? `${rec.filesPerSec.toFixed(1)} files/s`
+        : `${rec.mibPerSec.toFixed(1)} MiB/s`;
+    const srv = rec.server
+      ? `server ${(rec.server.peakRssBytes / MiB).toFixed(0)} MiB, ${rec.server.cpuSecPerGiB.toFixed(2)} CPU s/GiB`
+      : 'no server';
+    log(
+      `[${i + 1}/${runs.length}] ${r.wl.id} ${r.c.id} r${r.rep}: ${tp}; ${srv}; client ${(rec.client.peakRssBytes / MiB).toFixed(0)} MiB; other load ${rec.otherLoadCores.toFixed(2)} cores${rec.verified.sha256 ? '; sha256 ok' : ''}`,
+    );
+  }
+  const loadEnd = os.loadavg();
+
+  const meta = {
+    date: new Date().toISOString(),
+    quick: opt.quick,
+    official,
+    durationSec: Math.round((Date.now() - t0) / 1000),
+    sizes: { ...SIZES, small: SMALL },
+    machine: {
+      nproc: os.availableParallelism(),
+      cpu: os.cpus()[0]?.model ?? null,
+      memGiB: Math.round((os.totalmem() / GiB) * 10) / 10,
+      kernel: os.release(),
+      node: process.version,
+      loadavgStart: loadStart,
+      loadavgEnd: loadEnd,
+    },
+    versions: {
+      '@tus-s3/server': versionOf('@tus-s3/server'),
+      '@tus-s3/client': versionOf('@tus-s3/client'),
+      '@aws-sdk/client-s3': versionOf('@aws-sdk/client-s3'),
+      '@aws-sdk/lib-storage': versionOf('@aws-sdk/lib-storage'),
+      '@tus/server': versionOf('@tus/server'),
+      '@tus/s3-store': versionOf('@tus/s3-store'),
+      'tus-js-client': versionOf('tus-js-client'),
+      express: versionOf('express'),
+      ceph: sh('radosgw', ['--version'])?.split(' ').slice(0, 3).join(' ') ?? null,
+      commit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+    },
+    clientCaps: caps,
+    command: `pnpm bench${opt.quick ? ' --quick' : ''}${process.argv
+      .slice(2)
+      .filter((a) => a !== '--quick')
+      .map((a) => ` ${a}`)
+      .join('')}`,
+  };
+  const out = await writeReports({
+    meta,
+    records,
+    workloads: wls.map(({ id, title, unit, cases }) => ({ id, title, unit, cases })),
+    cases: CASES,
+    official,
+    root: ROOT,
+    workDir: WORK,
+  });
+  log(`done in ${meta.durationSec} s: ${out.join(', ')}`);
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (e) => {
+    log(`FAILED: ${e.message}`);
+    await cleanup();
+    process.exit(1);
+  });
