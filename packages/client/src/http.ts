@@ -94,7 +94,13 @@ export async function send(
     signal: controller.signal,
     redirect: 'follow',
   };
-  if (streaming) init.duplex = 'half';
+  if (streaming) {
+    init.duplex = 'half';
+    // A stream body cannot follow a redirect anyway, and with 'follow' Node's fetch (undici)
+    // tees the body for a possible replay and keeps every byte of it in memory until the
+    // response (nodejs/undici#4058): a 256 MiB chunk would cost 256 MiB of RAM.
+    init.redirect = 'error';
+  }
 
   try {
     const res = await o.fetch(req.url, init);
