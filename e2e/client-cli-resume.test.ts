@@ -3,6 +3,8 @@
 // chunk, counted by a TCP proxy in front of the server) and the stored bytes are exact.
 // Against stock @tus/server + @tus/file-store, and against our server (CLI) on RGW.
 import { access, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { clientCli, lastLine, runCli, waitFor } from './helpers/client-cli.js';
 import { type FaultProxy, startProxy } from './helpers/client-proxy.js';
@@ -99,4 +101,60 @@ describe.each(targets)('tus-upload CLI killed at ~40%% resumes: %s', (_name, sta
     const after = JSON.parse(await readFile(store, 'utf8')) as { uploads: object };
     expect(Object.keys(after.uploads)).toHaveLength(0);
   });
+
+  test('`list` shows the unfinished upload with its offset; `abort` terminates and forgets it', async () => {
+    const store = path.join(dir, `store-list-${Date.now()}.json`);
+    proxy.set({ bytesPerSecond: 25 * MiB });
+    const before = proxy.bytesUp;
+    const run = runCli([
+      file.path,
+      '-e',
+      `${proxy.origin}${target.path}`,
+      '-c',
+      '4M',
+      '--store',
+      store,
+    ]);
+    await waitFor(() => proxy.bytesUp - before >= 10 * MiB, 60_000, 'some progress');
+    run.proc.kill('SIGKILL');
+    await run.exited;
+    proxy.set({ bytesPerSecond: 0 });
+
+    const list = runCli(['list', '--store', store]);
+    expect(await list.exited).toBe(0);
+    const m = /^(http:\/\/\S+) size=(\d+) offset=(\d+) "payload ü.bin"/m.exec(list.stdout());
+    expect(m).not.toBeNull();
+    const [, url, size, offset] = m!;
+    expect(Number(size)).toBe(SIZE);
+    expect(Number(offset)).toBeGreaterThan(0);
+
+    const abort = runCli(['abort', url!, '--store', store]);
+    expect(await abort.exited).toBe(0);
+    const head = await fetch(url!, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    expect([404, 410]).toContain(head.status);
+    const after = runCli(['list', '--store', store]);
+    expect(await after.exited).toBe(0);
+    expect(after.stdout()).toContain('no unfinished uploads');
+  });
+});
+
+test('failure: exit code 1 and a one-line reason with the HTTP status and server message', async () => {
+  const deny = createServer((req, res) => {
+    req.resume();
+    res.writeHead(403).end('forbidden: bad token\n');
+  });
+  await new Promise<void>((r) => deny.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = deny.address() as AddressInfo;
+    const store = path.join(dir, 'x.json');
+    const run = runCli([file.path, '-e', `http://127.0.0.1:${port}/files`, '--store', store]);
+    expect(await run.exited).toBe(1);
+    const lines = run.stderr().trim().split('\n');
+    expect(lines.at(-1)).toBe(
+      `tus-upload: POST http://127.0.0.1:${port}/files: creation failed (HTTP 403): forbidden: bad token`,
+    );
+    expect(run.stdout()).toBe('');
+  } finally {
+    deny.close();
+  }
 });
