@@ -1,6 +1,6 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { sendWebResponse, toWebRequest, webBodyFrom } from './node-bridge.js';
 import { refusalFor, TUS_VERSION } from './request-checks.js';
 import { createTusServer, mountContext, type TusS3, type TusS3Options } from './tus-server.js';
 
@@ -28,8 +28,7 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
     if (refuse(req, res)) return;
-    const run = (): Promise<unknown> =>
-      bodyWasConsumed(r) ? replayConsumed(tus, r, res, baseUrl) : tus.server.handle(req, res);
+    const run = (): Promise<unknown> => handle(tus, r, res, baseUrl);
     mountContext.run({ baseUrl: baseUrl || tus.server.options.path }, () => {
       run().catch((err: unknown) => {
         if (next) next(err);
@@ -58,38 +57,29 @@ function bodyWasConsumed(req: ExpressRequest): boolean {
   return req._body === true || (req.readableEnded && req.body !== undefined);
 }
 
-async function replayConsumed(
+async function handle(
   tus: TusS3,
   req: ExpressRequest,
   res: ServerResponse,
   baseUrl: string,
 ): Promise<void> {
-  const hasBody =
-    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
-  if (hasBody && !Buffer.isBuffer(req.body)) {
-    res.statusCode = 400;
-    res.setHeader('Tus-Resumable', '1.0.0');
-    res.end(
-      'request body was parsed by a body parser mounted before tus-s3; mount tus-s3 first or exclude its path\n',
-    );
-    return;
-  }
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined) continue;
-    for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
+  let body: ReadableStream<Uint8Array> | Uint8Array | null;
+  if (bodyWasConsumed(req)) {
+    const hasBody =
+      Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+    if (hasBody && !Buffer.isBuffer(req.body)) {
+      res.statusCode = 400;
+      res.setHeader('Tus-Resumable', TUS_VERSION);
+      res.end(
+        'request body was parsed by a body parser mounted before tus-s3; mount tus-s3 first or exclude its path\n',
+      );
+      return;
+    }
+    body = Buffer.isBuffer(req.body) ? req.body : null;
+  } else {
+    body = req.method === 'POST' || req.method === 'PATCH' ? webBodyFrom(req) : null;
   }
   const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
-  const method = req.method ?? 'GET';
-  const body = Buffer.isBuffer(req.body) && method !== 'GET' && method !== 'HEAD' ? req.body : null;
-  const response = await tus.server.handleWeb(
-    new Request(url, { method, headers, body: body as unknown as BodyInit | null }),
-  );
-  res.statusCode = response.status;
-  for (const [key, value] of response.headers) res.setHeader(key, value);
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
+  const response = await tus.server.handleWeb(toWebRequest(req, url, body));
+  await sendWebResponse(res, response);
 }

@@ -16,6 +16,12 @@ export interface S3ConnectionOptions {
   /** Path-style addressing; defaults to true when an endpoint is given. */
   forcePathStyle?: boolean;
   checksumMode?: ChecksumMode;
+  /**
+   * Sign each request body's SHA-256 (SigV4 over plain HTTP does by default). Off by
+   * default: every body this server sends carries Content-MD5, which S3 verifies, so a
+   * second full hash of each part is CPU spent for nothing.
+   */
+  signPayload?: boolean;
 }
 
 export function createS3Client(opts: S3ConnectionOptions): S3Client {
@@ -27,7 +33,21 @@ export function createS3Client(opts: S3ConnectionOptions): S3Client {
     responseChecksumValidation: opts.checksumMode ?? 'WHEN_REQUIRED',
   };
   if (opts.credentials) config.credentials = opts.credentials;
-  return new S3Client(config);
+  const client = new S3Client(config);
+  if (!opts.signPayload) {
+    // The signer uses a preset x-amz-content-sha256 instead of hashing the body.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers && !request.headers['x-amz-content-sha256']) {
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'tusS3UnsignedPayload' },
+    );
+  }
+  return client;
 }
 
 /** S3 answers ETags quoted; some servers (RGW on UploadPartCopy) do not. Store them bare. */

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { Extension } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
+import { BufferPool } from './buffer-pool.js';
 import { isExpired, parseInfo, serializeInfo, type UploadInfo } from './info.js';
 import { idFromInfoKey, infoKey, isValidId, objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
@@ -36,6 +37,7 @@ import {
   partNumberAt,
   S3_MAX_OBJECT_SIZE,
   S3_MAX_PARTS,
+  S3_MIN_PART_SIZE,
 } from './parts.js';
 import { bareEtag, quotedEtag } from './s3-client.js';
 import { SegmentStaging } from './segments.js';
@@ -94,6 +96,7 @@ export class S3MultipartStore extends DataStore {
   private readonly queueSize: number;
   private readonly log: Logger;
   private readonly segments: SegmentStaging;
+  private readonly pool: BufferPool;
   // State read by getUpload/create, handed to the write that follows under the same lock,
   // so a PATCH lists S3 once.
   private readonly fresh = new Map<string, UploadState>();
@@ -111,6 +114,7 @@ export class S3MultipartStore extends DataStore {
     this.queueSize = Math.max(1, opts.queueSize ?? 2);
     this.log = opts.logger ?? silentLogger;
     this.segments = new SegmentStaging(this.client, this.bucket, this.prefix);
+    this.pool = new BufferPool(this.queueSize + 1);
     this.extensions = [
       Extension.Creation,
       Extension.CreationWithUpload,
@@ -420,13 +424,21 @@ export class S3MultipartStore extends DataStore {
       carried = [];
       const head = segs.length > 0 ? await this.segments.read(segs) : [];
       for (const h of head) this.metrics.segmentBytesReadBack += h.length;
-      const own = (buf ?? Buffer.alloc(0)).subarray(0, fill);
+      const filled = buf;
+      const own = (filled ?? Buffer.alloc(0)).subarray(0, fill);
       const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
+      // After a concat the part buffer is free at once; otherwise once S3 has the part.
+      if (filled && body !== own) this.release(filled);
+      const inFlight = body === own ? filled : undefined;
       start += fill;
       fill = 0;
       buf = undefined;
       await pipeline.add(async () => {
-        parts.push(await this.uploadPart(info, partNumber, body));
+        try {
+          parts.push(await this.uploadPart(info, partNumber, body));
+        } finally {
+          if (inFlight) this.release(inFlight);
+        }
         if (segs.length > 0) await this.deleteQuietly(segs);
       });
     };
@@ -438,7 +450,7 @@ export class S3MultipartStore extends DataStore {
         while (pos < chunk.length) {
           if (start + fill >= limit) throw ERRORS.ERR_SIZE_EXCEEDED;
           // Allocated on first byte: an empty PATCH costs no part buffer.
-          buf ??= Buffer.allocUnsafe(partEndAt(start, partSize, info.size) - start);
+          buf ??= this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
           const n = Math.min(chunk.length - pos, buf.length - fill);
           chunk.copy(buf, fill, pos, pos + n);
           fill += n;
@@ -457,6 +469,7 @@ export class S3MultipartStore extends DataStore {
         await flush();
       } else {
         const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
+        this.release(buf as Buffer);
         this.metrics.segmentsWritten++;
         this.metrics.segmentBytesWritten += seg.size;
         carried = [...carried, seg];
@@ -466,6 +479,15 @@ export class S3MultipartStore extends DataStore {
     if (streamError !== undefined) throw streamError;
     parts.sort((a, b) => a.partNumber - b.partNumber);
     return { offset: end, parts, liveSegments: carried, staleSegments: progress.staleSegments };
+  }
+
+  /** Whole-part buffers come from the pool; the odd first or last part is allocated. */
+  private acquire(size: number, partSize: number): Buffer {
+    return size === partSize ? this.pool.take(size) : Buffer.allocUnsafe(size);
+  }
+
+  private release(buf: Buffer): void {
+    if (buf.length >= S3_MIN_PART_SIZE) this.pool.give(buf);
   }
 
   private async uploadPart(
