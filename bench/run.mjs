@@ -6,13 +6,25 @@
 //   pnpm bench --quick         1 rep, smaller files, results in bench/.work/results/ only
 //   options: --reps N  --cases A,C,D  --workloads one-patch,small  --profile (node --cpu-prof
 //            on every server child, profiles in bench/.work/prof/)  --no-build  --write
+//            --server-node-args=--trace-gc (extra node flags for the server children)
 //
 // Starts its own bluestore Ceph RGW in bench/.work/rgw, makes the random files in
 // bench/.work, runs each (workload, case, rep) with the server and the client as separate
 // child processes (their peak RSS and CPU seconds are their own), verifies every object,
 // and stops everything it started (by PID), also on failure and Ctrl-C.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +49,12 @@ const GiB = 1024 * MiB;
 const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BENCH = path.join(ROOT, 'bench');
 const WORK = path.join(BENCH, '.work');
-const OUR_SERVER = path.join(ROOT, 'packages/server/dist/cli.js');
-const OUR_CLIENT_CLI = path.join(ROOT, 'packages/client/dist/cli.js');
+// Our packages run from a copy of their dist/ taken at start (bench/.work/snapshot), so a
+// rebuild by someone else during the run cannot change the code under test half-way.
+const SNAP = path.join(WORK, 'snapshot');
+const OUR_SERVER = path.join(SNAP, 'server/dist/cli.js');
+const OUR_CLIENT_CLI = path.join(SNAP, 'client/dist/cli.js');
+const OUR_CLIENT_MODULE = path.join(SNAP, 'client/dist/node.js');
 const STOCK_SERVER = path.join(BENCH, 'peers/stock-server.mjs');
 
 const { values: opt } = parseArgs({
@@ -50,6 +66,8 @@ const { values: opt } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    // Extra node flags for the server children only (experiments: --trace-gc, ...).
+    'server-node-args': { type: 'string' },
   },
 });
 
@@ -101,6 +119,24 @@ function build() {
   let r = spawnSync('pnpm', ['build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
   if (r.error) r = spawnSync('corepack', ['pnpm', 'build'], { cwd: ROOT, stdio: 'inherit', env });
   if (r.status !== 0) throw new Error('pnpm build failed (run with --no-build to use dist as is)');
+}
+
+/** Copies packages/{server,client}/dist; returns a SHA-256 over the copied files. */
+function snapshotPackages() {
+  rmSync(SNAP, { recursive: true, force: true });
+  const hash = createHash('sha256');
+  for (const pkg of ['server', 'client']) {
+    const src = path.join(ROOT, 'packages', pkg);
+    const dst = path.join(SNAP, pkg);
+    cpSync(path.join(src, 'dist'), path.join(dst, 'dist'), { recursive: true });
+    cpSync(path.join(src, 'package.json'), path.join(dst, 'package.json'));
+    symlinkSync(path.join(src, 'node_modules'), path.join(dst, 'node_modules'));
+    const files = readdirSync(path.join(dst, 'dist'), { recursive: true }).sort();
+    for (const f of files.filter((f) => f.endsWith('.js'))) {
+      hash.update(f).update(readFileSync(path.join(dst, 'dist', f)));
+    }
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 /** Which issue-4 options our client has: its CLI documents --parallel and --checksum. */
@@ -254,6 +290,7 @@ async function runOne({ wl, c, rep }, ctx) {
           `--cpu-prof-name=${id}.cpuprofile`,
         ]
       : [];
+    if (opt['server-node-args']) prof.push(...opt['server-node-args'].split(' ').filter(Boolean));
     server = await startServer({
       args: [
         ...prof,
@@ -286,6 +323,7 @@ async function runOne({ wl, c, rep }, ctx) {
       keyPrefix: `${id}-`,
       parallel: c.parallel,
       checksum: c.checksum,
+      clientModule: OUR_CLIENT_MODULE,
     }),
   );
   const rgwPids = Object.values(rgw.pids).filter(Boolean);
@@ -296,6 +334,7 @@ async function runOne({ wl, c, rep }, ctx) {
   const busy0 = machineBusySeconds();
   const rgw0 = rgwCpu();
   const srv0 = server ? cpuSecondsOf(server.pid) : 0;
+  const srvRss0 = server ? peakRssOf(server.pid) : 0;
   try {
     result = await runClientChild({
       script: CLIENT_SCRIPTS[c.client],
@@ -308,6 +347,8 @@ async function runOne({ wl, c, rep }, ctx) {
       serverStats = {
         peakRssBytes: peakRssOf(server.pid),
         cpuSec: cpuSecondsOf(server.pid) - srv0,
+        startupCpuSec: srv0,
+        readyPeakRssBytes: srvRss0,
       };
     }
   } finally {
@@ -365,6 +406,7 @@ async function runOne({ wl, c, rep }, ctx) {
 // ---- main --------------------------------------------------------------------------------
 
 let rgwStarted = false;
+let signalled = false;
 let cleaning;
 function cleanup() {
   cleaning ??= (async () => {
@@ -378,6 +420,7 @@ function cleanup() {
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
+    signalled = true;
     log(`${sig}: stopping what this run started`);
     cleanup().finally(() => process.exit(130));
   });
@@ -390,6 +433,8 @@ async function main() {
   const official = (!opt.quick && !caseFilter && !wlFilter && !opt.reps) || opt.write;
   ensureTools();
   if (!opt['no-build']) build();
+  const distHash = snapshotPackages();
+  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'packages']);
   const caps = clientCaps();
   if (!caps.parallel || !caps.checksum) {
     log(
@@ -492,8 +537,10 @@ async function main() {
       '@tus/s3-store': versionOf('@tus/s3-store'),
       'tus-js-client': versionOf('tus-js-client'),
       express: versionOf('express'),
-      ceph: sh('radosgw', ['--version'])?.split(' ').slice(0, 3).join(' ') ?? null,
+      ceph: sh('radosgw', ['--version'])?.split(' ')[2] ?? null,
       commit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+      packagesDirty: Boolean(dirty),
+      distSha256: distHash,
     },
     clientCaps: caps,
     command: `pnpm bench${opt.quick ? ' --quick' : ''}${process.argv
@@ -518,6 +565,7 @@ main()
   .then(() => cleanup())
   .then(() => process.exit(0))
   .catch(async (e) => {
+    if (signalled) return;
     log(`FAILED: ${e.message}`);
     await cleanup();
     process.exit(1);

@@ -1,7 +1,11 @@
 // Case D: @tus-s3/client (Node entry) against our server. One stream by default;
 // `parallel` and `checksum` are passed only when run.mjs found the client supports them.
-import { uploadFile } from '@tus-s3/client/node';
-import { pool, runClient } from './common.mjs';
+import { pathToFileURL } from 'node:url';
+import { pool, readJob, runClient } from './common.mjs';
+
+// run.mjs hands over its snapshot of the client's dist; the workspace link otherwise.
+const spec = readJob().clientModule;
+const { uploadFile } = await import(spec ? pathToFileURL(spec).href : '@tus-s3/client/node');
 
 await runClient(async (job) => {
   let retries = 0;

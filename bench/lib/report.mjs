@@ -39,6 +39,7 @@ export function summarize(records, workloads) {
         mibPerSec: stats(rs.map((r) => r.mibPerSec)),
         ratioToA: stats(rs.map((r) => (a.has(r.rep) ? tpOf(r) / a.get(r.rep) : null))),
         serverPeakRssMiB: stats(rs.map((r) => r.server && r.server.peakRssBytes / MiB)),
+        serverReadyRssMiB: stats(rs.map((r) => r.server && r.server.readyPeakRssBytes / MiB)),
         serverCpuSecPerGiB: stats(rs.map((r) => r.server?.cpuSecPerGiB)),
         clientPeakRssMiB: stats(rs.map((r) => r.client.peakRssBytes / MiB)),
         clientCpuSecPerGiB: stats(rs.map((r) => r.client.cpuSecPerGiB)),
@@ -143,8 +144,14 @@ export function markdown({ meta, summary, workloads, cases, chartRel }) {
   const v = meta.versions;
   L.push(
     `Versions: ${Object.entries(v)
-      .filter(([, x]) => x)
-      .map(([k, x]) => `${k} ${x}`)
+      .filter(([k, x]) => x && k !== 'packagesDirty')
+      .map(([k, x]) =>
+        k === 'commit'
+          ? `commit ${x}${v.packagesDirty ? ' (with uncommitted changes in packages/)' : ''}`
+          : k === 'distSha256'
+            ? `our dist/ sha256 ${x}`
+            : `${k} ${x}`,
+      )
       .join(
         ', ',
       )}. Run: \`${meta.command}\`, ${meta.sizes.reps} rep(s), ${meta.durationSec} s in all.`,
@@ -161,20 +168,20 @@ export function markdown({ meta, summary, workloads, cases, chartRel }) {
     L.push('');
     const unit = wl.unit ?? 'MiB/s';
     L.push(
-      `| case | ${unit} | × A | server peak RSS MiB | server CPU s/GiB | client peak RSS MiB |`,
+      `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB |`,
     );
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const c of wl.cases) {
       const s = get(summary, wl.id, c);
       const label = cases[c].label;
       if (!s?.available) {
         L.push(
-          `| ${label} | not available: our client has no \`${cases[c].needs}\` option yet (issue 4) | | | | |`,
+          `| ${label} | not available: our client has no \`${cases[c].needs}\` option yet (issue 4) | | | | | |`,
         );
         continue;
       }
       L.push(
-        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} |`,
+        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} |`,
       );
     }
   }
