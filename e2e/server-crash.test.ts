@@ -2,7 +2,6 @@
 // PATCH and restarted; HEAD reports at least the last acknowledged offset and the upload
 // resumes to an exact object. Also: SIGTERM drains an in-flight PATCH before exiting.
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import {
   type Backend,
   backends,
@@ -11,6 +10,7 @@ import {
   headOffset,
   idOf,
   patch,
+  rawPatch,
   sha256Hex,
   startCli,
   uploadRest,
@@ -18,32 +18,14 @@ import {
 
 const MiB = 1024 * 1024;
 
-/** Streams data[from..] as one PATCH; calls onSent after each write. Resolves on response/error. */
+/** Streams data[from..] as one PATCH; calls onSent after each write. */
 function streamPatch(
   url: string,
   data: Buffer,
   from: number,
   onSent: (sent: number) => void,
 ): Promise<number> {
-  const { port, pathname } = new URL(url);
-  return new Promise((resolve) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path: pathname,
-      method: 'PATCH',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Offset': String(from),
-        'Content-Type': 'application/offset+octet-stream',
-        'Content-Length': String(data.length - from),
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(-1));
+  return rawPatch(url, from, data.length - from, (req) => {
     let sent = 0;
     const step = 256 * 1024;
     const pump = () => {

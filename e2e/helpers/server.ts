@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import type { Server as HttpServer } from 'node:http';
+import http, { type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -231,4 +231,37 @@ export function idOf(url: string): string {
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * One PATCH over a raw HTTP connection whose body `drive` writes (slowly, partly, or not
+ * at all): resolves with the status, or -1 when the connection died first.
+ */
+export function rawPatch(
+  url: string,
+  offset: number,
+  contentLength: number,
+  drive: (req: http.ClientRequest) => void,
+): Promise<number> {
+  const { port, pathname } = new URL(url);
+  return new Promise((resolve) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: pathname,
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': String(contentLength),
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(-1));
+    drive(req);
+  });
 }
