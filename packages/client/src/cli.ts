@@ -11,6 +11,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { type ChecksumOption, isChecksumAlgorithm } from './checksum/algorithms.js';
 import { parseChunkSize } from './chunk-size.js';
 import {
   guessType,
@@ -42,6 +43,27 @@ interface UploadFlags {
   progressInterval: string;
   defaultMetadata: boolean;
   bodyMode: 'stream' | 'buffer';
+  parallel: string;
+  /** --checksum ALG -> the name, --no-checksum -> false, neither -> undefined ('auto'). */
+  checksum?: string | false;
+}
+
+function checksumOf(v: string | false | undefined): ChecksumOption {
+  if (v === undefined || v === 'auto') return 'auto';
+  if (v === false) return false;
+  const name = v.toLowerCase();
+  if (!isChecksumAlgorithm(name)) {
+    throw new RangeError(`--checksum: unknown algorithm ${v} (sha256, sha1, md5, crc32, auto)`);
+  }
+  return name;
+}
+
+function parallelOf(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new RangeError(`--parallel: not a number of uploads from 1 to 64: ${v}`);
+  }
+  return n;
 }
 
 function headersOf(list: string[]): Record<string, string> {
@@ -72,6 +94,8 @@ async function uploadCommand(file: string, f: UploadFlags): Promise<number> {
     resume: f.resume,
     retry: f.retryDelays ? { delays: parseRetryDelays(f.retryDelays) } : undefined,
     stallTimeoutMs: Number(f.stallTimeout),
+    checksum: checksumOf(f.checksum),
+    parallel: parallelOf(f.parallel),
   });
 
   const meter = new RateMeter();
@@ -100,6 +124,24 @@ async function uploadCommand(file: string, f: UploadFlags): Promise<number> {
   upload.on('retry', (e) =>
     say(`retry ${e.attempt} in ${e.delayMs} ms: ${oneLine(e.error.message)}`),
   );
+  upload.on('checksum', (e) => say(`checksum: ${e.algorithm ?? 'off'}`));
+  upload.on('fallback', (e) =>
+    say(`parallel upload not possible: ${e.reason}; uploading as one upload`),
+  );
+  upload.on('parallel', (e) =>
+    say(
+      e.resumed
+        ? `resuming parallel upload: ${e.partials.length} partial uploads`
+        : `parallel upload: ${e.partials.length} partial uploads aligned to ${e.alignment} bytes`,
+    ),
+  );
+  upload.on('partial', (e) => {
+    const tag = `partial ${e.index + 1}/${e.count}`;
+    if (e.state === 'created') say(`${tag} created ${e.url}`);
+    else if (e.state === 'resumed') say(`${tag} resuming ${e.url} from offset ${e.offset}`);
+    else if (e.state === 'restarted') say(`${tag} ${e.url} is gone; starting it again`);
+    else say(`${tag} done (${e.offset} bytes)`);
+  });
 
   const interval = Math.max(50, Number(f.progressInterval) || 1000);
   const timer = setInterval(() => {
@@ -146,22 +188,29 @@ async function listCommand(f: { store: string; header: string[]; offline?: boole
     return 0;
   }
   const headers = { ...headersOf(f.header), 'Tus-Resumable': '1.0.0' };
-  for (const e of entries) {
-    let state = '';
-    if (!f.offline) {
-      try {
-        const res = await fetch(e.uploadUrl, {
-          method: 'HEAD',
-          headers,
-          signal: AbortSignal.timeout(5000),
-        });
-        const off = res.headers.get('Upload-Offset');
-        state = res.ok && off !== null ? ` offset=${off}` : ` (HTTP ${res.status})`;
-      } catch {
-        state = ' (unreachable)';
-      }
+  const offsetOf = async (url: string): Promise<string> => {
+    if (f.offline) return '';
+    try {
+      const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(5000) });
+      const off = res.headers.get('Upload-Offset');
+      return res.ok && off !== null ? ` offset=${off}` : ` (HTTP ${res.status})`;
+    } catch {
+      return ' (unreachable)';
     }
+  };
+  for (const e of entries) {
     const name = e.metadata.filename ? ` ${JSON.stringify(e.metadata.filename)}` : '';
+    if (e.partials) {
+      process.stdout.write(
+        `parallel size=${e.size}${name} partials=${e.partials.length} created=${e.createdAt}\n`,
+      );
+      for (const p of e.partials) {
+        const state = p.uploadUrl ? await offsetOf(p.uploadUrl) : ' (not created)';
+        process.stdout.write(`  ${p.uploadUrl ?? '-'} range=${p.start}-${p.end}${state}\n`);
+      }
+      continue;
+    }
+    const state = await offsetOf(e.uploadUrl);
     process.stdout.write(
       `${e.uploadUrl} size=${e.size ?? 'deferred'}${state}${name} created=${e.createdAt}\n`,
     );
@@ -170,9 +219,17 @@ async function listCommand(f: { store: string; header: string[]; offline?: boole
 }
 
 async function abortCommand(url: string, f: { store: string; header: string[] }) {
-  await terminateUpload(url, { headers: headersOf(f.header) });
-  await new JsonFileStore(f.store).removeUrl(url);
-  process.stdout.write(`terminated ${url}\n`);
+  const store = new JsonFileStore(f.store);
+  // A partial's URL stands for its whole parallel upload: terminate every partial.
+  const entry = (await store.list()).find((e) => e.partials?.some((p) => p.uploadUrl === url));
+  const urls = entry?.partials
+    ? entry.partials.flatMap((p) => (p.uploadUrl ? [p.uploadUrl] : []))
+    : [url];
+  for (const u of urls) {
+    await terminateUpload(u, { headers: headersOf(f.header) });
+    process.stdout.write(`terminated ${u}\n`);
+  }
+  await store.removeUrl(url);
   return 0;
 }
 
@@ -212,6 +269,16 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['stream', 'buffer'])
         .default('stream'),
     )
+    .option(
+      '-p, --parallel <n>',
+      'partial uploads at once, joined by the server (tus concatenation)',
+      '1',
+    )
+    .option(
+      '--checksum <alg>',
+      'Upload-Checksum per request: sha256, sha1, md5, crc32 (default: sha256 if the server offers it)',
+    )
+    .option('--no-checksum', 'send no Upload-Checksum')
     .action(async (file: string, flags: UploadFlags) => {
       code = await uploadCommand(file, flags);
     });

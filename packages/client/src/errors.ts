@@ -6,7 +6,8 @@ export type TusErrorKind =
   | 'aborted' // the caller aborted (AbortSignal, abort(), terminate())
   | 'source' // the data source could not be read (again)
   | 'protocol' // the server's answer broke the tus protocol
-  | 'limit'; // the upload exceeds a limit the server announced (Tus-Max-Size)
+  | 'limit' // the upload exceeds a limit the server announced (Tus-Max-Size)
+  | 'unsupported'; // the server lacks what the options require (e.g. a checksum algorithm)
 
 export interface TusErrorDetails {
   kind: TusErrorKind;

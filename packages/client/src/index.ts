@@ -2,6 +2,18 @@
  * @tus-s3/client — tus 1.0 client core. Uses fetch and no Node built-ins: the same code
  * runs in browsers, React Native and Node 20. Node-only parts: `@tus-s3/client/node`.
  */
+export { parseCaps, type ServerCaps } from './caps.js';
+export {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  type ChecksumCaps,
+  type ChecksumOption,
+  checksumHeader,
+  chooseChecksum,
+  isChecksumAlgorithm,
+} from './checksum/algorithms.js';
+export { checksumChunk } from './checksum/digest.js';
+export { createHasher, digestBytes, type Hasher } from './checksum/hasher.js';
 export {
   type AdaptiveChunkOptions,
   type ChunkSizeOption,
@@ -12,6 +24,10 @@ export {
 export { isTusError, TusError, type TusErrorKind } from './errors.js';
 export { fingerprintKey, type SourceIdentity, sampleHash, samplePlan } from './fingerprint.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
+export { type ParallelPlan, planParallel } from './parallel/plan.js';
+export { AggregateProgress } from './parallel/progress.js';
+export type { PartialEvent, PartialState } from './parallel/run.js';
+export { alignmentFor, type ByteRange, DEFAULT_ALIGNMENT, splitAligned } from './parallel/split.js';
 export { type Decision, decide, type Phase } from './policy.js';
 export {
   backoffCeiling,
@@ -26,7 +42,7 @@ export { type StreamSourceOptions, streamSource } from './sources/stream.js';
 export type { SourceChunk, UploadSource } from './sources/types.js';
 export { LocalStorageStore, type StorageLike } from './stores/local-storage.js';
 export { MemoryStore } from './stores/memory.js';
-export type { StoredUpload, UploadStore } from './stores/types.js';
+export type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';
 export {
   type ProgressEvent,
   type RequestInfo,

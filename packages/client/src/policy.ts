@@ -15,6 +15,8 @@ export type Decision =
   | { action: 'restart' }
   /** The chunk was too large for the server: shrink it and try again. */
   | { action: 'shrink' }
+  /** 460: the bytes arrived corrupted (Upload-Checksum mismatch); send them again, bounded. */
+  | { action: 'resend' }
   | { action: 'fail' };
 
 export function decide(phase: Phase, error: TusError): Decision {
@@ -38,5 +40,6 @@ export function decideStatus(phase: Phase, status: number): Decision {
     return { action: 'restart' };
   }
   if (status === 413 && (phase === 'patch' || phase === 'create')) return { action: 'shrink' };
+  if (status === 460 && (phase === 'patch' || phase === 'create')) return { action: 'resend' };
   return { action: 'fail' };
 }

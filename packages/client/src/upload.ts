@@ -1,8 +1,17 @@
 /**
  * The upload state machine: (OPTIONS) -> create (POST, maybe with the first bytes) or
  * HEAD a known URL -> PATCH loop from the server's offset -> done. Failures go through
- * policy.ts (retry / resync / restart / shrink / fail) and retry.ts (backoff, budget).
+ * policy.ts (retry / resync / restart / shrink / resend / fail) and retry.ts (backoff,
+ * budget). With `parallel` > 1 the file goes up as partial uploads (parallel/run.ts, each
+ * one an Upload of this class) joined by a final POST (tus concatenation).
  */
+import { checksumCaps, parseCaps, type ServerCaps, unknownCaps } from './caps.js';
+import {
+  type ChecksumAlgorithm,
+  type ChecksumOption,
+  chooseChecksum,
+} from './checksum/algorithms.js';
+import { checksumChunk } from './checksum/digest.js';
 import { type ChunkSizeOption, ChunkSizer } from './chunk-size.js';
 import { httpError, isTusError, TusError } from './errors.js';
 import { Emitter } from './events.js';
@@ -15,10 +24,13 @@ import {
   send,
 } from './http.js';
 import { encodeMetadata } from './metadata.js';
+import { planParallel } from './parallel/plan.js';
+import { type PartialEvent, runPartials } from './parallel/run.js';
+import { sliceSource } from './parallel/slice-source.js';
 import { decide, type Phase } from './policy.js';
 import { RetryBudget, type RetryOptions, retryPolicy, sleep } from './retry.js';
 import type { UploadSource } from './sources/types.js';
-import type { StoredUpload, UploadStore } from './stores/types.js';
+import type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';
 
 export const TUS_VERSION = '1.0.0';
 
@@ -62,9 +74,34 @@ export interface UploadOptions {
   fetch?: typeof fetch;
   /** Stream Uint8Array bodies piecewise (default: in Node only); see http.ts. */
   streamBodies?: boolean;
+  /**
+   * Upload-Checksum on every request with a body: 'auto' (default) uses sha256 when the
+   * server advertises the checksum extension (else the best algorithm both have, else
+   * none); an algorithm name insists on it (fails if the server says it lacks it); false
+   * sends none.
+   */
+  checksum?: ChecksumOption;
+  /** Resends of one chunk the server rejected with 460 (checksum mismatch) before failing (default 3). */
+  checksumRetries?: number;
+  /**
+   * Upload as this many partial uploads at once, joined by the server (tus concatenation),
+   * each aligned to the server's S3 part size. Falls back to one upload (a `fallback`
+   * event says why) when the server lacks concatenation or the source is a stream.
+   */
+  parallel?: number;
   /** Random source in [0, 1) for the jitter (tests). */
   random?: () => number;
 }
+
+/** How a parent parallel upload drives one of its partials (not public API). */
+interface PartialRole {
+  caps: ServerCaps;
+  /** Awaited once the partial's URL is known, before more of its bytes go out. */
+  onCreated(url: string): Promise<void>;
+}
+
+/** A final POST copies every partial server-side before it answers: allow it time. */
+const FINAL_IDLE_MS = 10 * 60_000;
 
 export interface ProgressEvent {
   /** Bytes handed to the connection (never decreases). */
@@ -91,6 +128,14 @@ export interface UploadEvents {
   /** The stored upload is gone (404/410): a new one is started from byte 0. */
   restarted: { previousUrl: string; status: number };
   retry: { attempt: number; delayMs: number; error: TusError };
+  /** The checksum algorithm chosen for this upload (null: none). */
+  checksum: { algorithm: ChecksumAlgorithm | null };
+  /** `parallel` was asked for but the upload goes as one; says why. */
+  fallback: { reason: string };
+  /** A parallel upload starts (or resumes) with these partials; alignment null when resumed. */
+  parallel: { partials: StoredPartial[]; alignment: number | null; resumed: boolean };
+  /** One partial of a parallel upload was created, resumed, restarted or finished. */
+  partial: PartialEvent;
   paused: undefined;
   success: UploadResult;
   error: TusError;
@@ -102,11 +147,6 @@ export interface UploadResult {
 }
 
 export type UploadState = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'aborted';
-
-interface ServerCaps {
-  extensions: Set<string>;
-  maxSize: number | null;
-}
 
 export class Upload extends Emitter<UploadEvents> {
   private readonly o: UploadOptions;
@@ -126,12 +166,23 @@ export class Upload extends Emitter<UploadEvents> {
   private controller = new AbortController();
   private aborted = false;
   private pauseWaiter: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** undefined until decided (needs OPTIONS unless checksum is false). */
+  private checksumAlg: ChecksumAlgorithm | null | undefined;
+  /** Consecutive 460 answers for the chunk being sent. */
+  private checksumFailures = 0;
+  /** Partials of a parallel upload in flight (pause/resume/abort reach them). */
+  private readonly children = new Set<Upload>();
+  private readonly role: PartialRole | null;
 
   constructor(
     readonly source: UploadSource,
     options: UploadOptions,
+    /** @internal set by a parallel parent for its partials */
+    role?: PartialRole,
   ) {
     super();
+    this.role = role ?? null;
+    if (role) this.caps = role.caps;
     if (!options.endpoint && !options.uploadUrl) {
       throw new TypeError('Upload: `endpoint` or `uploadUrl` is required');
     }
@@ -198,6 +249,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.pauseWaiter = { promise, resolve };
     this._state = 'paused';
     this.controller.abort(new Error('paused'));
+    for (const c of this.children) c.pause();
     this.emit('paused', undefined);
   }
 
@@ -207,6 +259,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.pauseWaiter = null;
     this.controller = new AbortController();
     this._state = 'running';
+    for (const c of this.children) c.resume();
     w.resolve();
   }
 
@@ -215,6 +268,7 @@ export class Upload extends Emitter<UploadEvents> {
     if (this.aborted) return;
     this.aborted = true;
     this.controller.abort(new Error('aborted'));
+    for (const c of this.children) c.abort();
     const w = this.pauseWaiter;
     this.pauseWaiter = null;
     w?.resolve();
@@ -237,11 +291,37 @@ export class Upload extends Emitter<UploadEvents> {
       const id = await this.source.identity();
       if (id) this.fingerprint = fingerprintKey(this.o.endpoint, id);
     }
+    let stored: StoredUpload | undefined;
     if (!this._url && store && this.fingerprint && this.o.resume !== false) {
-      const entry = await store.get(this.fingerprint);
-      if (entry) this._url = entry.uploadUrl;
+      stored = await store.get(this.fingerprint);
+      if (stored && !stored.partials) this._url = stored.uploadUrl;
     }
 
+    // A stored parallel upload resumes as one, whatever `parallel` says now: its partials
+    // hold bytes the server already has.
+    if (stored?.partials && stored.partials.length > 0) {
+      return this.runParallel(stored.partials, null, stored.createdAt);
+    }
+    if (!this._url && (this.o.parallel ?? 1) > 1) {
+      await this.checkpoint();
+      if (!this.caps) this.caps = await this.discover();
+      const plan = planParallel({
+        parallel: this.o.parallel ?? 1,
+        size: this.total,
+        rereadable: this.source.rereadable,
+        caps: this.caps,
+      });
+      if (plan.mode === 'parallel') {
+        const layout = plan.ranges.map((r) => ({ ...r, uploadUrl: null, offset: 0 }));
+        return this.runParallel(layout, plan.alignment, new Date().toISOString());
+      }
+      if (plan.reason) this.emit('fallback', { reason: plan.reason });
+    }
+    return this.runSingle();
+  }
+
+  private async runSingle(): Promise<UploadResult> {
+    const store = this.o.store ?? null;
     /** Server offset; null = unknown (HEAD first). */
     let offset: number | null = this._url ? null : 0;
     let resumedEmitted = false;
@@ -251,6 +331,10 @@ export class Upload extends Emitter<UploadEvents> {
     for (;;) {
       try {
         await this.checkpoint();
+        if (this.checksumAlg === undefined) {
+          phase = 'options';
+          await this.decideChecksum();
+        }
         if (!this._url) {
           phase = this.caps ? 'create' : 'options';
           if (!this.caps) this.caps = await this.discover();
@@ -305,6 +389,27 @@ export class Upload extends Emitter<UploadEvents> {
           this.emit('restarted', { previousUrl, status: err.status ?? 0 });
           continue;
         }
+        if (d.action === 'resend') {
+          // 460: the server kept none of the request; send the same bytes again, a few times.
+          this.checksumFailures++;
+          const limit = this.o.checksumRetries ?? 3;
+          if (this.checksumFailures > limit) {
+            throw new TusError(
+              `${err.message} (checksum mismatch ${this.checksumFailures} times in a row, giving up)`,
+              {
+                kind: 'http',
+                status: err.status,
+                serverMessage: err.serverMessage,
+                method: err.method,
+                url: err.url,
+                cause: err,
+              },
+            );
+          }
+          this.emit('retry', { attempt: this.checksumFailures, delayMs: 0, error: err });
+          if (phase === 'create') offset = this._url ? null : 0;
+          continue;
+        }
         if (d.action === 'shrink' && this.sizer.tooLarge(lastChunk || this.sizer.current)) {
           offset = this._url ? null : 0;
           continue;
@@ -349,22 +454,129 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   private async discover(): Promise<ServerCaps> {
-    const caps: ServerCaps = { extensions: new Set(), maxSize: null };
     try {
-      const req = await this.prepare('OPTIONS', this.o.endpoint!, {});
+      const req = await this.prepare('OPTIONS', this.o.endpoint ?? this._url!, {});
       const res = await this.exchange(req);
-      if (res.status >= 200 && res.status < 300) {
-        for (const x of (res.headers.get('Tus-Extension') ?? '').split(',')) {
-          if (x.trim()) caps.extensions.add(x.trim());
-        }
-        const max = Number(res.headers.get('Tus-Max-Size') ?? '');
-        if (Number.isSafeInteger(max) && max > 0) caps.maxSize = max;
-      }
+      if (res.status >= 200 && res.status < 300) return parseCaps(res.headers);
     } catch (e) {
       if (isTusError(e, 'aborted')) throw e;
       // OPTIONS is optional (some proxies refuse it): proceed without extensions.
     }
-    return caps;
+    return unknownCaps();
+  }
+
+  /** Chooses the checksum algorithm (asking OPTIONS first unless checksums are off). */
+  private async decideChecksum(): Promise<void> {
+    const option = this.o.checksum ?? 'auto';
+    if (option !== false && !this.caps) this.caps = await this.discover();
+    this.checksumAlg = chooseChecksum(option, checksumCaps(this.caps ?? unknownCaps()));
+    if (!this.role) this.emit('checksum', { algorithm: this.checksumAlg });
+  }
+
+  /** Partial uploads (parallel/run.ts), then the final POST that joins them. */
+  private async runParallel(
+    layout: StoredPartial[],
+    alignment: number | null,
+    createdAt: string,
+  ): Promise<UploadResult> {
+    await this.checkpoint();
+    if (!this.caps) this.caps = await this.discover();
+    if (this.checksumAlg === undefined) await this.decideChecksum();
+    const caps = this.caps;
+    const size = layout[layout.length - 1]!.end;
+    if (this.total !== null && size !== this.total) {
+      throw new TusError(`stored partials cover ${size} bytes, the source has ${this.total}`, {
+        kind: 'protocol',
+      });
+    }
+    this.total = size;
+    const store = this.o.store ?? null;
+    const fingerprint = this.fingerprint;
+    this.emit('parallel', {
+      partials: layout.map((p) => ({ ...p })),
+      alignment,
+      resumed: alignment === null,
+    });
+    const urls = await runPartials(
+      {
+        store,
+        entry: fingerprint
+          ? {
+              fingerprint,
+              endpoint: this.o.endpoint!,
+              size,
+              metadata: this.metadata(),
+              createdAt,
+            }
+          : null,
+        spawn: (p, onCreated) => {
+          const child = new Upload(
+            sliceSource(this.source, p.start, p.end),
+            {
+              ...this.o,
+              uploadUrl: p.uploadUrl ?? undefined,
+              store: null,
+              parallel: 1,
+              metadata: {},
+              defaultMetadata: false,
+              signal: undefined,
+              checksum: this.checksumAlg ?? false,
+            },
+            { caps, onCreated },
+          );
+          this.children.add(child);
+          if (this.pauseWaiter) child.pause();
+          return child;
+        },
+        onPartial: (e) => this.emit('partial', e),
+        onProgress: (sent, acked) => this.noteAggregate(sent, acked),
+        onRetry: (e) => this.emit('retry', e),
+        onChunk: (e) => this.emit('chunk', { ...e, bytesAcknowledged: this.acked }),
+      },
+      layout,
+    ).finally(() => this.children.clear());
+    this._url = await this.createFinal(urls);
+    this.noteAck(size);
+    if (store && fingerprint && this.o.removeFromStoreOnSuccess !== false) {
+      await store.remove(fingerprint);
+    }
+    return { url: this._url, size };
+  }
+
+  /** POST Upload-Concat: final;<partial URLs> (no body, no Upload-Length). */
+  private async createFinal(urls: string[]): Promise<string> {
+    const endpoint = this.o.endpoint!;
+    for (;;) {
+      await this.checkpoint();
+      try {
+        const headers: Record<string, string> = { 'Upload-Concat': `final;${urls.join(' ')}` };
+        const meta = this.metadata();
+        if (Object.keys(meta).length > 0) headers['Upload-Metadata'] = encodeMetadata(meta);
+        const req = await this.prepare('POST', endpoint, headers);
+        const res = await this.exchange(req, undefined, FINAL_IDLE_MS);
+        if (res.status !== 201) {
+          throw httpError('POST', endpoint, res.status, res.body, 'concatenation failed');
+        }
+        const location = res.headers.get('Location');
+        if (!location) {
+          throw new TusError(`POST ${endpoint}: 201 without a Location header`, {
+            kind: 'protocol',
+          });
+        }
+        const url = new URL(location, res.url || endpoint).toString();
+        this.emit('created', { url });
+        return url;
+      } catch (e) {
+        const err = toTusError(e);
+        if (this.aborted) throw abortedError(err);
+        if (err.kind === 'aborted' || this.pauseWaiter) continue; // paused: wait, then again
+        if (decide('create', err).action !== 'retry') throw err;
+        const delay = this.budget.next();
+        if (delay === null) throw err;
+        this.emit('retry', { attempt: this.budget.attempts, delayMs: delay, error: err });
+        await sleep(delay, this.controller.signal).catch(() => {});
+      }
+    }
   }
 
   private async create(): Promise<{ offset: number | null; sentBytes: number }> {
@@ -381,6 +593,7 @@ export class Upload extends Emitter<UploadEvents> {
     else headers['Upload-Length'] = String(this.total);
     const meta = this.metadata();
     if (Object.keys(meta).length > 0) headers['Upload-Metadata'] = encodeMetadata(meta);
+    if (this.role) headers['Upload-Concat'] = 'partial';
 
     const withBody =
       this.o.creationWithUpload !== false &&
@@ -394,17 +607,25 @@ export class Upload extends Emitter<UploadEvents> {
       body = chunk.body;
       bodySize = chunk.size;
       headers['Content-Type'] = 'application/offset+octet-stream';
+      if (this.checksumAlg) {
+        const c = await checksumChunk(this.source, chunk, 0, this.checksumAlg);
+        body = c.body;
+        headers['Upload-Checksum'] = c.header;
+      }
     }
     const req = await this.prepare('POST', endpoint, headers, body);
     const t0 = Date.now();
     const res = await this.exchange(req, withBody ? 0 : undefined);
-    if (res.status !== 201)
-      throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
     const location = res.headers.get('Location');
+    // 460 with a Location: the upload exists but kept none of the body; HEAD, then PATCH.
+    const createdWithoutBody = res.status === 460 && location !== null;
+    if (res.status !== 201 && !createdWithoutBody)
+      throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
     if (!location) {
       throw new TusError(`POST ${endpoint}: 201 without a Location header`, { kind: 'protocol' });
     }
     this._url = new URL(location, res.url || endpoint).toString();
+    await this.role?.onCreated(this._url);
     if (this.o.store && this.fingerprint) {
       const entry: StoredUpload = {
         fingerprint: this.fingerprint,
@@ -417,6 +638,8 @@ export class Upload extends Emitter<UploadEvents> {
       await this.o.store.set(entry);
     }
     this.emit('created', { url: this._url });
+    if (createdWithoutBody)
+      throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
     if (!withBody) return { offset: 0, sentBytes: 0 };
     const off = parseOffset(res.headers.get('Upload-Offset'));
     if (off === null) return { offset: null, sentBytes: bodySize };
@@ -461,7 +684,13 @@ export class Upload extends Emitter<UploadEvents> {
     };
     const declare = this.total === null && chunk.last;
     if (declare) headers['Upload-Length'] = String(offset + chunk.size);
-    const req = await this.prepare('PATCH', url, headers, chunk.body);
+    let body = chunk.body;
+    if (this.checksumAlg) {
+      const c = await checksumChunk(this.source, chunk, offset, this.checksumAlg);
+      body = c.body;
+      headers['Upload-Checksum'] = c.header;
+    }
+    const req = await this.prepare('PATCH', url, headers, body);
     const t0 = Date.now();
     const res = await this.exchange(req, offset);
     if (res.status < 200 || res.status >= 300) {
@@ -517,12 +746,13 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   /** Sends; `bodyOffset` (absolute offset of the body's first byte) enables sent-progress. */
-  private exchange(req: HttpRequest, bodyOffset?: number): Promise<HttpResponse> {
+  private exchange(req: HttpRequest, bodyOffset?: number, minIdleMs = 0): Promise<HttpResponse> {
+    const stall = this.o.stallTimeoutMs ?? 30_000;
     return send(
       req,
       {
         fetch: this.fetchImpl,
-        stallTimeoutMs: this.o.stallTimeoutMs ?? 30_000,
+        stallTimeoutMs: stall > 0 ? Math.max(stall, minIdleMs) : stall,
         streamBodies: this.streamBodies,
       },
       {
@@ -530,6 +760,17 @@ export class Upload extends Emitter<UploadEvents> {
         onBodyProgress: bodyOffset === undefined ? undefined : (n) => this.noteSent(bodyOffset + n),
       },
     );
+  }
+
+  /** Progress of a parallel upload: the sum over its partials (both monotonic). */
+  private noteAggregate(sent: number, acked: number): void {
+    if (sent <= this.sent && acked <= this.acked) return;
+    this.sent = Math.max(this.sent, sent);
+    if (acked > this.acked) {
+      this.acked = acked;
+      this.budget.progress();
+    }
+    this.emit('progress', this.progress);
   }
 
   private noteSent(abs: number): void {
@@ -542,6 +783,7 @@ export class Upload extends Emitter<UploadEvents> {
     if (abs <= this.acked) return;
     this.acked = abs;
     this.budget.progress();
+    this.checksumFailures = 0;
     if (abs > this.sent) this.sent = abs;
     this.emit('progress', this.progress);
   }

@@ -1,11 +1,18 @@
 // An in-memory tus 1.0 server behind a fake fetch, for unit tests of the state machine
-// without sockets. Faults are injected per request with `intercept`.
+// without sockets. Faults are injected per request with `intercept`; `corrupt` flips body
+// bytes on the way in. Checksum (460) and concatenation (partial/final) as the tus spec says.
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
 export interface FakeUpload {
   id: string;
   length: number | null;
   data: Uint8Array[];
   offset: number;
   metadata: string | null;
+  concat: 'partial' | 'final' | null;
+  /** Final uploads: the partial URLs it was made of. */
+  parts?: string[];
 }
 
 export interface SeenRequest {
@@ -22,6 +29,14 @@ export class FakeTusServer {
   readonly requests: SeenRequest[] = [];
   extensions = 'creation,creation-with-upload,creation-defer-length,termination';
   maxSize: number | null = null;
+  /** Tus-Checksum-Algorithm in OPTIONS (with 'checksum' in extensions). */
+  checksumAlgorithms: string | null = 'sha1,md5,crc32,sha256';
+  /** Tus-S3-Part-Size in OPTIONS; null: not sent. */
+  partSize: number | null = null;
+  /** Changes a request body before the server sees it (e.g. flips a byte). */
+  corrupt: ((req: SeenRequest, body: Uint8Array) => Uint8Array) | null = null;
+  /** Every 460 answered. */
+  checksumMismatches = 0;
   /** Returning a reply short-circuits the request (after its body was read). */
   intercept: ((req: SeenRequest, n: number) => Reply | 'network' | undefined) | null = null;
   /** Only accept this many body bytes per PATCH (partial acknowledgement). */
@@ -38,9 +53,10 @@ export class FakeTusServer {
     for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) {
       headers[k.toLowerCase()] = v;
     }
-    const body = await readBody(init.body);
+    let body = await readBody(init.body);
     const req: SeenRequest = { method, url, headers, bodySize: body.length };
     this.requests.push(req);
+    if (this.corrupt) body = this.corrupt(req, body);
     if (this.hang?.(req)) {
       await new Promise((_, reject) => {
         const signal = init.signal;
@@ -75,11 +91,24 @@ export class FakeTusServer {
         'Tus-Version': '1.0.0',
       };
       if (this.maxSize !== null) headers['Tus-Max-Size'] = String(this.maxSize);
+      if (this.checksumAlgorithms !== null && this.extensions.includes('checksum')) {
+        headers['Tus-Checksum-Algorithm'] = this.checksumAlgorithms;
+      }
+      if (this.partSize !== null) headers['Tus-S3-Part-Size'] = String(this.partSize);
       return { status: 204, headers };
+    }
+    if (body.length > 0 && h['upload-checksum'] !== undefined) {
+      const bad = checkChecksum(h['upload-checksum'], body);
+      if (bad) {
+        if (bad.status === 460) this.checksumMismatches++;
+        return bad;
+      }
     }
     if (h['tus-resumable'] !== '1.0.0') return { status: 412, body: 'bad Tus-Resumable' };
     if (req.method === 'POST') {
       const id = `u${++this.ids}`;
+      const concat = h['upload-concat'];
+      if (concat?.startsWith('final;')) return this.final(id, concat.slice(6), h);
       const length = h['upload-length'] !== undefined ? Number(h['upload-length']) : null;
       if (length === null && h['upload-defer-length'] !== '1')
         return { status: 400, body: 'no length' };
@@ -89,6 +118,7 @@ export class FakeTusServer {
         data: [],
         offset: 0,
         metadata: h['upload-metadata'] ?? null,
+        concat: concat === 'partial' ? 'partial' : null,
       };
       this.uploads.set(id, u);
       const headers: Record<string, string> = { Location: `/files/${id}` };
@@ -108,6 +138,8 @@ export class FakeTusServer {
       };
       if (u.length !== null) headers['Upload-Length'] = String(u.length);
       else headers['Upload-Defer-Length'] = '1';
+      if (u.concat === 'partial') headers['Upload-Concat'] = 'partial';
+      if (u.concat === 'final') headers['Upload-Concat'] = `final;${u.parts!.join(' ')}`;
       return { status: 200, headers };
     }
     if (req.method === 'DELETE') {
@@ -115,6 +147,7 @@ export class FakeTusServer {
       return { status: 204 };
     }
     if (req.method === 'PATCH') {
+      if (u.concat === 'final') return { status: 403, body: 'final upload' };
       if (Number(h['upload-offset']) !== u.offset) return { status: 409, body: 'offset mismatch' };
       if (h['upload-length'] !== undefined) u.length = Number(h['upload-length']);
       const take = body.subarray(0, Math.min(body.length, this.acceptAtMost));
@@ -124,6 +157,49 @@ export class FakeTusServer {
     }
     return { status: 405 };
   }
+
+  private final(id: string, list: string, h: Record<string, string>): Reply {
+    const urls = list.split(' ').filter((x) => x);
+    const parts: FakeUpload[] = [];
+    for (const url of urls) {
+      const p = this.uploads.get(url.split('/').pop()!);
+      if (p?.concat !== 'partial') return { status: 400, body: `not a partial: ${url}` };
+      if (p.length === null || p.offset !== p.length) {
+        return { status: 400, body: `unfinished partial: ${url}` };
+      }
+      parts.push(p);
+    }
+    const data = parts.flatMap((p) => p.data);
+    const length = data.reduce((a, d) => a + d.length, 0);
+    this.uploads.set(id, {
+      id,
+      length,
+      data,
+      offset: length,
+      metadata: h['upload-metadata'] ?? null,
+      concat: 'final',
+      parts: urls,
+    });
+    return { status: 201, headers: { Location: `/files/${id}`, 'Upload-Concat': `final;${list}` } };
+  }
+}
+
+/** 460 on a digest mismatch, 400 on an unknown algorithm or malformed value, else null. */
+function checkChecksum(value: string, body: Uint8Array): Reply | null {
+  const m = /^(\S+) ([A-Za-z0-9+/=]+)$/.exec(value);
+  if (!m) return { status: 400, body: 'malformed Upload-Checksum' };
+  const alg = m[1]!;
+  let want: string;
+  if (alg === 'crc32') {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(crc32(body));
+    want = b.toString('base64');
+  } else if (alg === 'sha1' || alg === 'md5' || alg === 'sha256') {
+    want = createHash(alg).update(body).digest('base64');
+  } else {
+    return { status: 400, body: `unsupported checksum algorithm ${alg}` };
+  }
+  return want === m[2] ? null : { status: 460, body: 'Checksum Mismatch' };
 }
 
 async function readBody(body: unknown): Promise<Uint8Array> {

@@ -77,7 +77,9 @@ describe('failure policy', () => {
     ['patch', 400, 'fail'],
     ['create', 403, 'fail'],
     ['head', 401, 'fail'],
-    ['patch', 460, 'fail'],
+    ['patch', 460, 'resend'],
+    ['create', 460, 'resend'],
+    ['head', 460, 'fail'],
   ] as const)('%s %i -> %s', (phase, status, action) => {
     expect(decideStatus(phase, status).action).toBe(action);
   });

@@ -164,7 +164,13 @@ describe('Upload (fake server, no sockets)', () => {
     const rec = record(second);
     first.server.requests.length = 0;
     const r = await second.start();
-    expect(first.server.requests.map((q) => q.method)).toEqual(['HEAD', 'PATCH', 'PATCH']);
+    // OPTIONS first: checksum 'auto' needs to know whether the server verifies checksums.
+    expect(first.server.requests.map((q) => q.method)).toEqual([
+      'OPTIONS',
+      'HEAD',
+      'PATCH',
+      'PATCH',
+    ]);
     expect(rec.events.find(([n]) => n === 'resumed')?.[1]).toEqual({ url: r.url, offset: 2000 });
     expect(Buffer.from(first.server.bytesOf(r.url))).toEqual(Buffer.from(data));
     expect(await store.list()).toHaveLength(0);

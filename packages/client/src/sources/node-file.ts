@@ -5,6 +5,8 @@
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ChecksumAlgorithm } from '../checksum/algorithms.js';
+import { nodeHasher } from '../checksum/node-hasher.js';
 import { sampleHash } from '../fingerprint.js';
 import type { SourceChunk, UploadSource } from './types.js';
 
@@ -75,6 +77,21 @@ export async function nodeFileSource(
         { highWaterMark: 0 },
       );
       return { body, size: e - start, last };
+    },
+    async digest(start: number, end: number, algorithm: ChecksumAlgorithm) {
+      // A pass over the range before it is streamed again as the body: the header must be
+      // known before the body starts, and re-reading (page cache) beats holding a whole
+      // chunk in memory. One piece in memory at a time.
+      const h = nodeHasher(algorithm);
+      const buf = new Uint8Array(Math.min(piece, Math.max(1, end - start)));
+      for (let pos = start; pos < end; ) {
+        const n = Math.min(buf.length, end - pos);
+        const { bytesRead } = await fh.read(buf, 0, n, pos);
+        if (bytesRead === 0) throw new Error(`${path} shrank while uploading (at byte ${pos})`);
+        h.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      return h.digest();
     },
     async identity() {
       return {

@@ -1,3 +1,4 @@
+import type { ChecksumAlgorithm } from '../checksum/algorithms.js';
 import type { SourceIdentity } from '../fingerprint.js';
 
 /** Bytes for one request, read lazily from the source. */
@@ -25,6 +26,12 @@ export interface UploadSource {
   readonly rereadable: boolean;
   /** Reads [start, end). Streams may return fewer bytes at the end. */
   read(start: number, end: number): Promise<SourceChunk>;
+  /**
+   * Optional: digest of [start, end) for Upload-Checksum, computed by the source itself with
+   * bounded memory (Node file: node:crypto over ranged reads) so a streamed body needs no
+   * copy in memory. Without it the upload hashes the chunk's body (see checksum/digest.ts).
+   */
+  digest?(start: number, end: number, algorithm: ChecksumAlgorithm): Promise<Uint8Array>;
   /** Size, mtime and sampled content hash for the fingerprint; null: do not resume. */
   identity(): Promise<SourceIdentity | null>;
   close(): Promise<void>;

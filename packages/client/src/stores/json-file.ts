@@ -54,11 +54,14 @@ export class JsonFileStore implements UploadStore {
     });
   }
 
-  /** Removes every entry pointing at `uploadUrl` (CLI `abort`). */
+  /** Removes every entry pointing at `uploadUrl`, as its URL or one of its partials' (CLI `abort`). */
   async removeUrl(uploadUrl: string): Promise<void> {
     await this.update((d) => {
-      for (const [k, v] of Object.entries(d.uploads))
-        if (v.uploadUrl === uploadUrl) delete d.uploads[k];
+      for (const [k, v] of Object.entries(d.uploads)) {
+        if (v.uploadUrl === uploadUrl || v.partials?.some((p) => p.uploadUrl === uploadUrl)) {
+          delete d.uploads[k];
+        }
+      }
     });
   }
 

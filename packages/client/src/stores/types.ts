@@ -1,6 +1,18 @@
+/** One partial upload of a parallel upload (tus concatenation). */
+export interface StoredPartial {
+  /** Byte range of the file this partial carries. */
+  start: number;
+  end: number;
+  /** null until its POST succeeded. */
+  uploadUrl: string | null;
+  /** Bytes of the range the server acknowledged when last written (the server's HEAD decides). */
+  offset: number;
+}
+
 /** One unfinished upload, as remembered by a resume store. */
 export interface StoredUpload {
   fingerprint: string;
+  /** The upload's URL; for a parallel upload, its first partial's (see `partials`). */
   uploadUrl: string;
   endpoint: string;
   /** null: deferred length. */
@@ -8,6 +20,8 @@ export interface StoredUpload {
   metadata: Record<string, string>;
   /** ISO date. */
   createdAt: string;
+  /** Parallel upload: every partial, in file order; the final is created when all are done. */
+  partials?: StoredPartial[];
 }
 
 /** Remembers upload URLs by source fingerprint so a later run can resume. */

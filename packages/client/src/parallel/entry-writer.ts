@@ -1,0 +1,37 @@
+/**
+ * Writes one resume-store entry from several concurrent partial uploads. Writes are
+ * serialised (a store such as JsonFileStore does a locked read-modify-write each time)
+ * and coalesced: while one write runs, any number of updates become one next write.
+ */
+import type { StoredUpload, UploadStore } from '../stores/types.js';
+
+export class EntryWriter {
+  private chain: Promise<void> = Promise.resolve();
+  private queued = false;
+
+  constructor(
+    private readonly store: UploadStore,
+    /** The entry as it should be now; null: nothing worth writing yet. */
+    private readonly build: () => StoredUpload | null,
+  ) {}
+
+  /** Writes the current state; resolves once it is in the store (errors propagate). */
+  flush(): Promise<void> {
+    if (!this.queued) {
+      this.queued = true;
+      this.chain = this.chain
+        .catch(() => {})
+        .then(async () => {
+          this.queued = false;
+          const e = this.build();
+          if (e) await this.store.set(e);
+        });
+    }
+    return this.chain;
+  }
+
+  /** Fire and forget: offsets are informational (HEAD decides on resume). */
+  schedule(): void {
+    this.flush().catch(() => {});
+  }
+}

@@ -1,0 +1,156 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { checksumCaps, parseCaps } from '../src/caps.js';
+import {
+  type ChecksumCaps,
+  checksumHeader,
+  chooseChecksum,
+  parseAlgorithmList,
+} from '../src/checksum/algorithms.js';
+import { checksumChunk } from '../src/checksum/digest.js';
+import { createHasher, digestBytes } from '../src/checksum/hasher.js';
+import { nodeHasher } from '../src/checksum/node-hasher.js';
+import { TusError } from '../src/errors.js';
+import { blobSource } from '../src/sources/blob.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+
+describe('pure-JS digests', () => {
+  test('known vectors', () => {
+    const abc = enc('abc');
+    const d = (alg: 'sha256' | 'sha1' | 'md5' | 'crc32', x: Uint8Array) => {
+      const h = createHasher(alg);
+      h.update(x);
+      return Buffer.from(h.digest()).toString('hex');
+    };
+    expect(d('md5', enc(''))).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(d('md5', abc)).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(d('sha1', abc)).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+    expect(d('sha256', abc)).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(d('crc32', enc('123456789'))).toBe('cbf43926');
+  });
+
+  test.each(['sha256', 'sha1', 'md5', 'crc32'] as const)(
+    '%s equals node:crypto / zlib over odd piece boundaries and sizes',
+    (alg) => {
+      for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 4097, 100_003]) {
+        const data = randomBytes(n);
+        const h = createHasher(alg);
+        for (let i = 0; i < n; i += 37) h.update(data.subarray(i, Math.min(n, i + 37)));
+        const want =
+          alg === 'crc32'
+            ? Buffer.from(new Uint8Array(new Uint32Array([crc32(data)]).buffer).reverse())
+            : createHash(alg).update(data).digest();
+        expect(Buffer.from(h.digest()).toString('hex')).toBe(want.toString('hex'));
+        const n2 = nodeHasher(alg);
+        n2.update(data);
+        expect(Buffer.from(n2.digest()).toString('hex')).toBe(want.toString('hex'));
+      }
+    },
+  );
+
+  test('digestBytes (SubtleCrypto where it has the algorithm) agrees', async () => {
+    const data = randomBytes(300_000);
+    for (const alg of ['sha256', 'sha1', 'md5', 'crc32'] as const) {
+      const h = createHasher(alg);
+      h.update(data);
+      expect(b64(await digestBytes(alg, data))).toBe(b64(h.digest()));
+    }
+  });
+});
+
+describe('Upload-Checksum header', () => {
+  test('"<alg> <base64 digest>"', () => {
+    const h = createHasher('sha256');
+    h.update(enc('abc'));
+    expect(checksumHeader('sha256', h.digest())).toBe(
+      'sha256 ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=',
+    );
+    const c = createHasher('crc32');
+    c.update(enc('123456789'));
+    expect(checksumHeader('crc32', c.digest())).toBe('crc32 y/Q5Jg==');
+  });
+
+  test('of a Blob chunk, a byte chunk and a stream chunk: the same digest, the body still sendable', async () => {
+    const data = randomBytes(5000);
+    const want = `md5 ${createHash('md5').update(data.subarray(1000, 3000)).digest('base64')}`;
+    const src = blobSource(new Blob([data]));
+    const blobChunk = await src.read(1000, 3000);
+    const a = await checksumChunk(src, blobChunk, 1000, 'md5');
+    expect(a.header).toBe(want);
+    expect(a.body).toBe(blobChunk.body);
+    const bytes = new Uint8Array(data.subarray(1000, 3000));
+    const b = await checksumChunk(src, { body: bytes, size: 2000, last: false }, 1000, 'md5');
+    expect(b.header).toBe(want);
+    const stream = new Blob([bytes]).stream();
+    const c = await checksumChunk(
+      { ...src, digest: undefined },
+      { body: stream, size: 2000, last: false },
+      1000,
+      'md5',
+    );
+    expect(c.header).toBe(want);
+    expect(Buffer.from(c.body as Uint8Array)).toEqual(Buffer.from(bytes));
+  });
+});
+
+describe('choosing the algorithm', () => {
+  const caps = (o: Partial<ChecksumCaps>): ChecksumCaps => ({
+    known: true,
+    extension: true,
+    algorithms: ['sha1', 'md5', 'crc32', 'sha256'],
+    ...o,
+  });
+
+  test("'auto': sha256 when advertised, the best shared one otherwise, none without the extension", () => {
+    expect(chooseChecksum('auto', caps({}))).toBe('sha256');
+    expect(chooseChecksum('auto', caps({ algorithms: ['md5', 'sha1'] }))).toBe('sha1');
+    expect(chooseChecksum('auto', caps({ algorithms: ['crc32c'] }))).toBeNull();
+    expect(chooseChecksum('auto', caps({ algorithms: null }))).toBe('sha256');
+    expect(chooseChecksum('auto', caps({ extension: false }))).toBeNull();
+    expect(chooseChecksum('auto', caps({ known: false, extension: false }))).toBeNull();
+  });
+
+  test('false: none, whatever the server offers', () => {
+    expect(chooseChecksum(false, caps({}))).toBeNull();
+  });
+
+  test('explicit: used when offered or unknown; an error when the server says it lacks it', () => {
+    expect(chooseChecksum('crc32', caps({}))).toBe('crc32');
+    expect(chooseChecksum('md5', caps({ known: false, extension: false }))).toBe('md5');
+    expect(() => chooseChecksum('md5', caps({ algorithms: ['sha256'] }))).toThrow(
+      /supports only: sha256/,
+    );
+    let err: unknown;
+    try {
+      chooseChecksum('sha1', caps({ extension: false }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TusError);
+    expect((err as TusError).kind).toBe('unsupported');
+  });
+
+  test('OPTIONS headers parsed', () => {
+    const h = new Headers({
+      'Tus-Extension': 'creation, checksum,concatenation',
+      'Tus-Checksum-Algorithm': 'SHA1, md5,sha256',
+      'Tus-S3-Part-Size': '8388608',
+      'Tus-Max-Size': '100',
+    });
+    const c = parseCaps(h);
+    expect([...c.extensions]).toEqual(['creation', 'checksum', 'concatenation']);
+    expect(c.partSize).toBe(8388608);
+    expect(c.maxSize).toBe(100);
+    expect(checksumCaps(c)).toEqual({
+      known: true,
+      extension: true,
+      algorithms: ['sha1', 'md5', 'sha256'],
+    });
+    expect(parseAlgorithmList(null)).toBeNull();
+    expect(parseCaps(new Headers({ 'Tus-S3-Part-Size': 'x' })).partSize).toBeNull();
+  });
+});
