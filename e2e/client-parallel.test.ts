@@ -1,0 +1,129 @@
+// Client must-show 2 (issue 4): `tus-upload --parallel 4` on 1 GiB against our server on
+// RGW. The object is exact (SHA-256), and the server's S3 counters show the final object
+// was built by UploadPartCopy from the partials (every byte copied, none read back and
+// uploaded again). The server runs in this process so the test can read its store's
+// metrics; the client is the built CLI in a child process.
+// Also: against a server without concatenation (stock @tus/server + @tus/file-store) the
+// CLI says it falls back to one upload, and the bytes are exact.
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { clientCli, lastLine, runCli } from './helpers/client-cli.js';
+import { startStockTusServer } from './helpers/client-tus.js';
+import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
+import {
+  type Backend,
+  idOf,
+  type RunningServer,
+  s3Backend,
+  startInProcess,
+  tus,
+} from './helpers/server.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+interface Metrics {
+  partsCopied: number;
+  bytesCopied: number;
+  partsAssembled: number;
+  bytesAssembled: number;
+  completed: number;
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  await access(clientCli); // built by `pnpm build` (scripts/test.sh)
+  dir = await tmpDir('client-parallel-');
+});
+
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+describe('tus-upload --parallel 4, 1 GiB, our server on RGW', () => {
+  let backend: Backend;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    backend = await s3Backend('client/');
+    server = await startInProcess(backend.options);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await backend?.cleanup().catch(() => {});
+  });
+
+  test('object exact; the final object is made by UploadPartCopy, not by re-uploading', async () => {
+    const file = await makeRandomFile(dir, GiB, { name: 'one-gib.bin' });
+    const options = await tus(server.url, 'OPTIONS');
+    expect(options.headers.get('tus-extension')).toContain('concatenation');
+    const partSize = Number(options.headers.get('tus-s3-part-size'));
+    expect(partSize).toBeGreaterThanOrEqual(5 * MiB);
+
+    const metrics = (server.tus.datastore as unknown as { metrics: Metrics }).metrics;
+    const before = { ...metrics };
+    const store = path.join(dir, 'store-1g.json');
+    const run = runCli([
+      file.path,
+      '--endpoint',
+      server.url,
+      '--parallel',
+      '4',
+      '--store',
+      store,
+      '--progress-interval',
+      '2000',
+    ]);
+    const code = await run.exited;
+    if (code !== 0) throw new Error(`tus-upload exited ${code}: ${run.stderr()}`);
+    const err = run.stderr();
+    expect(err).toContain(`parallel upload: 4 partial uploads aligned to ${partSize} bytes`);
+    expect(err.match(/^partial \d\/4 created /gm)).toHaveLength(4);
+    expect(err.match(/^partial \d\/4 done \(268435456 bytes\)/gm)).toHaveLength(4);
+    expect(err).toContain('checksum: sha256');
+    const url = lastLine(run.stdout());
+    expect(await backend.sha256Of(idOf(url))).toBe(file.sha256);
+
+    // The final object: every byte copied inside S3, none passed through the server again.
+    const copied = metrics.bytesCopied - before.bytesCopied;
+    expect(copied).toBe(GiB);
+    expect(metrics.partsCopied - before.partsCopied).toBe(Math.ceil(GiB / partSize));
+    expect(metrics.bytesAssembled - before.bytesAssembled).toBe(0);
+    if (process.env.TUS_CLIENT_REPORT) {
+      process.stderr.write(
+        `[client-parallel] 1 GiB --parallel 4: partsCopied=${metrics.partsCopied - before.partsCopied} bytesCopied=${copied}\n${err}\n`,
+      );
+    }
+    // HEAD on the final: Upload-Concat final, the full length.
+    const head = await tus(url, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-length')).toBe(String(GiB));
+    expect(head.headers.get('upload-concat')).toMatch(/^final;/);
+  });
+});
+
+test('a server without concatenation: the CLI says it falls back to one upload; exact', async () => {
+  const stock = await startStockTusServer();
+  try {
+    const file = await makeRandomFile(dir, 40 * MiB);
+    const run = runCli([
+      file.path,
+      '-e',
+      stock.endpoint,
+      '--parallel',
+      '4',
+      '--store',
+      path.join(dir, 'store-stock.json'),
+    ]);
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toContain(
+      'parallel upload not possible: the server does not support the concatenation extension; uploading as one upload',
+    );
+    expect(run.stderr()).toContain('checksum: off');
+    expect(await stock.sha256Of(lastLine(run.stdout()))).toBe(file.sha256);
+  } finally {
+    await stock.close();
+  }
+});
