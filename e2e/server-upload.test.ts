@@ -163,7 +163,14 @@ describe('termination on S3', () => {
     const res = await tus(server.url, 'OPTIONS');
     expect(res.status).toBe(204);
     expect(res.headers.get('tus-extension')?.split(',').sort()).toEqual(
-      ['creation', 'creation-defer-length', 'creation-with-upload', 'termination'].sort(),
+      [
+        'checksum',
+        'concatenation',
+        'creation',
+        'creation-defer-length',
+        'creation-with-upload',
+        'termination',
+      ].sort(),
     );
   });
 

@@ -1,8 +1,9 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleTusRequest } from './extensions/layer.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './node-bridge.js';
 import { refusalFor, TUS_VERSION } from './request-checks.js';
-import { createTusServer, mountContext, type TusS3, type TusS3Options } from './tus-server.js';
+import { createTusServer, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
   baseUrl?: string;
@@ -28,15 +29,12 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
     if (refuse(req, res)) return;
-    const run = (): Promise<unknown> => handle(tus, r, res, baseUrl);
-    mountContext.run({ baseUrl: baseUrl || tus.server.options.path }, () => {
-      run().catch((err: unknown) => {
-        if (next) next(err);
-        else if (!res.headersSent) {
-          res.statusCode = 500;
-          res.end('Internal error\n');
-        }
-      });
+    handle(tus, r, res, baseUrl).catch((err: unknown) => {
+      if (next) next(err);
+      else if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end('Internal error\n');
+      }
     });
   };
   return Object.assign(handler, { tus });
@@ -80,6 +78,10 @@ async function handle(
     body = req.method === 'POST' || req.method === 'PATCH' ? webBodyFrom(req) : null;
   }
   const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
-  const response = await tus.server.handleWeb(toWebRequest(req, url, body));
+  const response = await handleTusRequest(
+    tus,
+    toWebRequest(req, url, body),
+    baseUrl || tus.server.options.path,
+  );
   await sendWebResponse(res, response);
 }

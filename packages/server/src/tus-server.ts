@@ -1,13 +1,14 @@
 // Builds the tus server: our S3 store when a bucket is configured, the local file store
 // otherwise, with @tus/server doing the protocol.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { Server, type ServerOptions } from '@tus/server';
 import type { DataStore } from '@tus/utils';
 import type { Logger } from 'pino';
+import { EXTENSION_REQUEST_HEADERS, EXTENSION_RESPONSE_HEADERS } from './extensions/layer.js';
 import { silentLogger } from './log.js';
+import { requestContext } from './request-context.js';
 import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
 import { S3MultipartStore } from './s3/store.js';
 
@@ -58,9 +59,6 @@ export interface TusS3 {
   describe(): string;
 }
 
-/** Request-scoped data the middleware hands to URL generation. */
-export const mountContext = new AsyncLocalStorage<{ baseUrl: string }>();
-
 export function createTusServer(options: TusS3Options = {}): TusS3 {
   const log = options.logger ?? silentLogger;
   const {
@@ -100,10 +98,13 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     path,
     datastore,
     maxSize: maxSize && maxSize > 0 ? maxSize : undefined,
+    // CORS: browsers may send Upload-Checksum and read our extension headers.
+    allowedHeaders: [...(tusOptions.allowedHeaders ?? []), ...EXTENSION_REQUEST_HEADERS],
+    exposedHeaders: [...(tusOptions.exposedHeaders ?? []), ...EXTENSION_RESPONSE_HEADERS],
     generateUrl:
       tusOptions.generateUrl ??
       ((_req, { proto, host, path: configured, id }) => {
-        const base = mountContext.getStore()?.baseUrl ?? configured;
+        const base = requestContext.getStore()?.baseUrl ?? configured;
         const location = `${base.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
         return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
       }),

@@ -12,3 +12,21 @@ export const Extension = {
 } as const;
 
 export type ExtensionName = (typeof Extension)[keyof typeof Extension];
+
+/**
+ * @tus/server 2.4.5 (PostHandler) lets a POST with Upload-Concat through only when the
+ * store's `extensions` contain this misspelling. A store that implements concatenation
+ * lists it next to the correct name; OPTIONS shows only the correct one
+ * (see advertisedExtensions).
+ */
+export const TUS_SERVER_CONCATENATION_SPELLING = 'concatentation';
+
+/** The Tus-Extension list for OPTIONS: what the store implements, spelled per the spec. */
+export function advertisedExtensions(storeExtensions: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of storeExtensions) {
+    const proper = name === TUS_SERVER_CONCATENATION_SPELLING ? Extension.Concatenation : name;
+    if (!out.includes(proper)) out.push(proper);
+  }
+  return out;
+}

@@ -16,7 +16,18 @@ export interface UploadInfo {
   createdAt: string;
   /** Set once CompleteMultipartUpload succeeded and the object was verified. */
   completedAt?: string;
+  /** Role in the concatenation extension; absent for an ordinary upload. */
+  concat?: ConcatInfo;
 }
+
+/**
+ * A partial upload is an ordinary resumable upload that a final one may consume. A final
+ * upload is built server-side from its partials (in order, with their sizes as they were
+ * when it was created); `partialsRemoved` is set once their objects and infos are gone.
+ */
+export type ConcatInfo =
+  | { role: 'partial' }
+  | { role: 'final'; partials: Array<{ id: string; size: number }>; partialsRemoved?: boolean };
 
 function isNonNegativeInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -37,6 +48,7 @@ export function parseInfo(text: string): UploadInfo {
   if (!isNonNegativeInteger(r.partSize) || r.partSize === 0) fail('partSize');
   if (typeof r.createdAt !== 'string' || Number.isNaN(Date.parse(r.createdAt))) fail('createdAt');
   if (r.completedAt !== undefined && typeof r.completedAt !== 'string') fail('completedAt');
+  if (r.concat !== undefined) validateConcat(r.concat, fail);
   if (r.metadata !== undefined) {
     if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
     for (const v of Object.values(r.metadata as object)) {
@@ -46,14 +58,30 @@ export function parseInfo(text: string): UploadInfo {
   return raw as UploadInfo;
 }
 
+function validateConcat(c: unknown, fail: (what: string) => never): void {
+  if (typeof c !== 'object' || c === null) fail('concat');
+  const r = c as Record<string, unknown>;
+  if (r.role === 'partial') return;
+  if (r.role !== 'final' || !Array.isArray(r.partials)) fail('concat');
+  for (const p of r.partials as unknown[]) {
+    const part = p as Record<string, unknown> | null;
+    if (typeof part?.id !== 'string' || !isNonNegativeInteger(part.size)) fail('concat partial');
+  }
+  if (r.partialsRemoved !== undefined && typeof r.partialsRemoved !== 'boolean') fail('concat');
+}
+
 export function serializeInfo(info: UploadInfo): string {
   return JSON.stringify(info);
 }
 
+/**
+ * Unfinished uploads expire; so do finished partials, which only a final upload gives a
+ * purpose (without it they would stay forever).
+ */
 export function isExpired(info: UploadInfo, expirationMs: number, now = Date.now()): boolean {
   return (
     expirationMs > 0 &&
-    info.completedAt === undefined &&
+    (info.completedAt === undefined || info.concat?.role === 'partial') &&
     Date.parse(info.createdAt) + expirationMs < now
   );
 }

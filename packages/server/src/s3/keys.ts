@@ -3,6 +3,7 @@
 
 export const INFO_SUFFIX = '.info';
 const SEGMENT_INFIX = '.seg.';
+const PENDING_INFIX = '.pend.';
 // Zero-padded so lexical listing order is offset order (5 TiB < 10^15).
 const OFFSET_DIGITS = 15;
 
@@ -20,6 +21,19 @@ export function segmentPrefix(prefix: string, id: string): string {
 
 export function segmentKey(prefix: string, id: string, offset: number): string {
   return `${segmentPrefix(prefix, id)}${String(offset).padStart(OFFSET_DIGITS, '0')}`;
+}
+
+/**
+ * Prefix of the parts a checksummed request staged before its checksum was verified.
+ * Nothing under it ever counts toward an upload's offset.
+ */
+export function pendingPrefix(prefix: string, id: string): string {
+  return `${prefix}${id}${PENDING_INFIX}`;
+}
+
+/** `token` is unique per request, so a retry never writes over an older request's object. */
+export function pendingKey(prefix: string, id: string, token: string, partNumber: number): string {
+  return `${pendingPrefix(prefix, id)}${token}.${String(partNumber).padStart(5, '0')}`;
 }
 
 /** Offset encoded in a segment key, or undefined when the key is not one of ours. */

@@ -20,13 +20,23 @@ import {
 import { DataStore, Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
-import { Extension } from '../extensions/names.js';
+import {
+  CHECKSUM_MISMATCH_STATUS,
+  createDigester,
+  type ExpectedChecksum,
+  verifyChecksum,
+} from '../extensions/checksum.js';
+import type { ConcatenatingStore } from '../extensions/concatenation.js';
+import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
+import { currentRequest } from '../request-context.js';
 import { BufferPool } from './buffer-pool.js';
+import { buildFinalParts, type ConcatCounters } from './concat.js';
+import { chooseFinalPartSize } from './concat-plan.js';
 import { isExpired, parseInfo, serializeInfo, type UploadInfo } from './info.js';
 import { idFromInfoKey, infoKey, isValidId, objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
-import { deriveProgress, type Progress, type StoredPart } from './offset.js';
+import { deriveProgress, type Progress, type StoredPart, type StoredSegment } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
 import {
   capacityOf,
@@ -39,8 +49,19 @@ import {
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,
 } from './parts.js';
+import { type PendingPart, PendingParts } from './pending.js';
 import { bareEtag, quotedEtag } from './s3-client.js';
 import { SegmentStaging } from './segments.js';
+
+/** A whole part cut from a request body, with the staged segments folded into it. */
+interface FullPart {
+  partNumber: number;
+  body: Buffer;
+  /** The pool buffer backing `body`, returned once S3 has the part. */
+  pooled?: Buffer;
+  /** Segments of earlier requests this part contains: deleted once the part is durable. */
+  segs: StoredSegment[];
+}
 
 export interface S3StoreOptions {
   client: S3Client;
@@ -66,19 +87,26 @@ interface UploadState {
 }
 
 /** Counters for tests and operators: what the store asked of S3. */
-export interface StoreMetrics {
+export interface StoreMetrics extends ConcatCounters {
   partsUploaded: number;
   partBytesUploaded: number;
   segmentsWritten: number;
   segmentBytesWritten: number;
   segmentBytesReadBack: number;
   completed: number;
+  /** Requests whose body matched its Upload-Checksum, and those that did not (460). */
+  checksumsVerified: number;
+  checksumMismatches: number;
+  /** Whole parts of checksummed requests staged before verification, then made parts. */
+  pendingPartsStaged: number;
+  pendingPartsCommitted: number;
+  pendingBytesCommitted: number;
 }
 
 const FRESH_MS = 30_000;
 const PART_CACHE_LIMIT = 1000;
 
-export class S3MultipartStore extends DataStore {
+export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   readonly metrics: StoreMetrics = {
     partsUploaded: 0,
     partBytesUploaded: 0,
@@ -86,16 +114,26 @@ export class S3MultipartStore extends DataStore {
     segmentBytesWritten: 0,
     segmentBytesReadBack: 0,
     completed: 0,
+    partsCopied: 0,
+    bytesCopied: 0,
+    partsAssembled: 0,
+    bytesAssembled: 0,
+    checksumsVerified: 0,
+    checksumMismatches: 0,
+    pendingPartsStaged: 0,
+    pendingPartsCommitted: 0,
+    pendingBytesCommitted: 0,
   };
   readonly bucket: string;
   readonly prefix: string;
   private readonly client: S3Client;
-  private readonly preferredPartSize: number | undefined;
+  private readonly partSizeOption: number | undefined;
   private readonly maxSize: number | undefined;
   private readonly expiration: number;
   private readonly queueSize: number;
   private readonly log: Logger;
   private readonly segments: SegmentStaging;
+  private readonly pending: PendingParts;
   private readonly pool: BufferPool;
   // State read by getUpload/create, handed to the write that follows under the same lock,
   // so a PATCH lists S3 once.
@@ -108,20 +146,31 @@ export class S3MultipartStore extends DataStore {
     this.client = opts.client;
     this.bucket = opts.bucket;
     this.prefix = opts.prefix ?? '';
-    this.preferredPartSize = opts.partSize;
+    this.partSizeOption = opts.partSize;
     this.maxSize = opts.maxSize && opts.maxSize > 0 ? opts.maxSize : undefined;
     this.expiration = opts.expiration ?? 0;
     this.queueSize = Math.max(1, opts.queueSize ?? 2);
     this.log = opts.logger ?? silentLogger;
     this.segments = new SegmentStaging(this.client, this.bucket, this.prefix);
+    this.pending = new PendingParts(this.client, this.bucket, this.prefix);
     this.pool = new BufferPool(this.queueSize + 1);
+    // What this store implements is what OPTIONS advertises (front.ts).
     this.extensions = [
       Extension.Creation,
       Extension.CreationWithUpload,
       Extension.CreationDeferLength,
       Extension.Termination,
       ...(this.expiration > 0 ? [Extension.Expiration] : []),
+      Extension.Checksum,
+      Extension.Concatenation,
+      // @tus/server's PostHandler looks for this spelling before it lets Upload-Concat in.
+      TUS_SERVER_CONCATENATION_SPELLING,
     ];
+  }
+
+  /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
+  preferredPartSize(): number {
+    return choosePartSize(undefined, this.partSizeOption);
   }
 
   override getExpiration(): number {
@@ -133,42 +182,43 @@ export class S3MultipartStore extends DataStore {
     if (upload.size !== undefined && upload.size > S3_MAX_OBJECT_SIZE) {
       throw new TusError(413, 'Upload-Length exceeds the S3 object limit of 5 TiB');
     }
-    const partSize = choosePartSize(upload.size ?? this.maxSize, this.preferredPartSize);
-    const key = objectKey(this.prefix, upload.id);
-    const mpu = await this.client.send(
-      new CreateMultipartUploadCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ContentType: contentTypeOf(upload.metadata),
-        ContentDisposition: contentDispositionOf(upload.metadata),
-      }),
-    );
-    if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-    const info: UploadInfo = {
-      version: 1,
-      id: upload.id,
-      size: upload.size,
-      metadata: upload.metadata,
-      uploadId: mpu.UploadId,
-      partSize,
-      createdAt: new Date().toISOString(),
-    };
-    await this.writeInfo(info);
-    this.log.debug({ id: upload.id, partSize, size: upload.size }, 'upload created');
+    const request = currentRequest();
+    if (request?.concat?.role === 'final') {
+      return this.createFinal(upload, request.concat.partials);
+    }
+    const info = await this.startUpload(upload, {
+      partSize: choosePartSize(upload.size ?? this.maxSize, this.partSizeOption),
+      concat: request?.concat?.role === 'partial' ? { role: 'partial' } : undefined,
+    });
     this.rememberFresh({
       info,
       progress: { offset: 0, parts: [], liveSegments: [], staleSegments: [] },
       loadedAt: Date.now(),
     });
+    this.tellRequest(info);
     upload.creation_date = info.createdAt;
-    upload.storage = { type: 's3', path: key, bucket: this.bucket };
+    upload.storage = { type: 's3', path: objectKey(this.prefix, info.id), bucket: this.bucket };
     return upload;
   }
 
   override async getUpload(id: string): Promise<Upload> {
     const state = await this.loadState(id);
     this.rememberFresh(state);
+    this.tellRequest(state.info);
+    if (currentRequest()?.method === 'PATCH' && state.info.concat?.role === 'final') {
+      // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
+      throw new TusError(
+        403,
+        'a final upload is built from its partial uploads; it takes no PATCH',
+      );
+    }
     return this.toUpload(state);
+  }
+
+  /** For Upload-Concat: final. Each must be a finished partial upload of this store. */
+  async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
+    const infos = await Promise.all(ids.map((id) => this.finishedPartial(id)));
+    return infos.map((info) => info.size ?? 0);
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
@@ -188,12 +238,35 @@ export class S3MultipartStore extends DataStore {
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of readable) {
-        if ((chunk as Buffer).length > 0) throw ERRORS.ERR_SIZE_EXCEEDED;
+        if ((chunk as Buffer).length === 0) continue;
+        if (info.concat?.role === 'final') {
+          throw new TusError(
+            403,
+            'a final upload is built from its partial uploads; it takes no bytes',
+          );
+        }
+        throw ERRORS.ERR_SIZE_EXCEEDED;
       }
       return info.size ?? 0;
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
-    const written = await this.receive(readable, state);
+    const request = currentRequest();
+    let written: Progress;
+    try {
+      written = await this.receive(readable, state, request?.checksum);
+    } catch (err) {
+      if (
+        request?.method === 'POST' &&
+        (err as TusError).status_code === CHECKSUM_MISMATCH_STATUS
+      ) {
+        // Creation-with-upload failed its checksum: the client gets no Location, so the
+        // upload could never be resumed. Leave nothing behind.
+        await this.remove(id).catch((e: unknown) =>
+          this.log.warn({ err: e, id }, 'cleanup failed'),
+        );
+      }
+      throw err;
+    }
     const size = state.info.size;
     if (size !== undefined && written.offset === size) {
       await this.finish(state.info, written);
@@ -218,7 +291,8 @@ export class S3MultipartStore extends DataStore {
       });
     this.partCache.delete(info.uploadId);
     this.fresh.delete(id);
-    await this.segments.delete(await this.segments.list(id));
+    const [segs, pending] = await Promise.all([this.segments.list(id), this.pending.list(id)]);
+    await Promise.all([this.segments.delete(segs), this.pending.delete(pending)]);
     if (info.completedAt !== undefined) {
       await this.client.send(
         new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey(this.prefix, id) }),
@@ -265,12 +339,171 @@ export class S3MultipartStore extends DataStore {
     return removed;
   }
 
+  // ---- creation and concatenation --------------------------------------------------------
+
+  /** CreateMultipartUpload and the info record: the upload exists once both do. */
+  private async startUpload(
+    upload: Upload,
+    extra: Pick<UploadInfo, 'partSize' | 'concat'>,
+  ): Promise<UploadInfo> {
+    const mpu = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: objectKey(this.prefix, upload.id),
+        ContentType: contentTypeOf(upload.metadata),
+        ContentDisposition: contentDispositionOf(upload.metadata),
+      }),
+    );
+    if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    const info: UploadInfo = {
+      version: 1,
+      id: upload.id,
+      size: upload.size,
+      metadata: upload.metadata,
+      uploadId: mpu.UploadId,
+      createdAt: new Date().toISOString(),
+      ...extra,
+    };
+    if (info.concat === undefined) delete info.concat;
+    await this.writeInfo(info);
+    this.log.debug({ id: info.id, partSize: info.partSize, size: info.size }, 'upload created');
+    return info;
+  }
+
+  /** Tells the response layer about the request's upload (Tus-S3-Part-Size, Upload-Concat). */
+  private tellRequest(info: UploadInfo): void {
+    const request = currentRequest();
+    if (!request) return;
+    request.reply.partSize = info.partSize;
+    request.reply.concat =
+      info.concat?.role === 'final'
+        ? { role: 'final', partials: info.concat.partials.map((p) => p.id) }
+        : info.concat;
+  }
+
+  private async finishedPartial(id: string): Promise<UploadInfo> {
+    let state: UploadState;
+    try {
+      // loadState also completes a partial whose bytes are all durable.
+      state = await this.loadState(id);
+    } catch (err) {
+      if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
+      throw err;
+    }
+    const { info, progress } = state;
+    if (info.concat?.role !== 'partial') {
+      throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
+    }
+    if (info.completedAt === undefined || info.size === undefined) {
+      const of = info.size === undefined ? 'a deferred length' : `${info.size}`;
+      throw new TusError(
+        400,
+        `partial upload ${id} is not finished (${progress.offset} of ${of} bytes)`,
+      );
+    }
+    return info;
+  }
+
+  /**
+   * Upload-Concat: final. Within the creation request: the partials are checked, the final
+   * multipart upload and its info (which records the partials) are written, then its parts
+   * are copied from the partials and it is completed. A crash anywhere is resumed by the
+   * next look at the final (loadState), since the partials stay until the final is done.
+   */
+  private async createFinal(upload: Upload, ids: readonly string[]): Promise<Upload> {
+    const partials = await Promise.all(ids.map((id) => this.finishedPartial(id)));
+    const sizes = partials.map((p) => p.size ?? 0);
+    const size = sizes.reduce((a, b) => a + b, 0);
+    if (upload.size !== undefined && upload.size !== size) {
+      throw new TusError(400, `Upload-Length ${upload.size} is not the partials' total ${size}`);
+    }
+    if (size > S3_MAX_OBJECT_SIZE) {
+      throw new TusError(413, 'the partial uploads exceed the S3 object limit of 5 TiB');
+    }
+    upload.size = size;
+    const info = await this.startUpload(upload, {
+      partSize: chooseFinalPartSize(sizes, this.partSizeOption),
+      concat: {
+        role: 'final',
+        partials: partials.map((p) => ({ id: p.id, size: p.size ?? 0 })),
+      },
+    });
+    this.tellRequest(info);
+    const done = await this.completeFinal(info, []);
+    this.rememberFresh({ info: done, progress: completeProgress(done), loadedAt: Date.now() });
+    upload.offset = size;
+    upload.storage = { type: 's3', path: objectKey(this.prefix, info.id), bucket: this.bucket };
+    // Complete at birth: nothing to expire (and no Upload-Expires on the response).
+    upload.creation_date = undefined;
+    return upload;
+  }
+
+  /** Builds (or resumes building) a final's parts, completes it, removes its partials. */
+  private async completeFinal(info: UploadInfo, existing: StoredPart[]): Promise<UploadInfo> {
+    let parts: StoredPart[];
+    try {
+      parts = await buildFinalParts(
+        {
+          client: this.client,
+          bucket: this.bucket,
+          prefix: this.prefix,
+          concurrency: Math.max(this.queueSize, 4),
+          uploadPart: (i, n, body) => this.uploadPart(i, n, body),
+          counters: this.metrics,
+        },
+        info,
+        existing,
+      );
+    } catch (err) {
+      if (!isS3NotFound(err)) throw err;
+      // A partial vanished mid-build (deleted, or consumed by another final built at the
+      // same time): this final can never be complete, so it goes rather than linger.
+      await this.remove(info.id).catch((e: unknown) =>
+        this.log.warn({ err: e, id: info.id }, 'could not remove a broken final upload'),
+      );
+      throw new TusError(400, 'a partial upload of this final disappeared while it was built');
+    }
+    const size = info.size ?? 0;
+    const done = await this.finish(info, {
+      offset: size,
+      parts,
+      liveSegments: [],
+      staleSegments: [],
+    });
+    this.log.debug({ id: info.id, partials: info.concat }, 'final upload built');
+    return this.removePartials(done);
+  }
+
+  /** After the final is complete: its partials' objects and infos go, then the flag is set. */
+  private async removePartials(info: UploadInfo): Promise<UploadInfo> {
+    if (info.concat?.role !== 'final' || info.concat.partialsRemoved) return info;
+    for (const p of info.concat.partials) {
+      await this.remove(p.id).catch((err: unknown) => {
+        if (err !== ERRORS.FILE_NOT_FOUND) throw err;
+      });
+    }
+    const done: UploadInfo = { ...info, concat: { ...info.concat, partialsRemoved: true } };
+    await this.writeInfo(done);
+    return done;
+  }
+
   // ---- reading state -------------------------------------------------------------------
 
   private async loadState(id: string): Promise<UploadState> {
-    const info = await this.readInfo(id);
+    let info = await this.readInfo(id);
     if (info.completedAt !== undefined) {
+      // A crash between completing a final and removing its partials: finish the job.
+      if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
+        info = await this.removePartials(info);
+      }
       return { info, progress: completeProgress(info), loadedAt: Date.now() };
+    }
+    if (info.concat?.role === 'final') {
+      // A final is never partly there for a client: resume building it from its partials.
+      const parts = await this.listParts(info);
+      if (parts === 'gone') return this.recoverVanishedUpload(info);
+      const done = await this.completeFinal(info, parts);
+      return { info: done, progress: completeProgress(done), loadedAt: Date.now() };
     }
     const [parts, segments] = await Promise.all([this.listParts(info), this.segments.list(id)]);
     if (parts === 'gone') return this.recoverVanishedUpload(info);
@@ -280,12 +513,7 @@ export class S3MultipartStore extends DataStore {
     if (info.size !== undefined && progress.offset === info.size) {
       // Every byte is durable but completion did not happen (a crash, or a length declared
       // after the bytes): finish now so HEAD never reports a full offset for a missing object.
-      await this.finish(info, progress);
-      return {
-        info: { ...info, completedAt: new Date().toISOString() },
-        progress,
-        loadedAt: Date.now(),
-      };
+      return { info: await this.finish(info, progress), progress, loadedAt: Date.now() };
     }
     return state;
   }
@@ -393,8 +621,11 @@ export class S3MultipartStore extends DataStore {
       offset: progress.offset,
       metadata: info.metadata,
       // A finished upload no longer expires, so it carries no creation date for the
-      // handlers' expiration checks.
-      creation_date: info.completedAt === undefined ? info.createdAt : undefined,
+      // handlers' expiration checks; a finished partial still does (see isExpired).
+      creation_date:
+        info.completedAt === undefined || info.concat?.role === 'partial'
+          ? info.createdAt
+          : undefined,
       storage: { type: 's3', path: objectKey(this.prefix, info.id), bucket: this.bucket },
     });
   }
@@ -405,8 +636,18 @@ export class S3MultipartStore extends DataStore {
    * Cuts the body at absolute part boundaries. Whole parts go out as UploadPart while the
    * next is received; the rest is staged as a segment. Returns the progress once every
    * received byte is durable.
+   *
+   * Under an Upload-Checksum nothing may count before the whole body matched, so whole
+   * parts are staged as pending objects instead (pending.ts) and the tail stays in memory;
+   * after the match they become parts (UploadPartCopy) and a segment. The last whole part
+   * is held back in memory until another byte arrives: a PATCH of one part (the common
+   * case) is then uploaded once, after verification, with no staging at all.
    */
-  private async receive(readable: Readable, state: UploadState): Promise<Progress> {
+  private async receive(
+    readable: Readable,
+    state: UploadState,
+    checksum?: ExpectedChecksum,
+  ): Promise<Progress> {
     const { info, progress } = state;
     const { partSize } = info;
     const limit = info.size ?? capacityOf(partSize);
@@ -417,8 +658,13 @@ export class S3MultipartStore extends DataStore {
     let start = progress.offset; // absolute offset of buf[0]
     let buf: Buffer | undefined;
     let fill = 0;
+    const digester = checksum ? createDigester(checksum.algorithm) : undefined;
+    const token = checksum ? this.pending.newToken() : '';
+    const staged: Array<{ pending: PendingPart; segs: StoredSegment[] }> = [];
+    let held: FullPart | undefined;
 
-    const flush = async (): Promise<void> => {
+    /** Takes the filled buffer (with the carried segments before it) as one part. */
+    const takePart = async (): Promise<FullPart> => {
       const partNumber = partNumberAt(start, partSize);
       const segs = carried;
       carried = [];
@@ -429,26 +675,49 @@ export class S3MultipartStore extends DataStore {
       const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
       // After a concat the part buffer is free at once; otherwise once S3 has the part.
       if (filled && body !== own) this.release(filled);
-      const inFlight = body === own ? filled : undefined;
       start += fill;
       fill = 0;
       buf = undefined;
-      await pipeline.add(async () => {
+      return { partNumber, body, pooled: body === own ? filled : undefined, segs };
+    };
+    const upload = (part: FullPart, into: PartPipeline): Promise<void> =>
+      into.add(async () => {
         try {
-          parts.push(await this.uploadPart(info, partNumber, body));
+          parts.push(await this.uploadPart(info, part.partNumber, part.body));
         } finally {
-          if (inFlight) this.release(inFlight);
+          if (part.pooled) this.release(part.pooled);
         }
-        if (segs.length > 0) await this.deleteQuietly(segs);
+        if (part.segs.length > 0) await this.deleteQuietly(part.segs);
       });
+    const stage = (part: FullPart): Promise<void> =>
+      pipeline.add(async () => {
+        try {
+          const pending = await this.pending.put(info.id, token, part.partNumber, part.body);
+          staged.push({ pending, segs: part.segs });
+          this.metrics.pendingPartsStaged++;
+        } finally {
+          if (part.pooled) this.release(part.pooled);
+        }
+      });
+    const flush = async (): Promise<void> => {
+      const part = await takePart();
+      if (checksum) held = part;
+      else await upload(part, pipeline);
     };
 
     let streamError: unknown;
     try {
       for await (const chunk of readable as AsyncIterable<Buffer>) {
+        digester?.update(chunk);
         let pos = 0;
         while (pos < chunk.length) {
           if (start + fill >= limit) throw ERRORS.ERR_SIZE_EXCEEDED;
+          if (held) {
+            // More bytes follow the held part: it cannot be the request's last, stage it.
+            const part = held;
+            held = undefined;
+            await stage(part);
+          }
           // Allocated on first byte: an empty PATCH costs no part buffer.
           buf ??= this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
           const n = Math.min(chunk.length - pos, buf.length - fill);
@@ -463,10 +732,46 @@ export class S3MultipartStore extends DataStore {
       streamError = err;
     }
 
+    let sink = pipeline;
+    if (checksum && digester) {
+      try {
+        await pipeline.drain();
+        if (streamError !== undefined) throw streamError;
+        verifyChecksum(checksum, digester.digest());
+      } catch (err) {
+        // Unverifiable or wrong: nothing of this request counts or stays.
+        if ((err as TusError).status_code === CHECKSUM_MISMATCH_STATUS) {
+          this.metrics.checksumMismatches++;
+        }
+        if (held?.pooled) this.release(held.pooled);
+        if (buf) this.release(buf);
+        await this.deletePendingQuietly(staged.map((s) => s.pending.key));
+        throw err;
+      }
+      this.metrics.checksumsVerified++;
+      // Verified: the staged parts become parts, then the held part and the tail follow.
+      const commit = new PartPipeline(Math.max(this.queueSize, 4));
+      const target = {
+        bucket: this.bucket,
+        key: objectKey(this.prefix, info.id),
+        uploadId: info.uploadId,
+      };
+      for (const { pending, segs } of staged) {
+        await commit.add(async () => {
+          parts.push(await this.pending.commit(target, pending));
+          this.metrics.pendingPartsCommitted++;
+          this.metrics.pendingBytesCommitted += pending.size;
+          if (segs.length > 0) await this.deleteQuietly(segs);
+        });
+      }
+      if (held) await upload(held, commit);
+      sink = commit;
+    }
+
     const end = start + fill;
-    if (fill > 0 && !pipeline.failed) {
+    if (fill > 0 && !sink.failed) {
       if (info.size !== undefined && end === info.size) {
-        await flush();
+        await upload(await takePart(), sink);
       } else {
         const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
         this.release(buf as Buffer);
@@ -475,7 +780,8 @@ export class S3MultipartStore extends DataStore {
         carried = [...carried, seg];
       }
     }
-    await pipeline.drain();
+    await sink.drain();
+    if (staged.length > 0) await this.deletePendingQuietly(staged.map((s) => s.pending.key));
     if (streamError !== undefined) throw streamError;
     parts.sort((a, b) => a.partNumber - b.partNumber);
     return { offset: end, parts, liveSegments: carried, staleSegments: progress.staleSegments };
@@ -515,9 +821,10 @@ export class S3MultipartStore extends DataStore {
   /**
    * Completes the object from a progress that reached the declared size: uploads the last
    * part from staged segments if needed, verifies the part list, completes, checks the
-   * object's length, then marks the info complete and clears staging.
+   * object's length, then marks the info complete and clears staging. Returns the info as
+   * written.
    */
-  private async finish(info: UploadInfo, progress: Progress): Promise<void> {
+  private async finish(info: UploadInfo, progress: Progress): Promise<UploadInfo> {
     const size = info.size as number;
     const key = objectKey(this.prefix, info.id);
     let parts = [...progress.parts];
@@ -567,11 +874,29 @@ export class S3MultipartStore extends DataStore {
     if (head.ContentLength !== size) {
       throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
     }
-    await this.writeInfo({ ...info, completedAt: new Date().toISOString() });
+    const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
+    await this.writeInfo(done);
     this.metrics.completed++;
     this.partCache.delete(info.uploadId);
-    await this.deleteQuietly(await this.segments.list(info.id));
+    // A final upload never staged anything.
+    if (info.concat?.role !== 'final') await this.clearStaging(info.id);
     this.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
+    return done;
+  }
+
+  /** Segments and pending parts of any request, once nothing of them can count any more. */
+  private async clearStaging(id: string): Promise<void> {
+    const [segs, pending] = await Promise.all([this.segments.list(id), this.pending.list(id)]);
+    await Promise.all([this.deleteQuietly(segs), this.deletePendingQuietly(pending)]);
+  }
+
+  private async deletePendingQuietly(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    // Pending objects never count toward an offset; a lost delete only leaves garbage
+    // for completion or termination to clear.
+    await this.pending.delete(keys).catch((err: unknown) => {
+      this.log.warn({ err }, 'could not delete pending parts');
+    });
   }
 
   private async deleteQuietly(segs: Parameters<SegmentStaging['delete']>[0]): Promise<void> {

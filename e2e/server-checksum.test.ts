@@ -1,0 +1,345 @@
+// Checksum extension (issue 4): OPTIONS advertises it where the store implements it; a
+// PATCH or creation-with-upload under Upload-Checksum is verified over exactly its bytes
+// before any of them count. A proxy flips one byte of one PATCH body: with a checksum the
+// server answers 460 and keeps nothing, without one the flipped byte lands in the object.
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { S3MultipartStore } from '@tus-s3/server';
+import { listKeys, testS3Client } from './helpers/s3.js';
+import {
+  type Backend,
+  createUpload,
+  fileBackend,
+  headOffset,
+  idOf,
+  patch,
+  type RunningServer,
+  s3Backend,
+  sha256Hex,
+  startInProcess,
+  tus,
+  uploadRest,
+} from './helpers/server.js';
+
+const MiB = 1024 * 1024;
+const PS = 5 * MiB;
+
+const digest = (alg: string, data: Uint8Array) =>
+  createHash(alg).update(data).digest().toString('base64');
+const sha256Header = (data: Uint8Array) => `sha256 ${digest('sha256', data)}`;
+
+/** An HTTP proxy that, when armed, flips one byte of the next PATCH body it forwards. */
+interface FlipProxy {
+  origin: string;
+  /** Flip body byte `at` (XOR 0xff) of the next PATCH. */
+  arm(at: number): void;
+  readonly flips: number;
+  close(): Promise<void>;
+}
+
+async function startFlipProxy(target: string): Promise<FlipProxy> {
+  const upstream = new URL(target);
+  let armedAt: number | undefined;
+  let flips = 0;
+  const server = http.createServer((req, res) => {
+    let flipAt: number | undefined;
+    if (req.method === 'PATCH' && armedAt !== undefined) {
+      flipAt = armedAt;
+      armedAt = undefined;
+    }
+    let seen = 0;
+    const flipper = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (flipAt !== undefined && flipAt >= seen && flipAt < seen + chunk.length) {
+          const copy = Buffer.from(chunk);
+          copy[flipAt - seen] = (copy[flipAt - seen] as number) ^ 0xff;
+          flips++;
+          chunk = copy;
+        }
+        seen += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const out = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(flipper).pipe(out);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    arm: (at) => {
+      armedAt = at;
+    },
+    get flips() {
+      return flips;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+const viaProxy = (url: string, proxy: FlipProxy) => {
+  const u = new URL(url);
+  return `${proxy.origin}${u.pathname}`;
+};
+
+async function objectBytes(bucket: string, key: string): Promise<Buffer> {
+  const res = await testS3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(
+    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  );
+}
+
+describe('checksum on S3', () => {
+  let backend: Backend;
+  let server: RunningServer;
+  let proxy: FlipProxy;
+  let store: S3MultipartStore;
+  beforeAll(async () => {
+    backend = await s3Backend('ck/');
+    server = await startInProcess({ ...backend.options, partSize: PS });
+    store = server.tus.datastore as S3MultipartStore;
+    proxy = await startFlipProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+    await backend?.cleanup();
+  });
+  const pendingKeys = async (id: string) =>
+    (await listKeys(backend.bucket as string, `ck/${id}`)).filter((k) => k.includes('.pend.'));
+
+  it('OPTIONS advertises checksum, its algorithms and the part size', async () => {
+    const res = await tus(server.url, 'OPTIONS');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('tus-extension')?.split(',')).toEqual(
+      expect.arrayContaining(['checksum', 'concatenation']),
+    );
+    expect(res.headers.get('tus-extension')).not.toContain('concatentation');
+    expect(res.headers.get('tus-checksum-algorithm')).toBe('sha1,md5,crc32,sha256,crc32c');
+    expect(res.headers.get('tus-s3-part-size')).toBe(String(PS));
+    // Browsers may read them.
+    const cors = await tus(server.url, 'OPTIONS', { Origin: 'http://app.example' });
+    expect(cors.headers.get('access-control-expose-headers')).toContain('Tus-S3-Part-Size');
+    expect(cors.headers.get('access-control-allow-headers')).toContain('Upload-Checksum');
+  });
+
+  it.each([
+    ['sha1', (d: Buffer) => digest('sha1', d)],
+    ['md5', (d: Buffer) => digest('md5', d)],
+    ['sha256', (d: Buffer) => digest('sha256', d)],
+    [
+      'crc32',
+      (d: Buffer) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(zlib.crc32(d));
+        return b.toString('base64');
+      },
+    ],
+  ])('accepts matching %s checksums across parts, staging and tails', async (alg, sum) => {
+    const data = randomBytes(2 * PS + 3 * MiB + 7);
+    const url = await createUpload(server.url, data.length);
+    // A tail segment, then a PATCH over two part boundaries, then the rest.
+    const cuts = [0, MiB + 1, 2 * PS + MiB, data.length];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const body = data.subarray(cuts[i], cuts[i + 1]);
+      const res = await patch(url, cuts[i] as number, body, {
+        'Upload-Checksum': `${alg} ${sum(body)}`,
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('upload-offset')).toBe(String(cuts[i + 1]));
+    }
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    expect(await pendingKeys(idOf(url))).toEqual([]);
+  });
+
+  it('a flipped byte under Upload-Checksum: 460, nothing kept, resend is exact', async () => {
+    const data = randomBytes(3 * PS + 2 * MiB);
+    const url = await createUpload(server.url, data.length);
+    const id = idOf(url);
+    expect(await uploadRest(url, data.subarray(0, 2 * MiB), 0)).toBe(2 * MiB);
+    const before = { ...store.metrics };
+
+    // 13 MiB over three part boundaries: parts staged as pending objects, then refused.
+    const body = data.subarray(2 * MiB, 2 * MiB + 13 * MiB);
+    proxy.arm(9 * MiB + 12345);
+    const bad = await patch(viaProxy(url, proxy), 2 * MiB, body, {
+      'Upload-Checksum': sha256Header(body),
+    });
+    expect(proxy.flips).toBe(1);
+    expect(bad.status).toBe(460);
+    const reason = await bad.text();
+    expect(reason.trim().split('\n')).toHaveLength(1);
+    expect(reason).toContain('mismatch');
+    expect(await headOffset(url)).toBe(2 * MiB);
+    expect(await pendingKeys(id)).toEqual([]);
+    expect(store.metrics.checksumMismatches - before.checksumMismatches).toBe(1);
+    expect(store.metrics.pendingPartsStaged - before.pendingPartsStaged).toBeGreaterThanOrEqual(1);
+    expect(store.metrics.pendingPartsCommitted).toBe(before.pendingPartsCommitted);
+    expect(store.metrics.partsUploaded).toBe(before.partsUploaded);
+
+    // The client resends the same bytes: accepted, and the object is exact.
+    const ok = await patch(url, 2 * MiB, body, { 'Upload-Checksum': sha256Header(body) });
+    expect(ok.status).toBe(204);
+    expect(await uploadRest(url, data, 15 * MiB)).toBe(data.length);
+    expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+  });
+
+  it('the same flip without a checksum lands in the object (what the checksum prevents)', async () => {
+    const data = randomBytes(3 * PS + 2 * MiB);
+    const url = await createUpload(server.url, data.length);
+    const at = 4 * MiB + 99;
+    proxy.arm(at);
+    const res = await patch(viaProxy(url, proxy), 0, data);
+    expect(res.status).toBe(204);
+    const stored = await objectBytes(backend.bucket as string, `ck/${idOf(url)}`);
+    expect(stored.length).toBe(data.length);
+    expect(stored[at]).toBe((data[at] as number) ^ 0xff);
+    stored[at] = data[at] as number;
+    expect(stored.equals(data)).toBe(true);
+  });
+
+  it('creation-with-upload: verified; a mismatch answers 460 and leaves no upload', async () => {
+    const data = randomBytes(PS + MiB);
+    const first = data.subarray(0, PS + 10);
+    const created = await tus(
+      server.url,
+      'POST',
+      {
+        'Upload-Length': String(data.length),
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Checksum': `md5 ${digest('md5', first)}`,
+      },
+      first,
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.get('upload-offset')).toBe(String(first.length));
+    const url = new URL(created.headers.get('location') as string, server.url).toString();
+    expect(await uploadRest(url, data, first.length)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+
+    const keysBefore = await listKeys(backend.bucket as string, 'ck/');
+    const wrong = await tus(
+      server.url,
+      'POST',
+      {
+        'Upload-Length': String(data.length),
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Checksum': `md5 ${digest('md5', randomBytes(4))}`,
+      },
+      first,
+    );
+    expect(wrong.status).toBe(460);
+    expect(wrong.headers.get('location')).toBeNull();
+    expect(await listKeys(backend.bucket as string, 'ck/')).toEqual(keysBefore);
+  });
+
+  it('400 for an unknown algorithm or a malformed value; the upload is intact', async () => {
+    const data = randomBytes(PS + 5);
+    const url = await createUpload(server.url, data.length);
+    expect(await uploadRest(url, data.subarray(0, 1000), 0)).toBe(1000);
+    const body = data.subarray(1000);
+    for (const value of [
+      `sha512 ${digest('sha512', body)}`,
+      'sha256',
+      'sha256 %%%%',
+      `sha256 ${digest('md5', body)}`,
+      `sha256  ${digest('sha256', body)} x`,
+    ]) {
+      const res = await patch(url, 1000, body, { 'Upload-Checksum': value });
+      expect({ value, status: res.status }).toEqual({ value, status: 400 });
+      expect((await res.text()).trim()).toMatch(/Upload-Checksum/);
+      expect(await headOffset(url)).toBe(1000);
+    }
+    expect(await uploadRest(url, data, 1000)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+
+  it('a checksummed PATCH cut mid-body keeps none of its bytes (they cannot be verified)', async () => {
+    const data = randomBytes(3 * PS);
+    const url = await createUpload(server.url, data.length);
+    const { port, pathname } = new URL(url);
+    await new Promise<void>((resolve) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        path: pathname,
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': '0',
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': String(data.length),
+          'Upload-Checksum': sha256Header(data),
+        },
+      });
+      req.on('error', () => resolve());
+      req.on('response', (r) => {
+        r.resume();
+        resolve();
+      });
+      // Two whole parts and a bit, then the connection drops.
+      req.write(data.subarray(0, 2 * PS + MiB), () => setTimeout(() => req.destroy(), 300));
+    });
+    // The server notices the cut; the offset stays at 0 and no pending object outlives it.
+    let offset = -1;
+    for (let i = 0; i < 50 && offset !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      offset = await headOffset(url);
+    }
+    expect(offset).toBe(0);
+    for (let i = 0; i < 50 && (await pendingKeys(idOf(url))).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await pendingKeys(idOf(url))).toEqual([]);
+    expect(await uploadRest(url, data, 0)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+});
+
+describe('checksum on the file store', () => {
+  let backend: Backend;
+  let server: RunningServer;
+  beforeAll(async () => {
+    backend = await fileBackend();
+    server = await startInProcess({ ...backend.options });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await backend?.cleanup();
+  });
+
+  it('is not advertised, and a checksummed PATCH is refused with 400 rather than unchecked', async () => {
+    const opts = await tus(server.url, 'OPTIONS');
+    expect(opts.headers.get('tus-extension')).not.toContain('checksum');
+    expect(opts.headers.get('tus-extension')).not.toContain('concatenation');
+    expect(opts.headers.get('tus-checksum-algorithm')).toBeNull();
+    const data = randomBytes(1000);
+    const url = await createUpload(server.url, data.length);
+    const res = await patch(url, 0, data, { 'Upload-Checksum': sha256Header(data) });
+    expect(res.status).toBe(400);
+    expect(await headOffset(url)).toBe(0);
+    expect(await uploadRest(url, data, 0)).toBe(data.length);
+  });
+});

@@ -1,0 +1,176 @@
+// The layer in front of @tus/server that adds what it lacks, through its public seams
+// only: parses Upload-Checksum and Upload-Concat into the request context for the store,
+// turns a final concatenation request into one @tus/server accepts, and completes the
+// response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
+import type { EventEmitter } from 'node:events';
+import { EVENTS } from '@tus/utils';
+import { TusError } from '../errors.js';
+import { TUS_MEDIA_TYPE, TUS_VERSION } from '../request-checks.js';
+import { type RequestContext, requestContext } from '../request-context.js';
+import type { TusS3 } from '../tus-server.js';
+import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from './checksum.js';
+import {
+  type ConcatenatingStore,
+  isConcatenatingStore,
+  parseUploadConcat,
+  uploadConcatHeader,
+} from './concatenation.js';
+import { advertisedExtensions, Extension, TUS_SERVER_CONCATENATION_SPELLING } from './names.js';
+
+/** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
+export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
+export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
+/** Request headers browsers must be allowed to send, and response headers they may read. */
+export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum'];
+export const EXTENSION_RESPONSE_HEADERS = [CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER];
+
+interface PartSizedStore {
+  preferredPartSize(): number;
+}
+
+function isPartSized(store: unknown): store is PartSizedStore {
+  return typeof (store as Partial<PartSizedStore>).preferredPartSize === 'function';
+}
+
+/**
+ * Handles one tus request. `basePath` is the URL path the uploads live under (the mount
+ * path), used to read partial upload URLs and to write them back.
+ */
+export async function handleTusRequest(
+  tus: TusS3,
+  request: Request,
+  basePath: string,
+): Promise<Response> {
+  const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {} };
+  let forward = request;
+  try {
+    forward = await prepare(tus, request, ctx);
+  } catch (err) {
+    if (err instanceof TusError) return refusal(err);
+    throw err;
+  }
+  return requestContext.run(ctx, async () => {
+    const response = await tus.server.handleWeb(forward);
+    return complete(tus, forward, response, ctx);
+  });
+}
+
+async function prepare(tus: TusS3, request: Request, ctx: RequestContext): Promise<Request> {
+  const store = tus.datastore;
+  const { method, headers } = request;
+  // Without Tus-Resumable @tus/server answers 412 first; keep that order.
+  if ((method !== 'POST' && method !== 'PATCH') || !headers.has('tus-resumable')) return request;
+  const checksum = headers.get('upload-checksum');
+  if (checksum !== null) {
+    if (!store.hasExtension(Extension.Checksum)) {
+      // The spec: 400 when the server cannot compute the checksum. Accepting the bytes
+      // unchecked would tell the client they were verified.
+      throw new TusError(400, "Upload-Checksum cannot be verified by this server's storage");
+    }
+    ctx.checksum = parseUploadChecksum(checksum);
+  }
+  const concat = headers.get('upload-concat');
+  if (method !== 'POST' || concat === null) return request;
+  // A store without it gets @tus/server's own answer (501).
+  if (!store.hasExtension(TUS_SERVER_CONCATENATION_SPELLING) || !isConcatenatingStore(store)) {
+    return request;
+  }
+  ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
+  if (ctx.concat.role === 'partial') return request;
+  return finalCreation(request, ctx.concat.partials, store);
+}
+
+/**
+ * @tus/server demands Upload-Length or Upload-Defer-Length on every creation, and a final
+ * upload's client sends neither: its length is the partials' sum, set here.
+ */
+async function finalCreation(
+  request: Request,
+  partials: string[],
+  store: ConcatenatingStore,
+): Promise<Request> {
+  if (request.headers.get('content-type') === TUS_MEDIA_TYPE) {
+    throw new TusError(403, 'a final upload is built from its partial uploads; it takes no bytes');
+  }
+  if (request.headers.has('upload-defer-length')) {
+    throw new TusError(400, 'a final upload has the length of its partials; do not defer it');
+  }
+  const sizes = await store.sizeOfPartials(partials);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const declared = request.headers.get('upload-length');
+  if (declared !== null && declared !== String(total)) {
+    throw new TusError(400, `Upload-Length ${declared} is not the partials' total ${total}`);
+  }
+  const headers = new Headers(request.headers);
+  headers.set('Upload-Length', String(total));
+  return new Request(request.url, { method: 'POST', headers });
+}
+
+async function complete(
+  tus: TusS3,
+  request: Request,
+  response: Response,
+  ctx: RequestContext,
+): Promise<Response> {
+  const store = tus.datastore;
+  if (request.method === 'OPTIONS') {
+    response.headers.set('Tus-Extension', advertisedExtensions(store.extensions).join(','));
+    if (store.hasExtension(Extension.Checksum)) {
+      response.headers.set(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
+    }
+    if (isPartSized(store))
+      response.headers.set(PART_SIZE_HEADER, String(store.preferredPartSize()));
+    return response;
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  if (!ok || (request.method !== 'HEAD' && request.method !== 'POST')) return response;
+  const { partSize, concat } = ctx.reply;
+  if (partSize !== undefined) response.headers.set(PART_SIZE_HEADER, String(partSize));
+  if (concat) response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));
+  if (request.method === 'POST' && concat?.role === 'final') {
+    return finalFinished(tus, request, response);
+  }
+  return response;
+}
+
+/**
+ * A final upload is complete when its creation answers, but @tus/server only calls
+ * onUploadFinish (and emits POST_FINISH) for creations that received bytes or are empty.
+ */
+async function finalFinished(tus: TusS3, request: Request, response: Response): Promise<Response> {
+  const location = response.headers.get('location') ?? '';
+  const id = decodeURIComponent(location.replace(/\/+$/, '').split('/').pop() ?? '');
+  if (!id) return response;
+  const upload = await tus.datastore.getUpload(id);
+  if (upload.size === 0) return response; // @tus/server did both already
+  let result = response;
+  const hook = tus.server.options.onUploadFinish;
+  if (hook) {
+    try {
+      const patch = await hook(request, upload);
+      if (patch?.status_code || patch?.body || patch?.headers) {
+        const headers = new Headers(response.headers);
+        for (const [k, v] of Object.entries(patch.headers ?? {})) headers.set(k, String(v));
+        result = new Response(patch.body ?? null, {
+          status: patch.status_code ?? response.status,
+          headers,
+        });
+      }
+    } catch (err) {
+      const e = err as { status_code?: number; body?: string };
+      if (!e.status_code) throw err;
+      return refusal(new TusError(e.status_code, (e.body ?? '').trim() || 'onUploadFinish failed'));
+    }
+  }
+  // Listeners added with server.on() are on the server itself (it forwards them to its
+  // handlers too); its typed emit() signature does not fit an event's arguments.
+  (tus.server as EventEmitter).emit(EVENTS.POST_FINISH, request, result, upload);
+  return result;
+}
+
+function refusal(err: TusError): Response {
+  return new Response(err.body, {
+    status: err.status_code,
+    headers: { 'Tus-Resumable': TUS_VERSION, 'Content-Type': 'text/plain; charset=utf-8' },
+  });
+}

@@ -1,0 +1,32 @@
+// Request-scoped facts shared by the layer in front of @tus/server (front.ts) and the
+// store behind it. @tus/server hands the store only (stream, id, offset), so what the
+// store must know about the request (its Upload-Checksum, its Upload-Concat) and what the
+// response must tell about the upload (its part size, its concat role) travel here.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ExpectedChecksum } from './extensions/checksum.js';
+import type { ConcatRequest } from './extensions/concatenation.js';
+
+export interface RequestContext {
+  /** URL path the uploads are served under for this request (the mount path). */
+  baseUrl: string;
+  method: string;
+  /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */
+  checksum?: ExpectedChecksum;
+  /** Parsed Upload-Concat of a creation request. */
+  concat?: ConcatRequest;
+  /** Filled by the store for the response headers. */
+  reply: {
+    /** The upload's S3 part size (Tus-S3-Part-Size). */
+    partSize?: number;
+    /** The upload's concat role (Upload-Concat). */
+    concat?: ConcatRequest;
+    /** The upload created by this request, once the store has created it. */
+    created?: { id: string; size?: number };
+  };
+}
+
+export const requestContext = new AsyncLocalStorage<RequestContext>();
+
+export function currentRequest(): RequestContext | undefined {
+  return requestContext.getStore();
+}

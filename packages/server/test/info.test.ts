@@ -1,0 +1,49 @@
+import { isExpired, parseInfo, serializeInfo, type UploadInfo } from '../src/s3/info.js';
+
+const base: UploadInfo = {
+  version: 1,
+  id: 'abc',
+  size: 10,
+  uploadId: 'u1',
+  partSize: 5 * 1024 * 1024,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+
+describe('info record: concat role', () => {
+  it('round-trips partial and final roles', () => {
+    const partial: UploadInfo = { ...base, concat: { role: 'partial' } };
+    const final: UploadInfo = {
+      ...base,
+      concat: { role: 'final', partials: [{ id: 'a', size: 4 }], partialsRemoved: true },
+    };
+    expect(parseInfo(serializeInfo(partial))).toEqual(partial);
+    expect(parseInfo(serializeInfo(final))).toEqual(final);
+  });
+  it.each([
+    [{ role: 'other' }],
+    [{ role: 'final' }],
+    [{ role: 'final', partials: [{ id: 'a' }] }],
+    [{ role: 'final', partials: [{ id: 'a', size: -1 }] }],
+    [{ role: 'final', partials: [], partialsRemoved: 'yes' }],
+    ['partial'],
+  ])('refuses a malformed concat %p', (concat) => {
+    expect(() => parseInfo(JSON.stringify({ ...base, concat }))).toThrow(/concat/);
+  });
+});
+
+describe('isExpired', () => {
+  const later = Date.parse(base.createdAt) + 2000;
+  it('expires unfinished uploads only', () => {
+    expect(isExpired(base, 1000, later)).toBe(true);
+    expect(isExpired({ ...base, completedAt: base.createdAt }, 1000, later)).toBe(false);
+    expect(isExpired(base, 0, later)).toBe(false);
+    expect(isExpired(base, 5000, later)).toBe(false);
+  });
+  it('expires a finished partial no final consumed', () => {
+    const done = { ...base, completedAt: base.createdAt };
+    expect(isExpired({ ...done, concat: { role: 'partial' } }, 1000, later)).toBe(true);
+    expect(isExpired({ ...done, concat: { role: 'final', partials: [] } }, 1000, later)).toBe(
+      false,
+    );
+  });
+});
