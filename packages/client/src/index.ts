@@ -3,6 +3,7 @@
  * runs in browsers, React Native and Node 20. Node-only parts: `@tus-s3/client/node`.
  */
 export { parseCaps, type ServerCaps } from './caps.js';
+export { DigestAhead } from './checksum/ahead.js';
 export {
   CHECKSUM_ALGORITHMS,
   type ChecksumAlgorithm,
@@ -39,7 +40,7 @@ export {
 } from './retry.js';
 export { blobSource } from './sources/blob.js';
 export { type StreamSourceOptions, streamSource } from './sources/stream.js';
-export type { SourceChunk, UploadSource } from './sources/types.js';
+export type { RangeDigester, SourceChunk, UploadSource } from './sources/types.js';
 export { LocalStorageStore, type StorageLike } from './stores/local-storage.js';
 export { MemoryStore } from './stores/memory.js';
 export type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';

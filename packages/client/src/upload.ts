@@ -6,6 +6,7 @@
  * one an Upload of this class) joined by a final POST (tus concatenation).
  */
 import { checksumCaps, parseCaps, type ServerCaps, unknownCaps } from './caps.js';
+import { DigestAhead } from './checksum/ahead.js';
 import {
   type ChecksumAlgorithm,
   type ChecksumOption,
@@ -170,6 +171,7 @@ export class Upload extends Emitter<UploadEvents> {
   private checksumAlg: ChecksumAlgorithm | null | undefined;
   /** Consecutive 460 answers for the chunk being sent. */
   private checksumFailures = 0;
+  private readonly ahead: DigestAhead;
   /** Partials of a parallel upload in flight (pause/resume/abort reach them). */
   private readonly children = new Set<Upload>();
   private readonly role: PartialRole | null;
@@ -182,6 +184,7 @@ export class Upload extends Emitter<UploadEvents> {
   ) {
     super();
     this.role = role ?? null;
+    this.ahead = new DigestAhead(source);
     if (role) this.caps = role.caps;
     if (!options.endpoint && !options.uploadUrl) {
       throw new TypeError('Upload: `endpoint` or `uploadUrl` is required');
@@ -608,9 +611,10 @@ export class Upload extends Emitter<UploadEvents> {
       bodySize = chunk.size;
       headers['Content-Type'] = 'application/offset+octet-stream';
       if (this.checksumAlg) {
-        const c = await checksumChunk(this.source, chunk, 0, this.checksumAlg);
+        const c = await checksumChunk(this.source, chunk, 0, this.checksumAlg, this.ahead);
         body = c.body;
         headers['Upload-Checksum'] = c.header;
+        this.hashAhead(chunk.size);
       }
     }
     const req = await this.prepare('POST', endpoint, headers, body);
@@ -686,9 +690,10 @@ export class Upload extends Emitter<UploadEvents> {
     if (declare) headers['Upload-Length'] = String(offset + chunk.size);
     let body = chunk.body;
     if (this.checksumAlg) {
-      const c = await checksumChunk(this.source, chunk, offset, this.checksumAlg);
+      const c = await checksumChunk(this.source, chunk, offset, this.checksumAlg, this.ahead);
       body = c.body;
       headers['Upload-Checksum'] = c.header;
+      this.hashAhead(offset + chunk.size);
     }
     const req = await this.prepare('PATCH', url, headers, body);
     const t0 = Date.now();
@@ -707,6 +712,13 @@ export class Upload extends Emitter<UploadEvents> {
     this.acknowledge(offset, next, Date.now() - t0, chunk.size);
     const complete = this.total !== null && next >= this.total;
     return { offset: next, complete };
+  }
+
+  /** Hashes the chunk that will follow `from` while the current request is sent. */
+  private hashAhead(from: number): void {
+    if (!this.checksumAlg || this.total === null) return;
+    const end = Math.min(from + this.sizer.current, this.total);
+    this.ahead.prefetch(from, end, this.checksumAlg);
   }
 
   private acknowledge(offset: number, next: number, durationMs: number, size: number) {

@@ -1,6 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { checksumCaps, parseCaps } from '../src/caps.js';
+import { DigestAhead } from '../src/checksum/ahead.js';
 import {
   type ChecksumCaps,
   checksumHeader,
@@ -12,6 +16,8 @@ import { createHasher, digestBytes } from '../src/checksum/hasher.js';
 import { nodeHasher } from '../src/checksum/node-hasher.js';
 import { TusError } from '../src/errors.js';
 import { blobSource } from '../src/sources/blob.js';
+import { nodeFileSource } from '../src/sources/node-file.js';
+import type { RangeDigester, UploadSource } from '../src/sources/types.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
@@ -87,7 +93,7 @@ describe('Upload-Checksum header', () => {
     expect(b.header).toBe(want);
     const stream = new Blob([bytes]).stream();
     const c = await checksumChunk(
-      { ...src, digest: undefined },
+      { ...src, digester: undefined },
       { body: stream, size: 2000, last: false },
       1000,
       'md5',
@@ -152,5 +158,78 @@ describe('choosing the algorithm', () => {
     });
     expect(parseAlgorithmList(null)).toBeNull();
     expect(parseCaps(new Headers({ 'Tus-S3-Part-Size': 'x' })).partSize).toBeNull();
+  });
+});
+
+describe('hashing ahead (DigestAhead) over a source digester', () => {
+  const data = randomBytes(10_000);
+  const want = (s: number, e: number) =>
+    createHash('sha256').update(data.subarray(s, e)).digest('base64');
+
+  /** A source whose digester counts the bytes it reads. */
+  function counting() {
+    const stats = { read: 0, digesters: 0 };
+    const source = {
+      digester(start: number): RangeDigester {
+        stats.digesters++;
+        const h = createHash('sha256');
+        let pos = start;
+        return {
+          get position() {
+            return pos;
+          },
+          async advance(to: number) {
+            stats.read += Math.max(0, to - pos);
+            if (to > pos) h.update(data.subarray(pos, to));
+            pos = Math.max(pos, to);
+          },
+          digest: () => new Uint8Array(h.digest()),
+        };
+      },
+    } as unknown as UploadSource;
+    return { source, stats };
+  }
+
+  test('a prefetched range is used as is, and extended when the next chunk is longer', async () => {
+    const { source, stats } = counting();
+    const a = new DigestAhead(source);
+    a.prefetch(1000, 3000, 'sha256');
+    expect(b64(await a.digest(1000, 3000, 'sha256'))).toBe(want(1000, 3000));
+    expect(stats).toEqual({ read: 2000, digesters: 1 });
+    a.prefetch(3000, 5000, 'sha256');
+    expect(b64(await a.digest(3000, 7000, 'sha256'))).toBe(want(3000, 7000));
+    expect(stats).toEqual({ read: 6000, digesters: 2 }); // nothing hashed twice
+  });
+
+  test('shorter or elsewhere: hashed afresh, still right', async () => {
+    const { source, stats } = counting();
+    const a = new DigestAhead(source);
+    a.prefetch(0, 4000, 'sha256');
+    expect(b64(await a.digest(0, 2000, 'sha256'))).toBe(want(0, 2000));
+    a.prefetch(2000, 4000, 'sha256');
+    expect(b64(await a.digest(1000, 2000, 'sha256'))).toBe(want(1000, 2000));
+    expect(stats.digesters).toBe(4);
+  });
+
+  test('the Node file source digester equals node:crypto over the range', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'client-digester-'));
+    try {
+      const p = path.join(dir, 'f.bin');
+      await writeFile(p, data);
+      const src = await nodeFileSource(p, { pieceSize: 333 });
+      try {
+        const d = src.digester!(123, 'sha256');
+        await d.advance(5000);
+        await d.advance(20_000); // past the end: stops at the end
+        expect(d.position).toBe(10_000);
+        expect(b64(d.digest())).toBe(want(123, 10_000));
+        const c = await checksumChunk(src, await src.read(500, 2500), 500, 'sha256');
+        expect(c.header).toBe(`sha256 ${want(500, 2500)}`);
+      } finally {
+        await src.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

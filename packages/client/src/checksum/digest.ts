@@ -1,13 +1,15 @@
 /**
  * The Upload-Checksum of one request body. The header goes out before the body, so the
  * digest is computed first, from the cheapest place that holds the bytes:
- * bytes in memory -> hash them; a source that hashes ranges itself (Node file) -> ask it;
+ * bytes in memory -> hash them; a source that hashes ranges itself (Node file) -> ask it
+ * (the range may already be hashed, see ahead.ts);
  * a Blob -> read it once (the Blob itself is still what is sent); any other stream ->
  * buffer it (at most one chunk) and send the buffer.
  */
 import { TusError } from '../errors.js';
 import type { RequestBody } from '../http.js';
 import type { SourceChunk, UploadSource } from '../sources/types.js';
+import { DigestAhead } from './ahead.js';
 import { type ChecksumAlgorithm, checksumHeader } from './algorithms.js';
 import { digestBytes } from './hasher.js';
 
@@ -21,13 +23,15 @@ export async function checksumChunk(
   chunk: SourceChunk,
   start: number,
   algorithm: ChecksumAlgorithm,
+  /** Digests prefetched while the previous request was sent (sources with a digester). */
+  ahead?: DigestAhead,
 ): Promise<ChecksummedBody> {
   const body = chunk.body;
   if (body instanceof Uint8Array) {
     return { header: checksumHeader(algorithm, await digestBytes(algorithm, body)), body };
   }
-  if (source.digest) {
-    const d = await source.digest(start, start + chunk.size, algorithm);
+  if (source.digester) {
+    const d = await (ahead ?? new DigestAhead(source)).digest(start, start + chunk.size, algorithm);
     return { header: checksumHeader(algorithm, d), body };
   }
   if (typeof (body as ReadableStream).getReader === 'function') {

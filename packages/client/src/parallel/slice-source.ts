@@ -3,7 +3,7 @@ import type { SourceChunk, UploadSource } from '../sources/types.js';
 
 export function sliceSource(source: UploadSource, start: number, end: number): UploadSource {
   const size = end - start;
-  const digest = source.digest;
+  const digester = source.digester;
   return {
     size,
     rereadable: source.rereadable,
@@ -11,8 +11,18 @@ export function sliceSource(source: UploadSource, start: number, end: number): U
       const c = await source.read(start + s, start + Math.min(e, size));
       return { ...c, last: s + c.size >= size };
     },
-    digest: digest
-      ? (s, e, algorithm) => digest.call(source, start + s, start + Math.min(e, size), algorithm)
+    // Offsets of the window, mapped onto the underlying source.
+    digester: digester
+      ? (s, algorithm) => {
+          const d = digester.call(source, start + s, algorithm);
+          return {
+            get position() {
+              return d.position - start;
+            },
+            advance: (to: number) => d.advance(start + Math.min(to, size)),
+            digest: () => d.digest(),
+          };
+        }
       : undefined,
     // Partials are resumed through the parent's store entry, never on their own.
     async identity() {

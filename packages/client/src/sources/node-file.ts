@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { ChecksumAlgorithm } from '../checksum/algorithms.js';
 import { nodeHasher } from '../checksum/node-hasher.js';
 import { sampleHash } from '../fingerprint.js';
-import type { SourceChunk, UploadSource } from './types.js';
+import type { RangeDigester, SourceChunk, UploadSource } from './types.js';
 
 export interface NodeFileSourceOptions {
   /**
@@ -78,20 +78,35 @@ export async function nodeFileSource(
       );
       return { body, size: e - start, last };
     },
-    async digest(start: number, end: number, algorithm: ChecksumAlgorithm) {
+    digester(start: number, algorithm: ChecksumAlgorithm): RangeDigester {
       // A pass over the range before it is streamed again as the body: the header must be
       // known before the body starts, and re-reading (page cache) beats holding a whole
       // chunk in memory. One piece in memory at a time.
       const h = nodeHasher(algorithm);
-      const buf = new Uint8Array(Math.min(piece, Math.max(1, end - start)));
-      for (let pos = start; pos < end; ) {
-        const n = Math.min(buf.length, end - pos);
-        const { bytesRead } = await fh.read(buf, 0, n, pos);
-        if (bytesRead === 0) throw new Error(`${path} shrank while uploading (at byte ${pos})`);
-        h.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-      return h.digest();
+      let pos = start;
+      let chain: Promise<void> = Promise.resolve();
+      let buf: Uint8Array | null = null;
+      const advance = async (to: number) => {
+        buf ??= new Uint8Array(piece);
+        const end = Math.min(to, size);
+        while (pos < end) {
+          const n = Math.min(buf.length, end - pos);
+          const { bytesRead } = await fh.read(buf, 0, n, pos);
+          if (bytesRead === 0) throw new Error(`${path} shrank while uploading (at byte ${pos})`);
+          h.update(buf.subarray(0, bytesRead));
+          pos += bytesRead;
+        }
+      };
+      return {
+        get position() {
+          return pos;
+        },
+        advance(to: number) {
+          chain = chain.catch(() => {}).then(() => advance(to));
+          return chain;
+        },
+        digest: () => h.digest(),
+      };
     },
     async identity() {
       return {

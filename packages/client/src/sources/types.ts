@@ -11,6 +11,15 @@ export interface SourceChunk {
   last: boolean;
 }
 
+/** Feeds a hash with the source's bytes from a start offset on. */
+export interface RangeDigester {
+  /** Offset up to which bytes were hashed. */
+  readonly position: number;
+  /** Hashes [position, to); calls are serialised. */
+  advance(to: number): Promise<void>;
+  digest(): Uint8Array;
+}
+
 /** Where the upload's bytes come from. */
 export interface UploadSource {
   /** Total size, or null when unknown until the end (streams: deferred length). */
@@ -27,11 +36,12 @@ export interface UploadSource {
   /** Reads [start, end). Streams may return fewer bytes at the end. */
   read(start: number, end: number): Promise<SourceChunk>;
   /**
-   * Optional: digest of [start, end) for Upload-Checksum, computed by the source itself with
-   * bounded memory (Node file: node:crypto over ranged reads) so a streamed body needs no
-   * copy in memory. Without it the upload hashes the chunk's body (see checksum/digest.ts).
+   * Optional: an incremental digest of the source from `start`, for Upload-Checksum,
+   * computed by the source itself with bounded memory (Node file: node:crypto over ranged
+   * reads) so a streamed body needs no copy in memory, and so the next chunk can be hashed
+   * while this one is sent. Without it the upload hashes the chunk's body (checksum/digest.ts).
    */
-  digest?(start: number, end: number, algorithm: ChecksumAlgorithm): Promise<Uint8Array>;
+  digester?(start: number, algorithm: ChecksumAlgorithm): RangeDigester;
   /** Size, mtime and sampled content hash for the fingerprint; null: do not resume. */
   identity(): Promise<SourceIdentity | null>;
   close(): Promise<void>;
