@@ -110,6 +110,15 @@ test('SIGKILL at ~40%, rerun: all partials resume from their offsets, re-sent bo
   const offsets = await settledOffsets(urls as string[]);
   expect(offsets.every((o) => o > 0 && o < 64 * MiB)).toBe(true); // each partial mid-way
 
+  // `tus-upload list` shows the parallel upload, each partial with its range and offset.
+  const list = runCli(['list', '--store', store]);
+  expect(await list.exited).toBe(0);
+  expect(list.stdout()).toMatch(/^parallel size=268435456 "parallel.bin" partials=4 /m);
+  for (let i = 0; i < 4; i++) {
+    const range = `${i * 64 * MiB}-${(i + 1) * 64 * MiB}`;
+    expect(list.stdout()).toContain(`  ${urls[i]} range=${range} offset=${offsets[i]}\n`);
+  }
+
   proxy.set({ bytesPerSecond: 0 });
   const upBefore = proxy.bytesUp;
   const second = runCli(args);

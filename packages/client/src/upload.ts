@@ -174,6 +174,8 @@ export class Upload extends Emitter<UploadEvents> {
   private readonly ahead: DigestAhead;
   /** Partials of a parallel upload in flight (pause/resume/abort reach them). */
   private readonly children = new Set<Upload>();
+  /** URLs of this parallel upload's partials (for terminate()). */
+  private readonly partialUrls = new Set<string>();
   private readonly role: PartialRole | null;
 
   constructor(
@@ -282,7 +284,9 @@ export class Upload extends Emitter<UploadEvents> {
     const running = this.running;
     this.abort();
     await running?.catch(() => {});
-    if (this._url) await terminateUpload(this._url, this.o);
+    // An unfinished parallel upload is its partials: delete each.
+    const urls = this._url ? [this._url] : [...this.partialUrls];
+    for (const url of urls) await terminateUpload(url, this.o);
     if (this.fingerprint && this.o.store) await this.o.store.remove(this.fingerprint);
   }
 
@@ -531,7 +535,11 @@ export class Upload extends Emitter<UploadEvents> {
           if (this.pauseWaiter) child.pause();
           return child;
         },
-        onPartial: (e) => this.emit('partial', e),
+        onPartial: (e) => {
+          if (e.state === 'restarted') this.partialUrls.delete(e.url);
+          else this.partialUrls.add(e.url);
+          this.emit('partial', e);
+        },
         onProgress: (sent, acked) => this.noteAggregate(sent, acked),
         onRetry: (e) => this.emit('retry', e),
         onChunk: (e) => this.emit('chunk', { ...e, bytesAcknowledged: this.acked }),

@@ -234,3 +234,19 @@ test('abort stops every partial; pause/resume completes', async () => {
   const r = await b.upload.start();
   expect(Buffer.from(b.server.bytesOf(r.url))).toEqual(Buffer.from(data));
 });
+
+test('terminate() deletes every partial of an unfinished parallel upload and forgets it', async () => {
+  const data = bytes(7300, 19);
+  const store = new MemoryStore();
+  const { server, upload } = setup(data, { store, creationWithUpload: false });
+  let acks = 0;
+  upload.on('chunk', () => {
+    if (++acks === 2) void upload.terminate();
+  });
+  await upload.start().catch(() => {});
+  await new Promise((r) => setTimeout(r, 20));
+  const deletes = server.requests.filter((q) => q.method === 'DELETE');
+  expect(deletes).toHaveLength(4);
+  expect(server.uploads.size).toBe(0);
+  expect(await store.list()).toEqual([]);
+});
