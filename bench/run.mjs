@@ -36,11 +36,13 @@ import {
   machineBusySeconds,
   peakRssOf,
   runClientChild,
+  sleep,
   startServer,
   stopAllChildren,
   stopChild,
 } from './lib/proc.mjs';
 import { writeReports } from './lib/report.mjs';
+import { countRequests, logSize } from './lib/rgwlog.mjs';
 import { createBucket, emptyBucket, s3Client, verifyHashes, verifySizes } from './lib/s3.mjs';
 
 const KiB = 1024;
@@ -141,8 +143,11 @@ function snapshotPackages() {
 
 /** Which issue-4 options our client has: its CLI documents --parallel and --checksum. */
 function clientCaps() {
-  const r = spawnSync(process.execPath, [OUR_CLIENT_CLI, '--help'], { encoding: 'utf8' });
-  const help = `${r.stdout}${r.stderr}`;
+  let help = '';
+  for (const args of [['--help'], ['upload', '--help']]) {
+    const r = spawnSync(process.execPath, [OUR_CLIENT_CLI, ...args], { encoding: 'utf8' });
+    help += `${r.stdout}${r.stderr}`;
+  }
   return { parallel: /--parallel\b/.test(help), checksum: /--checksum\b/.test(help) };
 }
 
@@ -180,7 +185,7 @@ const CASES = {
   },
   D: {
     id: 'D',
-    label: 'D: our server, our client',
+    label: 'D: our server, our client (one stream)',
     client: 'ours',
     server: 'ours',
     bucket: 'bench-d',
@@ -228,7 +233,7 @@ function workloads(files) {
       files: [big],
       concurrency: 1,
       chunkSize: 8 * MiB,
-      cases: ['A', 'B', 'C', 'D', 'Dp4', 'Dp4s'],
+      cases: ['A', 'B', 'C', 'D', 'Dp4'],
     },
     {
       id: 'one-patch-mid',
@@ -330,7 +335,11 @@ async function runOne({ wl, c, rep }, ctx) {
   const rgwCpu = () => rgwPids.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
   let result;
   let serverStats = null;
+  let wall1 = 0;
   const load1 = os.loadavg()[0];
+  const rgwLog = path.join(WORK, 'rgw/log/client.rgw.log');
+  const logOffset = logSize(rgwLog);
+  const wall0 = Date.now();
   const busy0 = machineBusySeconds();
   const rgw0 = rgwCpu();
   const srv0 = server ? cpuSecondsOf(server.pid) : 0;
@@ -343,6 +352,7 @@ async function runOne({ wl, c, rep }, ctx) {
       logFile: path.join(logs, `${id}.client.log`),
       timeoutMs: Math.max(180_000, (bytes / (2 * MiB)) * 1000),
     });
+    wall1 = Date.now();
     if (server) {
       serverStats = {
         peakRssBytes: peakRssOf(server.pid),
@@ -361,6 +371,10 @@ async function runOne({ wl, c, rep }, ctx) {
   const rgwSec = rgwCpu() - rgw0;
   const elapsedSec = result.elapsedMs / 1000;
   const ours = (serverStats?.cpuSec ?? 0) + result.cpuTotalSec + rgwSec;
+
+  // S3 requests the run made (server, or client for A), from the RGW access log.
+  await sleep(300);
+  const s3Requests = countRequests(rgwLog, logOffset, c.bucket, wall0, wall1);
 
   // Verify: every object's size; SHA-256 of every object on the first rep of each case.
   const shaOf = new Map(wl.files.map((f) => [f.path, f.sha256]));
@@ -399,6 +413,7 @@ async function runOne({ wl, c, rep }, ctx) {
     otherLoadCores: Math.max(0, busy - ours) / elapsedSec,
     loadavg1: load1,
     retries: result.retries,
+    s3Requests,
     verified: { sizes: objects.length, sha256: hashed ? objects.length : 0 },
   };
 }

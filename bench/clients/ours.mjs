@@ -1,5 +1,7 @@
-// Case D: @tus-s3/client (Node entry) against our server. One stream by default;
-// `parallel` and `checksum` are passed only when run.mjs found the client supports them.
+// Case D: @tus-s3/client (Node entry) against our server: one stream with no checksum,
+// or `parallel` partial uploads and/or `checksum` when run.mjs asks (it does only when the
+// client and the server have them). A run whose upload did not go the way it was asked
+// (parallel fell back, another checksum algorithm) fails.
 import { pathToFileURL } from 'node:url';
 import { pool, readJob, runClient } from './common.mjs';
 
@@ -17,16 +19,35 @@ await runClient(async (job) => {
       metadata: { filename: f.name, filetype: 'application/octet-stream' },
       store: null,
       retry: { delays: [0, 500, 2000] },
+      // The client's default is 'auto' (sha256 when offered): off unless the case asks.
+      checksum: job.checksum ?? false,
     };
     if (job.parallel) options.parallel = job.parallel;
-    if (job.checksum) options.checksum = job.checksum;
+    let partials = 0;
+    let fellBack = null;
+    let algorithm = null;
     const result = await uploadFile(f.path, options, (u) => {
       u.on('retry', () => {
         retries++;
       });
+      u.on('fallback', (e) => {
+        fellBack = e.reason;
+      });
+      u.on('parallel', (e) => {
+        partials = e.partials.length;
+      });
+      u.on('checksum', (e) => {
+        algorithm = e.algorithm;
+      });
     });
     if (result.size !== f.size) throw new Error(`client reports ${result.size} of ${f.size} bytes`);
-    return { url: result.url, file: f.path, size: f.size };
+    if (job.parallel && (fellBack || partials < 2)) {
+      throw new Error(`asked for parallel ${job.parallel}, got ${partials} partials (${fellBack})`);
+    }
+    if (job.checksum && algorithm !== job.checksum) {
+      throw new Error(`asked for checksum ${job.checksum}, the upload used ${algorithm}`);
+    }
+    return { url: result.url, file: f.path, size: f.size, partials };
   });
   return { uploads, retries };
 });

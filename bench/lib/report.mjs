@@ -44,6 +44,7 @@ export function summarize(records, workloads) {
         clientPeakRssMiB: stats(rs.map((r) => r.client.peakRssBytes / MiB)),
         clientCpuSecPerGiB: stats(rs.map((r) => r.client.cpuSecPerGiB)),
         otherLoadCores: stats(rs.map((r) => r.otherLoadCores)),
+        s3RequestsPerUpload: stats(rs.map((r) => r.s3Requests && r.s3Requests.total / r.files)),
         retries: rs.reduce((s, r) => s + (r.retries ?? 0), 0),
         reps: rs.length,
       });
@@ -86,7 +87,7 @@ export function targets(summary) {
     'parallel 4, our client: D ≥ 1.0 × A',
     p4?.available ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
     p4?.available ? p4.ratioToA.med >= 1.0 : null,
-    `${p4?.available ? '' : 'our client has no parallel option yet (issue 4); '}D one stream: ${fx(d1, 2)} × A`,
+    `${p4?.available ? '' : 'our client has no parallel option yet (issue 4); '}D one stream: ${fx(d1, 2)} × A; parallel 4 + sha256: ${fx(ratio('one-patch', 'Dp4s'), 2)} × A; 8 MiB PATCHes, parallel 4: ${fx(ratio('patch-8m', 'Dp4'), 2)} × A`,
   );
   const big = get(summary, 'one-patch', 'C')?.serverPeakRssMiB?.med;
   const mid = get(summary, 'one-patch-mid', 'C')?.serverPeakRssMiB?.med;
@@ -168,20 +169,20 @@ export function markdown({ meta, summary, workloads, cases, chartRel }) {
     L.push('');
     const unit = wl.unit ?? 'MiB/s';
     L.push(
-      `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB |`,
+      `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB | S3 requests per upload |`,
     );
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const c of wl.cases) {
       const s = get(summary, wl.id, c);
       const label = cases[c].label;
       if (!s?.available) {
         L.push(
-          `| ${label} | not available: our client has no \`${cases[c].needs}\` option yet (issue 4) | | | | | |`,
+          `| ${label} | not available: our client has no \`${cases[c].needs}\` option yet (issue 4) | | | | | | |`,
         );
         continue;
       }
       L.push(
-        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} |`,
+        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} | ${s.s3RequestsPerUpload ? fx(s.s3RequestsPerUpload.med, 1) : '–'} |`,
       );
     }
   }
