@@ -12,7 +12,7 @@ import {
   type ChecksumOption,
   chooseChecksum,
 } from './checksum/algorithms.js';
-import { checksumChunk } from './checksum/digest.js';
+import { type ChecksummedBody, checksumChunk } from './checksum/digest.js';
 import { type ChunkSizeOption, ChunkSizer } from './chunk-size.js';
 import { httpError, isTusError, TusError } from './errors.js';
 import { Emitter } from './events.js';
@@ -30,7 +30,7 @@ import { type PartialEvent, runPartials } from './parallel/run.js';
 import { sliceSource } from './parallel/slice-source.js';
 import { decide, type Phase } from './policy.js';
 import { RetryBudget, type RetryOptions, retryPolicy, sleep } from './retry.js';
-import type { UploadSource } from './sources/types.js';
+import type { SourceChunk, UploadSource } from './sources/types.js';
 import type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';
 
 export const TUS_VERSION = '1.0.0';
@@ -618,11 +618,10 @@ export class Upload extends Emitter<UploadEvents> {
       body = chunk.body;
       bodySize = chunk.size;
       headers['Content-Type'] = 'application/offset+octet-stream';
-      if (this.checksumAlg) {
-        const c = await checksumChunk(this.source, chunk, 0, this.checksumAlg, this.ahead);
+      const c = await this.checksum(chunk, 0);
+      if (c) {
         body = c.body;
         headers['Upload-Checksum'] = c.header;
-        this.hashAhead(chunk.size);
       }
     }
     const req = await this.prepare('POST', endpoint, headers, body);
@@ -697,11 +696,10 @@ export class Upload extends Emitter<UploadEvents> {
     const declare = this.total === null && chunk.last;
     if (declare) headers['Upload-Length'] = String(offset + chunk.size);
     let body = chunk.body;
-    if (this.checksumAlg) {
-      const c = await checksumChunk(this.source, chunk, offset, this.checksumAlg, this.ahead);
+    const c = await this.checksum(chunk, offset);
+    if (c) {
       body = c.body;
       headers['Upload-Checksum'] = c.header;
-      this.hashAhead(offset + chunk.size);
     }
     const req = await this.prepare('PATCH', url, headers, body);
     const t0 = Date.now();
@@ -720,6 +718,24 @@ export class Upload extends Emitter<UploadEvents> {
     this.acknowledge(offset, next, Date.now() - t0, chunk.size);
     const complete = this.total !== null && next >= this.total;
     return { offset: next, complete };
+  }
+
+  /** Upload-Checksum of a chunk (null: checksums off), and the next chunk hashed ahead. */
+  private async checksum(chunk: SourceChunk, offset: number): Promise<ChecksummedBody | null> {
+    if (!this.checksumAlg) return null;
+    let c: ChecksummedBody;
+    try {
+      c = await checksumChunk(this.source, chunk, offset, this.checksumAlg, this.ahead);
+    } catch (e) {
+      // 'auto' only uses checksums where it can: a Blob that cannot be read back (React
+      // Native) goes without. An algorithm asked for by name fails instead.
+      if ((this.o.checksum ?? 'auto') !== 'auto' || !isTusError(e, 'unsupported')) throw e;
+      this.checksumAlg = null;
+      if (!this.role) this.emit('checksum', { algorithm: null });
+      return null;
+    }
+    this.hashAhead(offset + chunk.size);
+    return c;
   }
 
   /** Hashes the chunk that will follow `from` while the current request is sent. */

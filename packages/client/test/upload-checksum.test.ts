@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { TusError } from '../src/errors.js';
 import { blobSource } from '../src/sources/blob.js';
 import { streamSource } from '../src/sources/stream.js';
+import type { UploadSource } from '../src/sources/types.js';
 import { Upload, type UploadOptions } from '../src/upload.js';
 import { bytes, FakeTusServer, type SeenRequest } from './fake-server.js';
 
@@ -177,4 +178,61 @@ test('deferred length (stream source) carries checksums too', async () => {
   const r = await upload.start();
   expect(server.checksumMismatches).toBe(1);
   expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+});
+
+/** React Native's Blob: has a size and can be sent, but cannot be read back in JS. */
+class UnreadableBlob {
+  constructor(readonly bytes: Uint8Array) {}
+  get size() {
+    return this.bytes.length;
+  }
+}
+
+function unreadableSource(data: Uint8Array): UploadSource {
+  return {
+    size: data.length,
+    rereadable: true,
+    async read(s: number, e: number) {
+      const end = Math.min(e, data.length);
+      const body = new UnreadableBlob(data.subarray(s, end)) as unknown as Blob;
+      return { body, size: end - s, last: end >= data.length };
+    },
+    identity: async () => null,
+    close: async () => {},
+  };
+}
+
+test("a Blob that cannot be read back (React Native): 'auto' goes without, an explicit algorithm fails", async () => {
+  const data = bytes(2500, 21);
+  const server = new FakeTusServer();
+  server.extensions = ALL;
+  // The fake server reads what a real fetch would send.
+  const fetchImpl = ((url: string, init: RequestInit) =>
+    server.fetch(url, {
+      ...init,
+      body: init.body instanceof UnreadableBlob ? init.body.bytes : init.body,
+    })) as typeof fetch;
+  const auto = new Upload(unreadableSource(data), {
+    endpoint: ENDPOINT,
+    fetch: fetchImpl,
+    chunkSize: 1000,
+    streamBodies: false,
+  });
+  const seen: Array<string | null> = [];
+  auto.on('checksum', (e) => seen.push(e.algorithm));
+  const r = await auto.start();
+  expect(seen).toEqual(['sha256', null]);
+  expect(server.requests.some((q) => q.headers['upload-checksum'] !== undefined)).toBe(false);
+  expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+
+  const named = new Upload(unreadableSource(data), {
+    endpoint: ENDPOINT,
+    fetch: fetchImpl,
+    chunkSize: 1000,
+    streamBodies: false,
+    checksum: 'sha256',
+  });
+  const err = (await named.start().catch((e: unknown) => e)) as TusError;
+  expect(err.kind).toBe('unsupported');
+  expect(err.message).toMatch(/cannot be read back/);
 });

@@ -41,12 +41,9 @@ export async function checksumChunk(
   const blob = body as Blob;
   if (typeof blob.arrayBuffer !== 'function') {
     // React Native's Blob cannot be read back in JS.
-    throw new TusError(
-      'checksum: this Blob cannot be read (no arrayBuffer()); use checksum: false',
-      {
-        kind: 'source',
-      },
-    );
+    throw new TusError('checksum: this Blob cannot be read back (no arrayBuffer())', {
+      kind: 'unsupported',
+    });
   }
   const bytes = new Uint8Array(await blob.arrayBuffer());
   return { header: checksumHeader(algorithm, await digestBytes(algorithm, bytes)), body: blob };
