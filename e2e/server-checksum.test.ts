@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { S3MultipartStore } from '@tus-s3/server';
+import { createTusServer, type S3MultipartStore } from '@tus-s3/server';
 import { listKeys, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
@@ -129,6 +129,10 @@ describe('checksum on S3', () => {
   });
   const pendingKeys = async (id: string) =>
     (await listKeys(backend.bucket as string, `ck/${id}`)).filter((k) => k.includes('.pend.'));
+  const marks = async (id: string) =>
+    (await listKeys(backend.bucket as string, `ck/${id}`))
+      .filter((k) => k.includes('.unv.'))
+      .map((k) => k.slice(k.indexOf('.unv.') + 5));
 
   it('OPTIONS advertises checksum, its algorithms and the part size', async () => {
     const res = await tus(server.url, 'OPTIONS');
@@ -172,16 +176,18 @@ describe('checksum on S3', () => {
     }
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
     expect(await pendingKeys(idOf(url))).toEqual([]);
+    expect(await marks(idOf(url))).toEqual([]);
   });
 
-  it('a flipped byte under Upload-Checksum: 460, nothing kept, resend is exact', async () => {
+  it('a flipped byte under Upload-Checksum: 460, nothing counts, resend is exact', async () => {
     const data = randomBytes(3 * PS + 2 * MiB);
     const url = await createUpload(server.url, data.length);
     const id = idOf(url);
     expect(await uploadRest(url, data.subarray(0, 2 * MiB), 0)).toBe(2 * MiB);
     const before = { ...store.metrics };
 
-    // 13 MiB over three part boundaries: parts staged as pending objects, then refused.
+    // 13 MiB from 2 MiB: parts 1 and 2 stream into the upload under a mark before the
+    // body ends (part 1 with the staged 2 MiB before it), part 3 is held; then refused.
     const body = data.subarray(2 * MiB, 2 * MiB + 13 * MiB);
     proxy.arm(9 * MiB + 12345);
     const bad = await patch(viaProxy(url, proxy), 2 * MiB, body, {
@@ -192,18 +198,74 @@ describe('checksum on S3', () => {
     const reason = await bad.text();
     expect(reason.trim().split('\n')).toHaveLength(1);
     expect(reason).toContain('mismatch');
-    expect(await headOffset(url)).toBe(2 * MiB);
-    expect(await pendingKeys(id)).toEqual([]);
     expect(store.metrics.checksumMismatches - before.checksumMismatches).toBe(1);
-    expect(store.metrics.pendingPartsStaged - before.pendingPartsStaged).toBeGreaterThanOrEqual(1);
-    expect(store.metrics.pendingPartsCommitted).toBe(before.pendingPartsCommitted);
-    expect(store.metrics.partsUploaded).toBe(before.partsUploaded);
+    expect(store.metrics.partsUploaded - before.partsUploaded).toBe(2);
+    // The mark spans every part the request could reach (Content-Length): 1..3.
+    expect(await marks(id)).toEqual(['00001-00003']);
+    expect(await headOffset(url)).toBe(2 * MiB);
 
-    // The client resends the same bytes: accepted, and the object is exact.
+    // The client resends the same bytes: accepted, the mark is gone, the object exact.
     const ok = await patch(url, 2 * MiB, body, { 'Upload-Checksum': sha256Header(body) });
     expect(ok.status).toBe(204);
+    expect(await marks(id)).toEqual([]);
     expect(await uploadRest(url, data, 15 * MiB)).toBe(data.length);
     expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+  });
+
+  it('bad parts left by a mismatch count only once rewritten, even in small PATCHes', async () => {
+    const data = randomBytes(4 * PS + 7);
+    const url = await createUpload(server.url, data.length);
+    const id = idOf(url);
+    proxy.arm(3 * PS + 5);
+    const bad = await patch(viaProxy(url, proxy), 0, data, {
+      'Upload-Checksum': sha256Header(data),
+    });
+    expect(bad.status).toBe(460);
+    expect(await marks(id)).toEqual(['00001-00005']);
+    expect(await headOffset(url)).toBe(0);
+    // Plain PATCHes of 3 MiB rewrite the parts one by one; the mark shrinks from below and
+    // the offset never runs ahead into a bad part.
+    let at = 0;
+    while (at < 3 * PS) {
+      const res = await patch(url, at, data.subarray(at, at + 3 * MiB));
+      expect(res.status).toBe(204);
+      at = Number(res.headers.get('upload-offset'));
+      expect(await headOffset(url)).toBe(at);
+    }
+    expect((await marks(id))[0]).toMatch(/^0000[3-4]-00005$/);
+    expect(await uploadRest(url, data, at, 4 * MiB)).toBe(data.length);
+    expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+    expect(await listKeys(backend.bucket as string, `ck/${id}`)).toEqual([
+      `ck/${id}`,
+      `ck/${id}.info`,
+    ]);
+  });
+
+  it('a deferred-length upload stages unverified parts as objects instead', async () => {
+    const data = randomBytes(3 * PS + MiB);
+    const url = await createUpload(server.url, 'deferred');
+    const id = idOf(url);
+    const before = { ...store.metrics };
+    proxy.arm(2 * PS + 1);
+    const bad = await patch(viaProxy(url, proxy), 0, data, {
+      'Upload-Checksum': sha256Header(data),
+    });
+    expect(bad.status).toBe(460);
+    // Parts 1-3 were staged (each sent on when the next byte came); none reached the upload.
+    expect(store.metrics.pendingPartsStaged - before.pendingPartsStaged).toBe(3);
+    expect(store.metrics.partsUploaded).toBe(before.partsUploaded);
+    expect(await pendingKeys(id)).toEqual([]);
+    expect(await headOffset(url)).toBe(0);
+    const ok = await patch(url, 0, data, { 'Upload-Checksum': sha256Header(data) });
+    expect(ok.status).toBe(204);
+    // Verified: the three staged parts are copied in; the tail is a segment.
+    expect(store.metrics.pendingPartsCommitted - before.pendingPartsCommitted).toBe(3);
+    const done = await patch(url, data.length, new Uint8Array(), {
+      'Upload-Length': String(data.length),
+    });
+    expect(done.status).toBe(204);
+    expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+    expect(await pendingKeys(id)).toEqual([]);
   });
 
   it('the same flip without a checksum lands in the object (what the checksum prevents)', async () => {
@@ -302,19 +364,65 @@ describe('checksum on S3', () => {
       // Two whole parts and a bit, then the connection drops.
       req.write(data.subarray(0, 2 * PS + MiB), () => setTimeout(() => req.destroy(), 300));
     });
-    // The server notices the cut; the offset stays at 0 and no pending object outlives it.
+    // The server notices the cut; the offset stays at 0: the parts that reached the upload
+    // are under a mark.
     let offset = -1;
     for (let i = 0; i < 50 && offset !== 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       offset = await headOffset(url);
     }
     expect(offset).toBe(0);
-    for (let i = 0; i < 50 && (await pendingKeys(idOf(url))).length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(await pendingKeys(idOf(url))).toEqual([]);
+    expect(await marks(idOf(url))).toEqual(['00001-00003']);
     expect(await uploadRest(url, data, 0)).toBe(data.length);
+    expect(await marks(idOf(url))).toEqual([]);
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+});
+
+describe('createTusServer().handle() without Express', () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await s3Backend('ckh/');
+  });
+  afterAll(async () => {
+    await backend?.cleanup();
+  });
+
+  it('serves Fetch API requests with the extensions', async () => {
+    const tusS3 = createTusServer({ ...backend.options, path: '/up', partSize: PS });
+    const call = (method: string, url: string, headers: Record<string, string>, body?: Buffer) =>
+      tusS3.handle(
+        new Request(`http://h.example${url}`, {
+          method,
+          headers: { 'Tus-Resumable': '1.0.0', ...headers },
+          body,
+        }),
+      );
+    const opts = await call('OPTIONS', '/up', {});
+    expect(opts.headers.get('tus-extension')).toContain('checksum');
+    expect(opts.headers.get('tus-s3-part-size')).toBe(String(PS));
+    const data = randomBytes(1000);
+    const created = await call('POST', '/up', { 'Upload-Length': String(data.length) });
+    const location = new URL(created.headers.get('location') as string).pathname;
+    const headers = {
+      'Upload-Offset': '0',
+      'Content-Type': 'application/offset+octet-stream',
+    };
+    const bad = await call(
+      'PATCH',
+      location,
+      { ...headers, 'Upload-Checksum': sha256Header(Buffer.alloc(3)) },
+      data,
+    );
+    expect(bad.status).toBe(460);
+    const ok = await call(
+      'PATCH',
+      location,
+      { ...headers, 'Upload-Checksum': sha256Header(data) },
+      data,
+    );
+    expect(ok.status).toBe(204);
+    expect(await backend.sha256Of(location.split('/').pop() as string)).toBe(sha256Hex(data));
   });
 });
 

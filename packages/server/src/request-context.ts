@@ -10,6 +10,8 @@ export interface RequestContext {
   /** URL path the uploads are served under for this request (the mount path). */
   baseUrl: string;
   method: string;
+  /** Declared Content-Length of the request body, when there is one. */
+  contentLength?: number;
   /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */
   checksum?: ExpectedChecksum;
   /** Parsed Upload-Concat of a creation request. */

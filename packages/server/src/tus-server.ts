@@ -6,7 +6,11 @@ import { FileStore } from '@tus/file-store';
 import { Server, type ServerOptions } from '@tus/server';
 import type { DataStore } from '@tus/utils';
 import type { Logger } from 'pino';
-import { EXTENSION_REQUEST_HEADERS, EXTENSION_RESPONSE_HEADERS } from './extensions/layer.js';
+import {
+  EXTENSION_REQUEST_HEADERS,
+  EXTENSION_RESPONSE_HEADERS,
+  handleTusRequest,
+} from './extensions/layer.js';
 import { silentLogger } from './log.js';
 import { requestContext } from './request-context.js';
 import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
@@ -51,7 +55,13 @@ export interface TusS3Options extends Partial<TusHooks> {
 }
 
 export interface TusS3 {
+  /**
+   * The @tus/server instance. Its own handle()/handleWeb() skip the checksum and
+   * concatenation layer: serve requests through handle() below (or the middleware).
+   */
   server: Server;
+  /** Answers one tus request (Fetch API), extensions included, for non-Express servers. */
+  handle(request: Request): Promise<Response>;
   datastore: DataStore;
   /** 's3' or 'file': which store serves the uploads. */
   storage: 's3' | 'file';
@@ -109,5 +119,12 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
         return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
       }),
   });
-  return { server, datastore, storage: s3 ? 's3' : 'file', describe };
+  const tus: TusS3 = {
+    server,
+    datastore,
+    storage: s3 ? 's3' : 'file',
+    describe,
+    handle: (request) => handleTusRequest(tus, request, path),
+  };
+  return tus;
 }

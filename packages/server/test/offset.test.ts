@@ -42,3 +42,22 @@ describe('deriveProgress', () => {
     expect(deriveProgress([part(2)], [seg(0, 4)], ps).offset).toBe(4);
   });
 });
+
+describe('deriveProgress with unverified marks', () => {
+  const mark = (from: number, to: number) => ({ key: `m${from}`, from, to });
+  it('stops counting at the first marked part, segments continue the counted parts', () => {
+    const p = deriveProgress([part(1), part(2), part(3)], [seg(10, 4)], ps, undefined, [
+      mark(2, 3),
+    ]);
+    expect(p.offset).toBe(14);
+    expect(p.parts.map((x) => x.partNumber)).toEqual([1]);
+    expect(p.liveSegments.map((s) => s.offset)).toEqual([10]);
+    expect(p.unverified).toEqual([mark(2, 3)]);
+  });
+  it('ignores marks past the stored parts', () => {
+    expect(deriveProgress([part(1), part(2)], [], ps, undefined, [mark(3, 9)]).offset).toBe(20);
+  });
+  it('a mark over part 1 leaves only segments from 0', () => {
+    expect(deriveProgress([part(1)], [seg(0, 3)], ps, undefined, [mark(1, 1)]).offset).toBe(3);
+  });
+});

@@ -42,6 +42,8 @@ export async function handleTusRequest(
   basePath: string,
 ): Promise<Response> {
   const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {} };
+  const length = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
   let forward = request;
   try {
     forward = await prepare(tus, request, ctx);

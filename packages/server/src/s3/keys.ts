@@ -4,6 +4,7 @@
 export const INFO_SUFFIX = '.info';
 const SEGMENT_INFIX = '.seg.';
 const PENDING_INFIX = '.pend.';
+const UNVERIFIED_INFIX = '.unv.';
 // Zero-padded so lexical listing order is offset order (5 TiB < 10^15).
 const OFFSET_DIGITS = 15;
 
@@ -34,6 +35,36 @@ export function pendingPrefix(prefix: string, id: string): string {
 /** `token` is unique per request, so a retry never writes over an older request's object. */
 export function pendingKey(prefix: string, id: string, token: string, partNumber: number): string {
   return `${pendingPrefix(prefix, id)}${token}.${String(partNumber).padStart(5, '0')}`;
+}
+
+/**
+ * A mark over parts [from, to] uploaded under an Upload-Checksum not verified yet: while
+ * it exists, those parts never count toward the offset (see unverified.ts).
+ */
+export function unverifiedKey(prefix: string, id: string, from: number, to: number): string {
+  const pad = (n: number) => String(n).padStart(5, '0');
+  return `${prefix}${id}${UNVERIFIED_INFIX}${pad(from)}-${pad(to)}`;
+}
+
+/** Everything staged for an upload (segments, pending parts, marks) shares this prefix. */
+export function stagingPrefix(prefix: string, id: string): string {
+  return `${prefix}${id}.`;
+}
+
+export type StagingKey =
+  | { kind: 'segment'; offset: number }
+  | { kind: 'pending' }
+  | { kind: 'unverified'; from: number; to: number };
+
+/** What a key under stagingPrefix is, or undefined (the info record, or not ours). */
+export function parseStagingKey(prefix: string, id: string, key: string): StagingKey | undefined {
+  const offset = parseSegmentOffset(prefix, id, key);
+  if (offset !== undefined) return { kind: 'segment', offset };
+  if (key.startsWith(pendingPrefix(prefix, id))) return { kind: 'pending' };
+  const head = `${prefix}${id}${UNVERIFIED_INFIX}`;
+  const m = key.startsWith(head) ? /^(\d{5})-(\d{5})$/.exec(key.slice(head.length)) : null;
+  if (m) return { kind: 'unverified', from: Number(m[1]), to: Number(m[2]) };
+  return undefined;
 }
 
 /** Offset encoded in a segment key, or undefined when the key is not one of ours. */

@@ -14,6 +14,13 @@ export interface StoredSegment {
   size: number;
 }
 
+/** A mark: parts from..to (inclusive) hold bytes no checksum has vouched for yet. */
+export interface UnverifiedRange {
+  key: string;
+  from: number;
+  to: number;
+}
+
 export interface Progress {
   /** Bytes durably received, counted from 0 without a gap. */
   offset: number;
@@ -23,6 +30,8 @@ export interface Progress {
   liveSegments: StoredSegment[];
   /** Segments already folded into a part (or otherwise unreachable): safe to delete. */
   staleSegments: StoredSegment[];
+  /** Marks of unverified parts; a request that rewrites those parts settles them. */
+  unverified: UnverifiedRange[];
 }
 
 export function deriveProgress(
@@ -30,12 +39,15 @@ export function deriveProgress(
   segments: readonly StoredSegment[],
   partSize: number,
   size?: number,
+  unverified: readonly UnverifiedRange[] = [],
 ): Progress {
   const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
   const counted: StoredPart[] = [];
+  const marked = (n: number) => unverified.some((u) => u.from <= n && n <= u.to);
   for (let n = 1; ; n++) {
     const part = byNumber.get(n);
-    if (!part) break;
+    // A part under a mark may hold bytes that failed (or never reached) verification.
+    if (!part || marked(n)) break;
     const want = expectedPartLength(n, partSize, size);
     if (want <= 0 || part.size !== want) break;
     counted.push(part);
@@ -59,5 +71,5 @@ export function deriveProgress(
       staleSegments.push(seg);
     }
   }
-  return { offset, parts: counted, liveSegments, staleSegments };
+  return { offset, parts: counted, liveSegments, staleSegments, unverified: [...unverified] };
 }

@@ -1,20 +1,18 @@
-// Staging of whole parts received under an Upload-Checksum that is not verified yet.
-// S3 cannot take a part back out of a multipart upload, and any part there counts toward
-// the offset (s3/offset.ts), so an unverified part must not be uploaded as a part. It is
-// written as an object under <id>.pend.<token>.<part> instead (streamed, bounded memory),
-// and becomes a part by UploadPartCopy only after the whole request body matched its
-// checksum. A crash at any point leaves only objects that never count; they are deleted
-// when the request ends, or with the upload on completion or termination.
+// Staging of whole parts received under an Upload-Checksum that is not verified yet, for
+// uploads whose length is deferred. (Known-length uploads stream such parts straight into
+// the multipart upload under a mark, unverified.ts; a deferred upload cannot, because a
+// part a mismatch left behind could lie past the length declared later, and a strict S3
+// such as RGW refuses to complete while any uploaded part is left out.) Each part is
+// written as an object <id>.pend.<token>.<part> (streamed, bounded memory) and becomes a
+// part by UploadPartCopy only after the whole body matched its checksum. A crash at any
+// point leaves only objects that never count; they are deleted when the request ends, or
+// with the upload on completion or termination.
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { copyPart, type PartTarget } from './copy-part.js';
-import { pendingKey, pendingPrefix } from './keys.js';
+import { pendingKey } from './keys.js';
 import type { StoredPart } from './offset.js';
+import { deleteKeys } from './staging.js';
 
 export interface PendingPart {
   key: string;
@@ -59,32 +57,7 @@ export class PendingParts {
     );
   }
 
-  async delete(keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 1000) {
-      await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-    }
-  }
-
-  /** Every pending object of an upload, from any request (for completion and termination). */
-  async list(id: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: pendingPrefix(this.prefix, id),
-          ContinuationToken: token,
-        }),
-      );
-      for (const obj of res.Contents ?? []) if (obj.Key) keys.push(obj.Key);
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
+  delete(keys: readonly string[]): Promise<void> {
+    return deleteKeys(this.client, this.bucket, keys);
   }
 }

@@ -1,15 +1,15 @@
 // Durable staging of the sub-part tail: bytes past the last whole part are written as
 // immutable segment objects before a PATCH is acknowledged, and folded into the part
-// they belong to once it fills. A segment is deleted only after that part is durable.
+// they belong to once it fills. A segment is deleted only after that part is durable and
+// counts. (Listing is staging.ts's: one listing finds every kind of staged object.)
 import { createHash } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { parseSegmentOffset, segmentKey, segmentPrefix } from './keys.js';
+import { segmentKey } from './keys.js';
 import type { StoredSegment } from './offset.js';
 
 export class SegmentStaging {
@@ -18,27 +18,6 @@ export class SegmentStaging {
     private readonly bucket: string,
     private readonly prefix: string,
   ) {}
-
-  async list(id: string): Promise<StoredSegment[]> {
-    const out: StoredSegment[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: segmentPrefix(this.prefix, id),
-          ContinuationToken: token,
-        }),
-      );
-      for (const obj of res.Contents ?? []) {
-        const offset = obj.Key ? parseSegmentOffset(this.prefix, id, obj.Key) : undefined;
-        if (offset !== undefined && obj.Key)
-          out.push({ key: obj.Key, offset, size: obj.Size ?? 0 });
-      }
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
-    return out;
-  }
 
   async put(id: string, offset: number, bytes: Buffer): Promise<StoredSegment> {
     const key = segmentKey(this.prefix, id, offset);

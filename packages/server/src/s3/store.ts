@@ -36,7 +36,13 @@ import { chooseFinalPartSize } from './concat-plan.js';
 import { isExpired, parseInfo, serializeInfo, type UploadInfo } from './info.js';
 import { idFromInfoKey, infoKey, isValidId, objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
-import { deriveProgress, type Progress, type StoredPart, type StoredSegment } from './offset.js';
+import {
+  deriveProgress,
+  type Progress,
+  type StoredPart,
+  type StoredSegment,
+  type UnverifiedRange,
+} from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
 import {
   capacityOf,
@@ -52,6 +58,8 @@ import {
 import { type PendingPart, PendingParts } from './pending.js';
 import { bareEtag, quotedEtag } from './s3-client.js';
 import { SegmentStaging } from './segments.js';
+import { deleteKeys, listStaged, stagedKeys } from './staging.js';
+import { UnverifiedMarks } from './unverified.js';
 
 /** A whole part cut from a request body, with the staged segments folded into it. */
 interface FullPart {
@@ -134,6 +142,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   private readonly log: Logger;
   private readonly segments: SegmentStaging;
   private readonly pending: PendingParts;
+  private readonly marks: UnverifiedMarks;
   private readonly pool: BufferPool;
   // State read by getUpload/create, handed to the write that follows under the same lock,
   // so a PATCH lists S3 once.
@@ -153,6 +162,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.log = opts.logger ?? silentLogger;
     this.segments = new SegmentStaging(this.client, this.bucket, this.prefix);
     this.pending = new PendingParts(this.client, this.bucket, this.prefix);
+    this.marks = new UnverifiedMarks(this.client, this.bucket, this.prefix);
     this.pool = new BufferPool(this.queueSize + 1);
     // What this store implements is what OPTIONS advertises (front.ts).
     this.extensions = [
@@ -192,7 +202,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     });
     this.rememberFresh({
       info,
-      progress: { offset: 0, parts: [], liveSegments: [], staleSegments: [] },
+      progress: emptyProgress(),
       loadedAt: Date.now(),
     });
     this.tellRequest(info);
@@ -291,8 +301,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       });
     this.partCache.delete(info.uploadId);
     this.fresh.delete(id);
-    const [segs, pending] = await Promise.all([this.segments.list(id), this.pending.list(id)]);
-    await Promise.all([this.segments.delete(segs), this.pending.delete(pending)]);
+    const staged = await listStaged(this.client, this.bucket, this.prefix, id);
+    await deleteKeys(this.client, this.bucket, stagedKeys(staged));
     if (info.completedAt !== undefined) {
       await this.client.send(
         new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey(this.prefix, id) }),
@@ -464,12 +474,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       throw new TusError(400, 'a partial upload of this final disappeared while it was built');
     }
     const size = info.size ?? 0;
-    const done = await this.finish(info, {
-      offset: size,
-      parts,
-      liveSegments: [],
-      staleSegments: [],
-    });
+    const done = await this.finish(info, { ...emptyProgress(), offset: size, parts });
     this.log.debug({ id: info.id, partials: info.concat }, 'final upload built');
     return this.removePartials(done);
   }
@@ -505,9 +510,18 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       const done = await this.completeFinal(info, parts);
       return { info: done, progress: completeProgress(done), loadedAt: Date.now() };
     }
-    const [parts, segments] = await Promise.all([this.listParts(info), this.segments.list(id)]);
+    const [parts, staged] = await Promise.all([
+      this.listParts(info),
+      listStaged(this.client, this.bucket, this.prefix, id),
+    ]);
     if (parts === 'gone') return this.recoverVanishedUpload(info);
-    const progress = deriveProgress(parts, segments, info.partSize, info.size);
+    const progress = deriveProgress(
+      parts,
+      staged.segments,
+      info.partSize,
+      info.size,
+      staged.unverified,
+    );
     this.cacheParts(info.uploadId, progress.parts);
     const state = { info, progress, loadedAt: Date.now() };
     if (info.size !== undefined && progress.offset === info.size) {
@@ -637,11 +651,12 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
    * next is received; the rest is staged as a segment. Returns the progress once every
    * received byte is durable.
    *
-   * Under an Upload-Checksum nothing may count before the whole body matched, so whole
-   * parts are staged as pending objects instead (pending.ts) and the tail stays in memory;
-   * after the match they become parts (UploadPartCopy) and a segment. The last whole part
-   * is held back in memory until another byte arrives: a PATCH of one part (the common
-   * case) is then uploaded once, after verification, with no staging at all.
+   * Under an Upload-Checksum nothing of the request may count before its whole body
+   * matched. Whole parts still stream to S3, under a mark that keeps them out of the
+   * offset (unverified.ts), or, for a deferred length, as pending objects copied into
+   * parts after the match (pending.ts). The tail stays in memory until the match, and so
+   * does the last whole part: a PATCH of one part (a common case) needs neither. Segments
+   * folded into this request's parts are deleted only once those parts count.
    */
   private async receive(
     readable: Readable,
@@ -653,15 +668,24 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     const limit = info.size ?? capacityOf(partSize);
     const pipeline = new PartPipeline(this.queueSize);
     const parts = [...progress.parts];
+    const written = new Set<number>(); // part numbers uploaded by this request
     // Segments of the part being filled, staged by earlier requests.
     let carried = progress.liveSegments;
     let start = progress.offset; // absolute offset of buf[0]
     let buf: Buffer | undefined;
     let fill = 0;
     const digester = checksum ? createDigester(checksum.algorithm) : undefined;
-    const token = checksum ? this.pending.newToken() : '';
+    const viaPending = checksum !== undefined && info.size === undefined;
+    const token = viaPending ? this.pending.newToken() : '';
     const staged: Array<{ pending: PendingPart; segs: StoredSegment[] }> = [];
+    let mark: UnverifiedRange | undefined;
+    // The last part this request can reach: what its mark must cover.
+    const declared = currentRequest()?.contentLength;
+    const reach = Math.min(limit, declared === undefined ? limit : progress.offset + declared);
+    const lastPart = partNumberAt(Math.max(reach - 1, progress.offset), partSize);
     let held: FullPart | undefined;
+    // Segments of earlier requests folded into this request's (first) part.
+    const foldedSegs: StoredSegment[] = [];
 
     /** Takes the filled buffer (with the carried segments before it) as one part. */
     const takePart = async (): Promise<FullPart> => {
@@ -680,17 +704,26 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       buf = undefined;
       return { partNumber, body, pooled: body === own ? filled : undefined, segs };
     };
-    const upload = (part: FullPart, into: PartPipeline): Promise<void> =>
-      into.add(async () => {
+    const upload = (part: FullPart, into: PartPipeline): Promise<void> => {
+      // Folded segments go once the part counts (a mark may keep it out for a while).
+      foldedSegs.push(...part.segs);
+      return into.add(async () => {
         try {
           parts.push(await this.uploadPart(info, part.partNumber, part.body));
+          written.add(part.partNumber);
         } finally {
           if (part.pooled) this.release(part.pooled);
         }
-        if (part.segs.length > 0) await this.deleteQuietly(part.segs);
       });
-    const stage = (part: FullPart): Promise<void> =>
-      pipeline.add(async () => {
+    };
+    /** A whole part of a checksummed request that is not its last: out before the match. */
+    const stage = async (part: FullPart): Promise<void> => {
+      if (!viaPending) {
+        // The mark is durable before the first unverified byte reaches the upload.
+        mark ??= await this.marks.put(info.id, part.partNumber, lastPart);
+        return upload(part, pipeline);
+      }
+      return pipeline.add(async () => {
         try {
           const pending = await this.pending.put(info.id, token, part.partNumber, part.body);
           staged.push({ pending, segs: part.segs });
@@ -699,6 +732,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
           if (part.pooled) this.release(part.pooled);
         }
       });
+    };
     const flush = async (): Promise<void> => {
       const part = await takePart();
       if (checksum) held = part;
@@ -713,7 +747,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
         while (pos < chunk.length) {
           if (start + fill >= limit) throw ERRORS.ERR_SIZE_EXCEEDED;
           if (held) {
-            // More bytes follow the held part: it cannot be the request's last, stage it.
+            // More bytes follow the held part: it is not the request's last, send it on.
             const part = held;
             held = undefined;
             await stage(part);
@@ -739,52 +773,86 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
         if (streamError !== undefined) throw streamError;
         verifyChecksum(checksum, digester.digest());
       } catch (err) {
-        // Unverifiable or wrong: nothing of this request counts or stays.
+        // Unverifiable or wrong: nothing of this request counts or stays. Parts it put in
+        // the upload stay under their mark until good bytes replace them.
         if ((err as TusError).status_code === CHECKSUM_MISMATCH_STATUS) {
           this.metrics.checksumMismatches++;
         }
         if (held?.pooled) this.release(held.pooled);
         if (buf) this.release(buf);
-        await this.deletePendingQuietly(staged.map((s) => s.pending.key));
+        await this.deleteKeysQuietly(staged.map((x) => x.pending.key));
         throw err;
       }
       this.metrics.checksumsVerified++;
-      // Verified: the staged parts become parts, then the held part and the tail follow.
-      const commit = new PartPipeline(Math.max(this.queueSize, 4));
-      const target = {
-        bucket: this.bucket,
-        key: objectKey(this.prefix, info.id),
-        uploadId: info.uploadId,
-      };
-      for (const { pending, segs } of staged) {
-        await commit.add(async () => {
-          parts.push(await this.pending.commit(target, pending));
-          this.metrics.pendingPartsCommitted++;
-          this.metrics.pendingBytesCommitted += pending.size;
-          if (segs.length > 0) await this.deleteQuietly(segs);
-        });
+      if (staged.length > 0) {
+        // Verified: the pending parts become parts.
+        sink = new PartPipeline(Math.max(this.queueSize, 4));
+        const target = {
+          bucket: this.bucket,
+          key: objectKey(this.prefix, info.id),
+          uploadId: info.uploadId,
+        };
+        for (const { pending, segs } of staged) {
+          foldedSegs.push(...segs);
+          await sink.add(async () => {
+            parts.push(await this.pending.commit(target, pending));
+            written.add(pending.partNumber);
+            this.metrics.pendingPartsCommitted++;
+            this.metrics.pendingBytesCommitted += pending.size;
+          });
+        }
       }
-      if (held) await upload(held, commit);
-      sink = commit;
+      if (held) await upload(held, sink);
     }
 
     const end = start + fill;
-    if (fill > 0 && !sink.failed) {
-      if (info.size !== undefined && end === info.size) {
-        await upload(await takePart(), sink);
-      } else {
-        const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
-        this.release(buf as Buffer);
-        this.metrics.segmentsWritten++;
-        this.metrics.segmentBytesWritten += seg.size;
-        carried = [...carried, seg];
+    let failure: { error: unknown } | undefined;
+    try {
+      if (fill > 0 && !sink.failed) {
+        if (info.size !== undefined && end === info.size) {
+          await upload(await takePart(), sink);
+        } else {
+          const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
+          this.release(buf as Buffer);
+          this.metrics.segmentsWritten++;
+          this.metrics.segmentBytesWritten += seg.size;
+          carried = [...carried, seg];
+        }
       }
+      await sink.drain();
+      if (sink !== pipeline) await pipeline.drain();
+    } catch (error) {
+      failure = { error };
     }
-    await sink.drain();
-    if (staged.length > 0) await this.deletePendingQuietly(staged.map((s) => s.pending.key));
+    await this.deleteKeysQuietly(staged.map((x) => x.pending.key));
+    // The parts this request wrote contiguously from its first hold good, durable bytes:
+    // marks over them (its own, or older ones) shrink, and from here on those parts count.
+    const first = partNumberAt(progress.offset, partSize);
+    let upTo = first - 1;
+    while (written.has(upTo + 1)) upTo++;
+    let unverified = progress.unverified;
+    if (upTo >= first) {
+      // Its own mark spans only the parts it actually wrote.
+      const own = mark ? [{ ...mark, to: Math.max(mark.from, ...written) }] : [];
+      const marks = [...unverified, ...own];
+      if (marks.some((m) => m.from <= upTo)) {
+        unverified = await this.marks.settle(info.id, marks, upTo);
+      }
+      // Only now do the segments folded into the first part stop counting on their own.
+      await this.deleteQuietly(foldedSegs);
+    } else if (mark) {
+      unverified = [...unverified, mark];
+    }
+    if (failure) throw failure.error;
     if (streamError !== undefined) throw streamError;
     parts.sort((a, b) => a.partNumber - b.partNumber);
-    return { offset: end, parts, liveSegments: carried, staleSegments: progress.staleSegments };
+    return {
+      offset: end,
+      parts,
+      liveSegments: carried,
+      staleSegments: progress.staleSegments,
+      unverified,
+    };
   }
 
   /** Whole-part buffers come from the pool; the odd first or last part is allocated. */
@@ -884,18 +952,18 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     return done;
   }
 
-  /** Segments and pending parts of any request, once nothing of them can count any more. */
+  /** Segments, pending parts and marks of any request, once none of them matters. */
   private async clearStaging(id: string): Promise<void> {
-    const [segs, pending] = await Promise.all([this.segments.list(id), this.pending.list(id)]);
-    await Promise.all([this.deleteQuietly(segs), this.deletePendingQuietly(pending)]);
+    const staged = await listStaged(this.client, this.bucket, this.prefix, id);
+    await this.deleteKeysQuietly(stagedKeys(staged));
   }
 
-  private async deletePendingQuietly(keys: readonly string[]): Promise<void> {
+  private async deleteKeysQuietly(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    // Pending objects never count toward an offset; a lost delete only leaves garbage
-    // for completion or termination to clear.
-    await this.pending.delete(keys).catch((err: unknown) => {
-      this.log.warn({ err }, 'could not delete pending parts');
+    // Pending objects never count toward an offset, nor do segments past the offset; a
+    // lost delete only leaves garbage for completion or termination to clear.
+    await deleteKeys(this.client, this.bucket, keys).catch((err: unknown) => {
+      this.log.warn({ err }, 'could not delete staged objects');
     });
   }
 
@@ -941,8 +1009,12 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   }
 }
 
+function emptyProgress(): Progress {
+  return { offset: 0, parts: [], liveSegments: [], staleSegments: [], unverified: [] };
+}
+
 function completeProgress(info: UploadInfo): Progress {
-  return { offset: info.size ?? 0, parts: [], liveSegments: [], staleSegments: [] };
+  return { ...emptyProgress(), offset: info.size ?? 0 };
 }
 
 /** The part list must be 1..n, each of exactly the length its position demands. */
