@@ -238,6 +238,35 @@ describe('concatenation on S3', () => {
     expect((await finalPost(server.url, [ua])).status).toBe(404);
   });
 
+  it('onUploadFinish and POST_FINISH fire once for a final', async () => {
+    const finished: string[] = [];
+    const events: string[] = [];
+    const hooked = await startInProcess({
+      ...backend.options,
+      partSize: PS,
+      onUploadFinish: async (_req, upload) => {
+        finished.push(`${upload.id}:${upload.size}`);
+        return { headers: { 'X-Finished': 'yes' } };
+      },
+    });
+    hooked.tus.server.on('POST_FINISH', (_req, _res, upload) => events.push(upload.id));
+    try {
+      const pieces = [randomBytes(PS), randomBytes(10)];
+      const urls = [] as string[];
+      for (const p of pieces) urls.push(await partial(hooked.url, p));
+      finished.length = 0;
+      events.length = 0;
+      const res = await finalPost(hooked.url, urls);
+      expect(res.status).toBe(201);
+      expect(res.headers.get('x-finished')).toBe('yes');
+      const id = idOf(new URL(res.headers.get('location') as string, hooked.url).toString());
+      expect(finished).toEqual([`${id}:${PS + 10}`]);
+      expect(events).toEqual([id]);
+    } finally {
+      await hooked.close();
+    }
+  });
+
   it('resumes building a final after a crash left it half-built', async () => {
     // The state a crash mid-build leaves: the final's info and multipart upload with one of
     // its parts copied, the partials still there.

@@ -1,4 +1,6 @@
 export { TusError } from './errors.js';
+export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './extensions/checksum.js';
+export { CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER } from './extensions/layer.js';
 export { Extension, type ExtensionName } from './extensions/names.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
