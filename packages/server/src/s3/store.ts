@@ -482,11 +482,15 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   /** After the final is complete: its partials' objects and infos go, then the flag is set. */
   private async removePartials(info: UploadInfo): Promise<UploadInfo> {
     if (info.concat?.role !== 'final' || info.concat.partialsRemoved) return info;
+    const removing = new PartPipeline(4);
     for (const p of info.concat.partials) {
-      await this.remove(p.id).catch((err: unknown) => {
-        if (err !== ERRORS.FILE_NOT_FOUND) throw err;
-      });
+      await removing.add(() =>
+        this.remove(p.id).catch((err: unknown) => {
+          if (err !== ERRORS.FILE_NOT_FOUND) throw err;
+        }),
+      );
     }
+    await removing.drain();
     const done: UploadInfo = { ...info, concat: { ...info.concat, partialsRemoved: true } };
     await this.writeInfo(done);
     return done;
