@@ -17,7 +17,9 @@ import {
 describe('expiration on S3', () => {
   let backend: Backend;
   let server: RunningServer;
-  const EXP = 1500;
+  // Long enough that the upload created after the wait cannot expire before the sweep
+  // on a loaded 2-core machine; short enough to wait out.
+  const EXP = 5000;
   beforeAll(async () => {
     backend = await s3Backend('exp/');
     server = await startInProcess({ ...backend.options, expiration: EXP });
