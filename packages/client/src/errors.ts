@@ -60,3 +60,14 @@ export function httpError(
 export function isTusError(e: unknown, kind?: TusErrorKind): e is TusError {
   return e instanceof TusError && (kind === undefined || e.kind === kind);
 }
+
+/** Any thrown value as a TusError (a non-TusError is the source's: a read failed). */
+export function toTusError(e: unknown): TusError {
+  if (e instanceof TusError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TusError(msg, { kind: 'source', cause: e });
+}
+
+export function abortedError(cause?: unknown): TusError {
+  return new TusError('upload aborted', { kind: 'aborted', cause });
+}

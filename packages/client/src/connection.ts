@@ -1,0 +1,71 @@
+/**
+ * How one upload sends a request: its options' headers and hook (requests.ts), its fetch,
+ * stall timeout and body streaming (http.ts), the abort signal of the moment (pause-gate.ts).
+ */
+import { parseCaps, type ServerCaps, unknownCaps } from './caps.js';
+import { isTusError } from './errors.js';
+import {
+  defaultStreamBodies,
+  type HttpRequest,
+  type HttpResponse,
+  type RequestBody,
+  send,
+} from './http.js';
+import type { UploadOptions } from './options.js';
+import { prepareRequest } from './requests.js';
+
+export class Connection {
+  private readonly fetchImpl: typeof fetch;
+  private readonly streamBodies: boolean;
+
+  constructor(
+    private readonly o: UploadOptions,
+    /** The signal that aborts the request in flight (it changes on resume). */
+    private readonly signal: () => AbortSignal,
+  ) {
+    const f = o.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new TypeError('Upload: no fetch in this environment');
+    this.fetchImpl = f.bind(globalThis);
+    this.streamBodies = o.streamBodies ?? defaultStreamBodies();
+  }
+
+  prepare(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body?: RequestBody,
+  ): Promise<HttpRequest> {
+    return prepareRequest(this.o, method, url, headers, body);
+  }
+
+  /** Sends; `onBodyProgress` sees the body bytes handed over so far. */
+  exchange(
+    req: HttpRequest,
+    onBodyProgress?: (sent: number) => void,
+    minIdleMs = 0,
+  ): Promise<HttpResponse> {
+    const stall = this.o.stallTimeoutMs ?? 30_000;
+    return send(
+      req,
+      {
+        fetch: this.fetchImpl,
+        stallTimeoutMs: stall > 0 ? Math.max(stall, minIdleMs) : stall,
+        streamBodies: this.streamBodies,
+      },
+      { signal: this.signal(), onBodyProgress },
+    );
+  }
+
+  /** OPTIONS: what the server can do. */
+  async discover(url: string): Promise<ServerCaps> {
+    try {
+      const req = await this.prepare('OPTIONS', url, {});
+      const res = await this.exchange(req);
+      if (res.status >= 200 && res.status < 300) return parseCaps(res.headers);
+    } catch (e) {
+      if (isTusError(e, 'aborted')) throw e;
+      // OPTIONS is optional (some proxies refuse it): proceed without extensions.
+    }
+    return unknownCaps();
+  }
+}

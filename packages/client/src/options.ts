@@ -1,0 +1,64 @@
+/** What an Upload can be told: every option of `new Upload(source, options)`. */
+import type { ChecksumOption } from './checksum/algorithms.js';
+import type { ChunkSizeOption } from './chunk-size.js';
+import type { RetryOptions } from './retry.js';
+import type { UploadStore } from './stores/types.js';
+
+/** What `onBeforeRequest` may inspect and change (headers are mutable). */
+export interface RequestInfo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface UploadOptions {
+  /** Creation URL (POST). Needed unless `uploadUrl` is given. */
+  endpoint?: string;
+  /** Resume this upload URL instead of looking one up in the store. */
+  uploadUrl?: string;
+  /** Upload-Metadata, encoded exactly as UTF-8. */
+  metadata?: Record<string, string>;
+  /** Add `filename` and `filetype` from the source unless set (default true). */
+  defaultMetadata?: boolean;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Called before every request; may change `headers` (e.g. a fresh auth token). */
+  onBeforeRequest?: (req: RequestInfo) => void | Promise<void>;
+  /** Bytes per PATCH, or adaptive ('auto', the default). */
+  chunkSize?: ChunkSizeOption;
+  /** Backoff, cap and retry budget. */
+  retry?: RetryOptions;
+  /** Abort a request when no byte moved for this long, then retry (default 30 s; 0 = never). */
+  stallTimeoutMs?: number;
+  /** Resume store; null or absent = no resume across runs. */
+  store?: UploadStore | null;
+  /** Look for a stored upload to resume (default true). */
+  resume?: boolean;
+  /** Forget the stored URL once the upload completes (default true). */
+  removeFromStoreOnSuccess?: boolean;
+  /** Send the first chunk with the POST when the server supports it (default true). */
+  creationWithUpload?: boolean;
+  /** Aborting it stops the upload (the upload stays resumable). */
+  signal?: AbortSignal;
+  /** fetch implementation (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** Stream Uint8Array bodies piecewise (default: in Node only); see http.ts. */
+  streamBodies?: boolean;
+  /**
+   * Upload-Checksum on every request with a body: 'auto' (default) uses sha256 when the
+   * server advertises the checksum extension (else the best algorithm both have, else
+   * none); an algorithm name insists on it (fails if the server says it lacks it); false
+   * sends none.
+   */
+  checksum?: ChecksumOption;
+  /** Resends of one chunk the server rejected with 460 (checksum mismatch) before failing (default 3). */
+  checksumRetries?: number;
+  /**
+   * Upload as this many partial uploads at once, joined by the server (tus concatenation),
+   * each aligned to the server's S3 part size. Falls back to one upload (a `fallback`
+   * event says why) when the server lacks concatenation or the source is a stream.
+   */
+  parallel?: number;
+  /** Random source in [0, 1) for the jitter (tests). */
+  random?: () => number;
+}

@@ -1,0 +1,118 @@
+/**
+ * The requests of a single-stream upload, one function each: create (POST, maybe with
+ * the first chunk), HEAD (where the server is) and PATCH (the next chunk). Each updates
+ * the upload's context; failures are thrown for the loop (run.ts) to recover from.
+ */
+import type { UploadContext } from '../context.js';
+import { httpError, TusError } from '../errors.js';
+import type { RequestBody } from '../http.js';
+import {
+  createdUrl,
+  creationHeaders,
+  headState,
+  parseOffset,
+  patchedOffset,
+  patchHeaders,
+} from '../requests.js';
+
+export async function create(
+  ctx: UploadContext,
+): Promise<{ offset: number | null; sentBytes: number }> {
+  const endpoint = ctx.o.endpoint!;
+  const caps = ctx.caps!;
+  const total = ctx.total;
+  if (caps.maxSize !== null && total !== null && total > caps.maxSize) {
+    throw new TusError(
+      `upload of ${total} bytes exceeds the server's limit (Tus-Max-Size ${caps.maxSize})`,
+      { kind: 'limit', url: endpoint },
+    );
+  }
+  const meta = ctx.metadata();
+  const headers = creationHeaders(total, meta, ctx.role !== null);
+
+  const withBody =
+    ctx.o.creationWithUpload !== false &&
+    total !== null &&
+    total > 0 &&
+    caps.extensions.has('creation-with-upload');
+  let body: RequestBody | undefined;
+  let bodySize = 0;
+  if (withBody) {
+    const chunk = await ctx.source.read(0, Math.min(ctx.sizer.current, total));
+    body = chunk.body;
+    bodySize = chunk.size;
+    headers['Content-Type'] = 'application/offset+octet-stream';
+    const c = await ctx.checksum.forChunk(chunk, 0, ctx.sizer.current, ctx.total);
+    if (c) {
+      body = c.body;
+      headers['Upload-Checksum'] = c.header;
+    }
+  }
+  const req = await ctx.conn.prepare('POST', endpoint, headers, body);
+  const t0 = Date.now();
+  const res = await ctx.conn.exchange(req, withBody ? (n) => ctx.noteSent(n) : undefined);
+  // 460 with a Location: the upload exists but kept none of the body; HEAD, then PATCH.
+  const createdWithoutBody = res.status === 460 && res.headers.get('Location') !== null;
+  if (res.status !== 201 && !createdWithoutBody)
+    throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
+  const url = createdUrl(endpoint, res);
+  ctx.url = url;
+  await ctx.role?.onCreated(url);
+  await ctx.record.save(url, {
+    endpoint,
+    size: ctx.total,
+    metadata: meta,
+    createdAt: new Date().toISOString(),
+  });
+  ctx.emit('created', { url });
+  if (createdWithoutBody)
+    throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
+  if (!withBody) return { offset: 0, sentBytes: 0 };
+  const off = parseOffset(res.headers.get('Upload-Offset'));
+  if (off === null) return { offset: null, sentBytes: bodySize };
+  ctx.acknowledge(0, off, Date.now() - t0, bodySize);
+  return { offset: off, sentBytes: bodySize };
+}
+
+/** The server's offset of `url` (and its length, when ours was deferred). */
+export async function head(ctx: UploadContext, url: string): Promise<number> {
+  const req = await ctx.conn.prepare('HEAD', url, {});
+  const res = await ctx.conn.exchange(req);
+  if (res.status < 200 || res.status >= 300) {
+    throw httpError('HEAD', url, res.status, res.body, 'cannot resume');
+  }
+  const s = headState(url, res, ctx.total);
+  if (s.length !== null) ctx.total = s.length;
+  ctx.noteAck(s.offset);
+  return s.offset;
+}
+
+/** PATCH the next chunk from `offset`; `complete` once the server has every byte. */
+export async function patch(
+  ctx: UploadContext,
+  url: string,
+  offset: number,
+): Promise<{ offset: number; complete: boolean }> {
+  const want = ctx.sizer.current;
+  const end = ctx.total === null ? offset + want : Math.min(offset + want, ctx.total);
+  const chunk = await ctx.source.read(offset, end);
+  const declare = ctx.total === null && chunk.last;
+  const headers = patchHeaders(offset, declare ? offset + chunk.size : null);
+  let body = chunk.body;
+  const c = await ctx.checksum.forChunk(chunk, offset, ctx.sizer.current, ctx.total);
+  if (c) {
+    body = c.body;
+    headers['Upload-Checksum'] = c.header;
+  }
+  const req = await ctx.conn.prepare('PATCH', url, headers, body);
+  const t0 = Date.now();
+  const res = await ctx.conn.exchange(req, (n) => ctx.noteSent(offset + n));
+  if (res.status < 200 || res.status >= 300) {
+    throw httpError('PATCH', url, res.status, res.body);
+  }
+  const next = patchedOffset(url, res, offset, chunk.size);
+  if (declare) ctx.total = offset + chunk.size;
+  ctx.acknowledge(offset, next, Date.now() - t0, chunk.size);
+  const complete = ctx.total !== null && next >= ctx.total;
+  return { offset: next, complete };
+}

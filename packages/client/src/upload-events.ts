@@ -1,0 +1,50 @@
+/** What an Upload reports: its events, progress, result and state. */
+import type { ChecksumAlgorithm } from './checksum/algorithms.js';
+import type { TusError } from './errors.js';
+import type { PartialEvent } from './parallel/run.js';
+import type { StoredPartial } from './stores/types.js';
+
+export interface ProgressEvent {
+  /** Bytes handed to the connection (never decreases). */
+  bytesSent: number;
+  /** Bytes the server confirmed (never decreases). */
+  bytesAcknowledged: number;
+  /** null while the length is deferred. */
+  bytesTotal: number | null;
+}
+
+export interface UploadEvents {
+  progress: ProgressEvent;
+  /** A PATCH (or POST with data) was acknowledged. */
+  chunk: {
+    offset: number;
+    length: number;
+    bytesAcknowledged: number;
+    durationMs: number;
+    nextChunkSize: number;
+  };
+  created: { url: string };
+  /** Continuing a known upload from the server's offset. */
+  resumed: { url: string; offset: number };
+  /** The stored upload is gone (404/410): a new one is started from byte 0. */
+  restarted: { previousUrl: string; status: number };
+  retry: { attempt: number; delayMs: number; error: TusError };
+  /** The checksum algorithm chosen for this upload (null: none). */
+  checksum: { algorithm: ChecksumAlgorithm | null };
+  /** `parallel` was asked for but the upload goes as one; says why. */
+  fallback: { reason: string };
+  /** A parallel upload starts (or resumes) with these partials; alignment null when resumed. */
+  parallel: { partials: StoredPartial[]; alignment: number | null; resumed: boolean };
+  /** One partial of a parallel upload was created, resumed, restarted or finished. */
+  partial: PartialEvent;
+  paused: undefined;
+  success: UploadResult;
+  error: TusError;
+}
+
+export interface UploadResult {
+  url: string;
+  size: number;
+}
+
+export type UploadState = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'aborted';
