@@ -233,7 +233,10 @@ function workloads(files) {
       files: [big],
       concurrency: 1,
       chunkSize: 8 * MiB,
-      cases: ['A', 'B', 'C', 'D', 'Dp4'],
+      // A has no PATCHes: its upload would repeat the one above, whose A run of the same
+      // rep is the reference here.
+      ref: 'one-patch',
+      cases: ['B', 'C', 'D'],
     },
     {
       id: 'one-patch-mid',
@@ -373,7 +376,7 @@ async function runOne({ wl, c, rep }, ctx) {
   const ours = (serverStats?.cpuSec ?? 0) + result.cpuTotalSec + rgwSec;
 
   // S3 requests the run made (server, or client for A), from the RGW access log.
-  await sleep(300);
+  await sleep(200);
   const s3Requests = countRequests(rgwLog, logOffset, c.bucket, wall0, wall1);
 
   // Verify: every object's size; SHA-256 of every object on the first rep of each case.
@@ -387,8 +390,11 @@ async function runOne({ wl, c, rep }, ctx) {
     throw new Error(`${id}: ${objects.length} uploads reported, ${wl.files.length} expected`);
   }
   await verifySizes(s3, c.bucket, objects);
-  const hashed = rep === 0;
-  if (hashed) await verifyHashes(s3, c.bucket, objects);
+  // SHA-256 (a GET of each object): on the first rep, every object of a run, except the
+  // 20 × 128 MiB run, where 5 of the 20 are read (the size of all 20 is checked each rep).
+  const hashed =
+    rep === 0 ? (objects.length === 1 || wl.id === 'small' ? objects : objects.slice(0, 5)) : [];
+  if (hashed.length > 0) await verifyHashes(s3, c.bucket, hashed);
   await emptyBucket(s3, c.bucket);
 
   return {
@@ -414,7 +420,7 @@ async function runOne({ wl, c, rep }, ctx) {
     loadavg1: load1,
     retries: result.retries,
     s3Requests,
-    verified: { sizes: objects.length, sha256: hashed ? objects.length : 0 },
+    verified: { sizes: objects.length, sha256: hashed.length },
   };
 }
 
@@ -567,7 +573,7 @@ async function main() {
   const out = await writeReports({
     meta,
     records,
-    workloads: wls.map(({ id, title, unit, cases }) => ({ id, title, unit, cases })),
+    workloads: wls.map(({ id, title, unit, cases, ref }) => ({ id, title, unit, cases, ref })),
     cases: CASES,
     official,
     root: ROOT,

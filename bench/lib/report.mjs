@@ -21,8 +21,9 @@ export function summarize(records, workloads) {
   const out = [];
   for (const wl of workloads) {
     const tpOf = (r) => (wl.unit === 'files/s' ? r.filesPerSec : r.mibPerSec);
+    const refWl = wl.ref ?? wl.id;
     const a = new Map(
-      records.filter((r) => r.workload === wl.id && r.case === 'A').map((r) => [r.rep, tpOf(r)]),
+      records.filter((r) => r.workload === refWl && r.case === 'A').map((r) => [r.rep, tpOf(r)]),
     );
     for (const c of wl.cases) {
       const rs = records.filter((r) => r.workload === wl.id && r.case === c);
@@ -161,12 +162,20 @@ export function markdown({ meta, summary, workloads, cases, chartRel }) {
   L.push(
     "Each cell: median (min–max) over the reps. × A: throughput over A's in the same rep. " +
       'Server CPU: user+system seconds of the server process per GiB uploaded, start-up excluded. ' +
-      "Every object's size was checked with HeadObject, and its SHA-256 on the first rep.",
+      "Every object's size was checked with HeadObject after every run, and its SHA-256 (GET) " +
+      'on the first rep (of the many concurrent uploads, 5 objects).',
   );
   for (const wl of workloads) {
     L.push('');
     L.push(`#### ${wl.title}`);
     L.push('');
+    if (wl.ref) {
+      const ref = workloads.find((w) => w.id === wl.ref);
+      L.push(
+        `A has no PATCHes: × A is against A's run of the same rep in "${ref?.title ?? wl.ref}".`,
+      );
+      L.push('');
+    }
     const unit = wl.unit ?? 'MiB/s';
     L.push(
       `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB | S3 requests per upload |`,
