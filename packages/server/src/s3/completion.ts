@@ -1,0 +1,110 @@
+// Completion: turning a multipart upload whose bytes are all durable into the object,
+// checked against the declared size before the info record says it is complete.
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { isS3NotFound } from '../errors.js';
+import type { StoreContext } from './context.js';
+import type { UploadInfo } from './info.js';
+import { writeInfo } from './info-io.js';
+import { objectKey } from './keys.js';
+import { contentDispositionOf, contentTypeOf } from './object-headers.js';
+import type { Progress, StoredPart } from './offset.js';
+import type { PartList } from './part-list.js';
+import { expectedPartLength, partCount } from './parts.js';
+import { quotedEtag } from './s3-client.js';
+import type { SegmentStaging } from './segments.js';
+import { clearStaging } from './staging-cleanup.js';
+import { uploadPart } from './upload-part.js';
+
+export interface CompletionDeps {
+  ctx: StoreContext;
+  segments: SegmentStaging;
+  parts: PartList;
+}
+
+/**
+ * Completes the object from a progress that reached the declared size: uploads the last
+ * part from staged segments if needed, verifies the part list, completes, checks the
+ * object's length, then marks the info complete and clears staging. Returns the info as
+ * written.
+ */
+export async function finish(
+  deps: CompletionDeps,
+  info: UploadInfo,
+  progress: Progress,
+): Promise<UploadInfo> {
+  const { ctx } = deps;
+  const size = info.size as number;
+  const key = objectKey(ctx.prefix, info.id);
+  let parts = [...progress.parts];
+  if (size === 0) {
+    await ctx.client.send(
+      new PutObjectCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        Body: Buffer.alloc(0),
+        ContentLength: 0,
+        ContentType: contentTypeOf(info.metadata),
+        ContentDisposition: contentDispositionOf(info.metadata),
+      }),
+    );
+    await ctx.client
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: info.uploadId }),
+      )
+      .catch((err: unknown) => {
+        if (!isS3NotFound(err)) throw err;
+      });
+  } else {
+    const total = partCount(size, info.partSize);
+    if (parts.length < total && progress.liveSegments.length > 0) {
+      const body = Buffer.concat(await deps.segments.read(progress.liveSegments));
+      ctx.metrics.segmentBytesReadBack += body.length;
+      parts.push(await uploadPart(ctx, info, total, body));
+    }
+    parts = verifyPartList(parts, info.partSize, size);
+    await ctx.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        UploadId: info.uploadId,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: quotedEtag(p.etag) })),
+        },
+      }),
+    );
+  }
+  // RGW answers Complete with an empty ETag: the object's length is the check.
+  const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
+  if (head.ContentLength !== size) {
+    throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
+  }
+  const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
+  await writeInfo(ctx, done);
+  ctx.metrics.completed++;
+  deps.parts.forget(info.uploadId);
+  // A final upload never staged anything.
+  if (info.concat?.role !== 'final') await clearStaging(ctx, info.id);
+  ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
+  return done;
+}
+
+/** The part list must be 1..n, each of exactly the length its position demands. */
+export function verifyPartList(parts: StoredPart[], partSize: number, size: number): StoredPart[] {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+  const total = partCount(size, partSize);
+  if (sorted.length !== total) {
+    throw new Error(`part list has ${sorted.length} parts, the upload needs ${total}`);
+  }
+  sorted.forEach((p, i) => {
+    const want = expectedPartLength(i + 1, partSize, size);
+    if (p.partNumber !== i + 1 || p.size !== want || !p.etag) {
+      throw new Error(`part ${i + 1} is missing or has ${p.size} bytes instead of ${want}`);
+    }
+  });
+  return sorted;
+}

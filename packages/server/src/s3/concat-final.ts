@@ -1,0 +1,146 @@
+// Upload-Concat: final, over this store. A final is checked against its partials, created
+// with an info that records them, built from them (concat.ts) and completed within its
+// creation request; then the partials go. A crash anywhere is resumed by the next look at
+// the final (load-state.ts), since the partials stay until the final is done.
+import type { Upload } from '@tus/utils';
+import { ERRORS, isS3NotFound, TusError } from '../errors.js';
+import { buildFinalParts } from './concat.js';
+import { chooseFinalPartSize } from './concat-plan.js';
+import type { StoreContext } from './context.js';
+import type { UploadInfo } from './info.js';
+import { writeInfo } from './info-io.js';
+import type { Progress, StoredPart } from './offset.js';
+import { PartPipeline } from './part-pipeline.js';
+import { S3_MAX_OBJECT_SIZE } from './parts.js';
+import { startUpload } from './start-upload.js';
+import { uploadPart } from './upload-part.js';
+import { completeState, emptyProgress, type UploadState } from './upload-state.js';
+import { storageOf, tellRequest } from './upload-view.js';
+
+export interface FinalDeps {
+  ctx: StoreContext;
+  /** The store's preferred part size, if configured. */
+  partSizeOption: number | undefined;
+  /** Parts of a final built at once. */
+  concurrency: number;
+  loadState(id: string): Promise<UploadState>;
+  finish(info: UploadInfo, progress: Progress): Promise<UploadInfo>;
+  remove(id: string): Promise<void>;
+  remember(state: UploadState): void;
+}
+
+/** A partial upload that a final may consume: created as a partial, and finished. */
+export async function finishedPartial(deps: FinalDeps, id: string): Promise<UploadInfo> {
+  let state: UploadState;
+  try {
+    // loadState also completes a partial whose bytes are all durable.
+    state = await deps.loadState(id);
+  } catch (err) {
+    if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
+    throw err;
+  }
+  const { info, progress } = state;
+  if (info.concat?.role !== 'partial') {
+    throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
+  }
+  if (info.completedAt === undefined || info.size === undefined) {
+    const of = info.size === undefined ? 'a deferred length' : `${info.size}`;
+    throw new TusError(
+      400,
+      `partial upload ${id} is not finished (${progress.offset} of ${of} bytes)`,
+    );
+  }
+  return info;
+}
+
+/**
+ * Upload-Concat: final. Within the creation request: the partials are checked, the final
+ * multipart upload and its info (which records the partials) are written, then its parts
+ * are copied from the partials and it is completed.
+ */
+export async function createFinal(
+  deps: FinalDeps,
+  upload: Upload,
+  ids: readonly string[],
+): Promise<Upload> {
+  const partials = await Promise.all(ids.map((id) => finishedPartial(deps, id)));
+  const sizes = partials.map((p) => p.size ?? 0);
+  const size = sizes.reduce((a, b) => a + b, 0);
+  if (upload.size !== undefined && upload.size !== size) {
+    throw new TusError(400, `Upload-Length ${upload.size} is not the partials' total ${size}`);
+  }
+  if (size > S3_MAX_OBJECT_SIZE) {
+    throw new TusError(413, 'the partial uploads exceed the S3 object limit of 5 TiB');
+  }
+  upload.size = size;
+  const info = await startUpload(deps.ctx, upload, {
+    partSize: chooseFinalPartSize(sizes, deps.partSizeOption),
+    concat: {
+      role: 'final',
+      partials: partials.map((p) => ({ id: p.id, size: p.size ?? 0 })),
+    },
+  });
+  tellRequest(info);
+  const done = await completeFinal(deps, info, []);
+  deps.remember(completeState(done));
+  upload.offset = size;
+  upload.storage = storageOf(deps.ctx, info.id);
+  // Complete at birth: nothing to expire (and no Upload-Expires on the response).
+  upload.creation_date = undefined;
+  return upload;
+}
+
+/** Builds (or resumes building) a final's parts, completes it, removes its partials. */
+export async function completeFinal(
+  deps: FinalDeps,
+  info: UploadInfo,
+  existing: StoredPart[],
+): Promise<UploadInfo> {
+  const { ctx } = deps;
+  let parts: StoredPart[];
+  try {
+    parts = await buildFinalParts(
+      {
+        client: ctx.client,
+        bucket: ctx.bucket,
+        prefix: ctx.prefix,
+        concurrency: deps.concurrency,
+        uploadPart: (i, n, body) => uploadPart(ctx, i, n, body),
+        counters: ctx.metrics,
+      },
+      info,
+      existing,
+    );
+  } catch (err) {
+    if (!isS3NotFound(err)) throw err;
+    // A partial vanished mid-build (deleted, or consumed by another final built at the
+    // same time): this final can never be complete, so it goes rather than linger.
+    await deps
+      .remove(info.id)
+      .catch((e: unknown) =>
+        ctx.log.warn({ err: e, id: info.id }, 'could not remove a broken final upload'),
+      );
+    throw new TusError(400, 'a partial upload of this final disappeared while it was built');
+  }
+  const size = info.size ?? 0;
+  const done = await deps.finish(info, { ...emptyProgress(), offset: size, parts });
+  ctx.log.debug({ id: info.id, partials: info.concat }, 'final upload built');
+  return removePartials(deps, done);
+}
+
+/** After the final is complete: its partials' objects and infos go, then the flag is set. */
+export async function removePartials(deps: FinalDeps, info: UploadInfo): Promise<UploadInfo> {
+  if (info.concat?.role !== 'final' || info.concat.partialsRemoved) return info;
+  const removing = new PartPipeline(4);
+  for (const p of info.concat.partials) {
+    await removing.add(() =>
+      deps.remove(p.id).catch((err: unknown) => {
+        if (err !== ERRORS.FILE_NOT_FOUND) throw err;
+      }),
+    );
+  }
+  await removing.drain();
+  const done: UploadInfo = { ...info, concat: { ...info.concat, partialsRemoved: true } };
+  await writeInfo(deps.ctx, done);
+  return done;
+}

@@ -1,0 +1,14 @@
+// What every piece of the store works against: one client and bucket, one key prefix,
+// one set of counters and one logger. Passed explicitly, so each module says what it uses.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import type { StoreMetrics } from './metrics.js';
+
+export interface StoreContext {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix for everything the store writes (e.g. "uploads/"). */
+  prefix: string;
+  metrics: StoreMetrics;
+  log: Logger;
+}

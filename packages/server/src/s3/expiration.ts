@@ -1,0 +1,77 @@
+// The expiration sweep: unfinished uploads older than the expiration go, and so do
+// multipart uploads under this store's prefix that lost their info record. Touches
+// nothing outside the prefix.
+import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
+import type { StoreContext } from './context.js';
+import { isExpired } from './info.js';
+import { readInfo } from './info-io.js';
+import { idFromInfoKey, isValidId } from './keys.js';
+
+/** Removes (with `remove`) what has expired; returns how many uploads went. */
+export async function deleteExpired(
+  ctx: StoreContext,
+  expiration: number,
+  remove: (id: string) => Promise<void>,
+): Promise<number> {
+  const { client, bucket, prefix } = ctx;
+  const now = Date.now();
+  let removed = 0;
+  const known = new Set<string>();
+  let token: string | undefined;
+  do {
+    const res = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const obj of res.Contents ?? []) {
+      const id = obj.Key ? idFromInfoKey(prefix, obj.Key) : undefined;
+      if (!id) continue;
+      known.add(id);
+      const info = await readInfo(ctx, id).catch(() => undefined);
+      if (info && isExpired(info, expiration, now)) {
+        await remove(id);
+        removed++;
+      }
+    }
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  removed += await abortOrphans(ctx, expiration, known, now);
+  return removed;
+}
+
+async function abortOrphans(
+  ctx: StoreContext,
+  expiration: number,
+  known: Set<string>,
+  now: number,
+): Promise<number> {
+  const { client, bucket, prefix } = ctx;
+  let aborted = 0;
+  let keyMarker: string | undefined;
+  let idMarker: string | undefined;
+  do {
+    const res = await client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: idMarker,
+      }),
+    );
+    for (const u of res.Uploads ?? []) {
+      const id = u.Key?.slice(prefix.length);
+      if (!u.Key?.startsWith(prefix) || !id || !isValidId(id) || known.has(id)) continue;
+      if ((u.Initiated?.getTime() ?? now) + expiration >= now) continue;
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
+      );
+      aborted++;
+    }
+    keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+    idMarker = res.IsTruncated ? res.NextUploadIdMarker : undefined;
+  } while (keyMarker);
+  return aborted;
+}

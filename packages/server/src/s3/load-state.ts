@@ -1,0 +1,75 @@
+// Loading an upload's state from S3: its info, its parts and staged objects, and the
+// progress derived from them. Looking is also where interrupted work is finished: a
+// completion that did not happen, a final still to be built, partials still to be removed.
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ERRORS, isS3NotFound } from '../errors.js';
+import { completeFinal, type FinalDeps, removePartials } from './concat-final.js';
+import type { StoreContext } from './context.js';
+import type { UploadInfo } from './info.js';
+import { readInfo, writeInfo } from './info-io.js';
+import { objectKey } from './keys.js';
+import { deriveProgress, type Progress } from './offset.js';
+import type { PartList } from './part-list.js';
+import { listStaged } from './staging.js';
+import { completeState, type UploadState } from './upload-state.js';
+
+export interface LoadDeps {
+  ctx: StoreContext;
+  parts: PartList;
+  finish(info: UploadInfo, progress: Progress): Promise<UploadInfo>;
+  finals: FinalDeps;
+}
+
+export async function loadState(deps: LoadDeps, id: string): Promise<UploadState> {
+  const { ctx } = deps;
+  let info = await readInfo(ctx, id);
+  if (info.completedAt !== undefined) {
+    // A crash between completing a final and removing its partials: finish the job.
+    if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
+      info = await removePartials(deps.finals, info);
+    }
+    return completeState(info);
+  }
+  if (info.concat?.role === 'final') {
+    // A final is never partly there for a client: resume building it from its partials.
+    const parts = await deps.parts.list(info);
+    if (parts === 'gone') return recoverVanishedUpload(ctx, info);
+    return completeState(await completeFinal(deps.finals, info, parts));
+  }
+  const [parts, staged] = await Promise.all([
+    deps.parts.list(info),
+    listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
+  ]);
+  if (parts === 'gone') return recoverVanishedUpload(ctx, info);
+  const progress = deriveProgress(
+    parts,
+    staged.segments,
+    info.partSize,
+    info.size,
+    staged.unverified,
+  );
+  deps.parts.remember(info.uploadId, progress.parts);
+  const state = { info, progress, loadedAt: Date.now() };
+  if (info.size !== undefined && progress.offset === info.size) {
+    // Every byte is durable but completion did not happen (a crash, or a length declared
+    // after the bytes): finish now so HEAD never reports a full offset for a missing object.
+    return { info: await deps.finish(info, progress), progress, loadedAt: Date.now() };
+  }
+  return state;
+}
+
+/** The multipart upload is gone: either completed before the info said so, or aborted. */
+async function recoverVanishedUpload(ctx: StoreContext, info: UploadInfo): Promise<UploadState> {
+  const head = await ctx.client
+    .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }))
+    .catch((err: unknown) => {
+      if (isS3NotFound(err)) return undefined;
+      throw err;
+    });
+  if (head && info.size !== undefined && head.ContentLength === info.size) {
+    const done = { ...info, completedAt: new Date().toISOString() };
+    await writeInfo(ctx, done);
+    return completeState(done);
+  }
+  throw ERRORS.FILE_NOT_FOUND;
+}

@@ -1,0 +1,39 @@
+// The store's counters, shared by every module that asks something of S3.
+import type { ConcatCounters } from './concat.js';
+
+/** Counters for tests and operators: what the store asked of S3. */
+export interface StoreMetrics extends ConcatCounters {
+  partsUploaded: number;
+  partBytesUploaded: number;
+  segmentsWritten: number;
+  segmentBytesWritten: number;
+  segmentBytesReadBack: number;
+  completed: number;
+  /** Requests whose body matched its Upload-Checksum, and those that did not (460). */
+  checksumsVerified: number;
+  checksumMismatches: number;
+  /** Whole parts of checksummed requests staged before verification, then made parts. */
+  pendingPartsStaged: number;
+  pendingPartsCommitted: number;
+  pendingBytesCommitted: number;
+}
+
+export function newMetrics(): StoreMetrics {
+  return {
+    partsUploaded: 0,
+    partBytesUploaded: 0,
+    segmentsWritten: 0,
+    segmentBytesWritten: 0,
+    segmentBytesReadBack: 0,
+    completed: 0,
+    partsCopied: 0,
+    bytesCopied: 0,
+    partsAssembled: 0,
+    bytesAssembled: 0,
+    checksumsVerified: 0,
+    checksumMismatches: 0,
+    pendingPartsStaged: 0,
+    pendingPartsCommitted: 0,
+    pendingBytesCommitted: 0,
+  };
+}

@@ -1,0 +1,295 @@
+// The PATCH receiver: a request body cut at absolute part boundaries into UploadParts
+// (several in flight while the next part fills, buffers from a pool) and a staged tail
+// segment, with the Upload-Checksum rules for what may count before the body matched.
+import type { Readable } from 'node:stream';
+import { ERRORS, type TusError } from '../errors.js';
+import {
+  CHECKSUM_MISMATCH_STATUS,
+  createDigester,
+  type ExpectedChecksum,
+  verifyChecksum,
+} from '../extensions/checksum.js';
+import { currentRequest } from '../request-context.js';
+import { BufferPool } from './buffer-pool.js';
+import type { StoreContext } from './context.js';
+import { objectKey } from './keys.js';
+import type { Progress, StoredSegment, UnverifiedRange } from './offset.js';
+import { PartPipeline } from './part-pipeline.js';
+import { capacityOf, partEndAt, partNumberAt, S3_MIN_PART_SIZE } from './parts.js';
+import type { PendingPart, PendingParts } from './pending.js';
+import type { SegmentStaging } from './segments.js';
+import { deleteKeysQuietly } from './staging-cleanup.js';
+import type { UnverifiedMarks } from './unverified.js';
+import { uploadPart } from './upload-part.js';
+import type { UploadState } from './upload-state.js';
+
+/** A whole part cut from a request body, with the staged segments folded into it. */
+interface FullPart {
+  partNumber: number;
+  body: Buffer;
+  /** The pool buffer backing `body`, returned once S3 has the part. */
+  pooled?: Buffer;
+  /** Segments of earlier requests this part contains: deleted once the part is durable. */
+  segs: StoredSegment[];
+}
+
+export interface ReceiverDeps {
+  ctx: StoreContext;
+  /** Part uploads in flight per PATCH while the next part is received. */
+  queueSize: number;
+  segments: SegmentStaging;
+  pending: PendingParts;
+  marks: UnverifiedMarks;
+}
+
+export class PatchReceiver {
+  private readonly ctx: StoreContext;
+  private readonly queueSize: number;
+  private readonly segments: SegmentStaging;
+  private readonly pending: PendingParts;
+  private readonly marks: UnverifiedMarks;
+  private readonly pool: BufferPool;
+
+  constructor(deps: ReceiverDeps) {
+    this.ctx = deps.ctx;
+    this.queueSize = deps.queueSize;
+    this.segments = deps.segments;
+    this.pending = deps.pending;
+    this.marks = deps.marks;
+    this.pool = new BufferPool(this.queueSize + 1);
+  }
+
+  /**
+   * Cuts the body at absolute part boundaries. Whole parts go out as UploadPart while the
+   * next is received; the rest is staged as a segment. Returns the progress once every
+   * received byte is durable.
+   *
+   * Under an Upload-Checksum nothing of the request may count before its whole body
+   * matched. Whole parts still stream to S3, under a mark that keeps them out of the
+   * offset (unverified.ts), or, for a deferred length, as pending objects copied into
+   * parts after the match (pending.ts). The tail stays in memory until the match, and so
+   * does the last whole part: a PATCH of one part (a common case) needs neither. Segments
+   * folded into this request's parts are deleted only once those parts count.
+   */
+  async receive(
+    readable: Readable,
+    state: UploadState,
+    checksum?: ExpectedChecksum,
+  ): Promise<Progress> {
+    const { info, progress } = state;
+    const { metrics } = this.ctx;
+    const { partSize } = info;
+    const limit = info.size ?? capacityOf(partSize);
+    const pipeline = new PartPipeline(this.queueSize);
+    const parts = [...progress.parts];
+    const written = new Set<number>(); // part numbers uploaded by this request
+    // Segments of the part being filled, staged by earlier requests.
+    let carried = progress.liveSegments;
+    let start = progress.offset; // absolute offset of buf[0]
+    let buf: Buffer | undefined;
+    let fill = 0;
+    const digester = checksum ? createDigester(checksum.algorithm) : undefined;
+    const viaPending = checksum !== undefined && info.size === undefined;
+    const token = viaPending ? this.pending.newToken() : '';
+    const staged: Array<{ pending: PendingPart; segs: StoredSegment[] }> = [];
+    let mark: UnverifiedRange | undefined;
+    // The last part this request can reach: what its mark must cover.
+    const declared = currentRequest()?.contentLength;
+    const reach = Math.min(limit, declared === undefined ? limit : progress.offset + declared);
+    const lastPart = partNumberAt(Math.max(reach - 1, progress.offset), partSize);
+    let held: FullPart | undefined;
+    // Segments of earlier requests folded into this request's (first) part.
+    const foldedSegs: StoredSegment[] = [];
+
+    /** Takes the filled buffer (with the carried segments before it) as one part. */
+    const takePart = async (): Promise<FullPart> => {
+      const partNumber = partNumberAt(start, partSize);
+      const segs = carried;
+      carried = [];
+      const head = segs.length > 0 ? await this.segments.read(segs) : [];
+      for (const h of head) metrics.segmentBytesReadBack += h.length;
+      const filled = buf;
+      const own = (filled ?? Buffer.alloc(0)).subarray(0, fill);
+      const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
+      // After a concat the part buffer is free at once; otherwise once S3 has the part.
+      if (filled && body !== own) this.release(filled);
+      start += fill;
+      fill = 0;
+      buf = undefined;
+      return { partNumber, body, pooled: body === own ? filled : undefined, segs };
+    };
+    const upload = (part: FullPart, into: PartPipeline): Promise<void> => {
+      // Folded segments go once the part counts (a mark may keep it out for a while).
+      foldedSegs.push(...part.segs);
+      return into.add(async () => {
+        try {
+          parts.push(await uploadPart(this.ctx, info, part.partNumber, part.body));
+          written.add(part.partNumber);
+        } finally {
+          if (part.pooled) this.release(part.pooled);
+        }
+      });
+    };
+    /** A whole part of a checksummed request that is not its last: out before the match. */
+    const stage = async (part: FullPart): Promise<void> => {
+      if (!viaPending) {
+        // The mark is durable before the first unverified byte reaches the upload.
+        mark ??= await this.marks.put(info.id, part.partNumber, lastPart);
+        return upload(part, pipeline);
+      }
+      return pipeline.add(async () => {
+        try {
+          const pending = await this.pending.put(info.id, token, part.partNumber, part.body);
+          staged.push({ pending, segs: part.segs });
+          metrics.pendingPartsStaged++;
+        } finally {
+          if (part.pooled) this.release(part.pooled);
+        }
+      });
+    };
+    const flush = async (): Promise<void> => {
+      const part = await takePart();
+      if (checksum) held = part;
+      else await upload(part, pipeline);
+    };
+
+    let streamError: unknown;
+    try {
+      for await (const chunk of readable as AsyncIterable<Buffer>) {
+        digester?.update(chunk);
+        let pos = 0;
+        while (pos < chunk.length) {
+          if (start + fill >= limit) throw ERRORS.ERR_SIZE_EXCEEDED;
+          if (held) {
+            // More bytes follow the held part: it is not the request's last, send it on.
+            const part = held;
+            held = undefined;
+            await stage(part);
+          }
+          // Allocated on first byte: an empty PATCH costs no part buffer.
+          buf ??= this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
+          const n = Math.min(chunk.length - pos, buf.length - fill);
+          chunk.copy(buf, fill, pos, pos + n);
+          fill += n;
+          pos += n;
+          if (fill === buf.length) await flush();
+        }
+      }
+    } catch (err) {
+      // Keep what arrived intact before the failure; the error is still reported.
+      streamError = err;
+    }
+
+    let sink = pipeline;
+    if (checksum && digester) {
+      try {
+        await pipeline.drain();
+        if (streamError !== undefined) throw streamError;
+        verifyChecksum(checksum, digester.digest());
+      } catch (err) {
+        // Unverifiable or wrong: nothing of this request counts or stays. Parts it put in
+        // the upload stay under their mark until good bytes replace them.
+        if ((err as TusError).status_code === CHECKSUM_MISMATCH_STATUS) {
+          metrics.checksumMismatches++;
+        }
+        if (held?.pooled) this.release(held.pooled);
+        if (buf) this.release(buf);
+        await deleteKeysQuietly(
+          this.ctx,
+          staged.map((x) => x.pending.key),
+        );
+        throw err;
+      }
+      metrics.checksumsVerified++;
+      if (staged.length > 0) {
+        // Verified: the pending parts become parts.
+        sink = new PartPipeline(Math.max(this.queueSize, 4));
+        const target = {
+          bucket: this.ctx.bucket,
+          key: objectKey(this.ctx.prefix, info.id),
+          uploadId: info.uploadId,
+        };
+        for (const { pending, segs } of staged) {
+          foldedSegs.push(...segs);
+          await sink.add(async () => {
+            parts.push(await this.pending.commit(target, pending));
+            written.add(pending.partNumber);
+            metrics.pendingPartsCommitted++;
+            metrics.pendingBytesCommitted += pending.size;
+          });
+        }
+      }
+      if (held) await upload(held, sink);
+    }
+
+    const end = start + fill;
+    let failure: { error: unknown } | undefined;
+    try {
+      if (fill > 0 && !sink.failed) {
+        if (info.size !== undefined && end === info.size) {
+          await upload(await takePart(), sink);
+        } else {
+          const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
+          this.release(buf as Buffer);
+          metrics.segmentsWritten++;
+          metrics.segmentBytesWritten += seg.size;
+          carried = [...carried, seg];
+        }
+      }
+      await sink.drain();
+      if (sink !== pipeline) await pipeline.drain();
+    } catch (error) {
+      failure = { error };
+    }
+    await deleteKeysQuietly(
+      this.ctx,
+      staged.map((x) => x.pending.key),
+    );
+    // The parts this request wrote contiguously from its first hold good, durable bytes:
+    // marks over them (its own, or older ones) shrink, and from here on those parts count.
+    const first = partNumberAt(progress.offset, partSize);
+    let upTo = first - 1;
+    while (written.has(upTo + 1)) upTo++;
+    let unverified = progress.unverified;
+    if (upTo >= first) {
+      // Its own mark spans only the parts it actually wrote.
+      const own = mark ? [{ ...mark, to: Math.max(mark.from, ...written) }] : [];
+      const marks = [...unverified, ...own];
+      if (marks.some((m) => m.from <= upTo)) {
+        unverified = await this.marks.settle(info.id, marks, upTo);
+      }
+      // Only now do the segments folded into the first part stop counting on their own.
+      await this.deleteSegmentsQuietly(foldedSegs);
+    } else if (mark) {
+      unverified = [...unverified, mark];
+    }
+    if (failure) throw failure.error;
+    if (streamError !== undefined) throw streamError;
+    parts.sort((a, b) => a.partNumber - b.partNumber);
+    return {
+      offset: end,
+      parts,
+      liveSegments: carried,
+      staleSegments: progress.staleSegments,
+      unverified,
+    };
+  }
+
+  /** Whole-part buffers come from the pool; the odd first or last part is allocated. */
+  private acquire(size: number, partSize: number): Buffer {
+    return size === partSize ? this.pool.take(size) : Buffer.allocUnsafe(size);
+  }
+
+  private release(buf: Buffer): void {
+    if (buf.length >= S3_MIN_PART_SIZE) this.pool.give(buf);
+  }
+
+  private async deleteSegmentsQuietly(segs: readonly StoredSegment[]): Promise<void> {
+    if (segs.length === 0) return;
+    // A segment that outlives its part is ignored by offset derivation; losing the
+    // delete only leaves garbage for completion or termination to clear.
+    await this.segments.delete(segs).catch((err: unknown) => {
+      this.ctx.log.warn({ err }, 'could not delete staged segments');
+    });
+  }
+}
