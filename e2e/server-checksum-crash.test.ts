@@ -3,7 +3,7 @@
 // After a restart none of those bytes count (the offset is where it was before the
 // request), the upload completes exactly, and nothing staged is left over.
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { listKeys, testS3Client } from './helpers/s3.js';
 import {
@@ -13,6 +13,7 @@ import {
   headOffset,
   idOf,
   patch,
+  rawPatch,
   s3Backend,
   sha256Hex,
   startCli,
@@ -58,21 +59,8 @@ describe('checksummed PATCH and a server crash (S3)', () => {
       ).Parts?.length ?? 0;
     const marks = async () =>
       (await listKeys(bucket, `ckc/${id}`)).filter((k) => k.includes('.unv.'));
-    const { port, pathname } = new URL(url0);
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path: pathname,
-      method: 'PATCH',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Offset': String(2 * MiB),
-        'Content-Type': 'application/offset+octet-stream',
-        'Content-Length': String(body.length),
-        'Upload-Checksum': checksum,
-      },
-    });
-    req.on('error', () => {});
+    let req!: ClientRequest;
+    void rawPatch(url0, 2 * MiB, body.length, (r) => (req = r), { 'Upload-Checksum': checksum });
     // Everything but the last MiB: parts 1-3 go into the upload under a mark (part 1 with
     // the earlier segment folded in), before the body is complete.
     req.write(body.subarray(0, body.length - MiB));

@@ -242,6 +242,7 @@ export function rawPatch(
   offset: number,
   contentLength: number,
   drive: (req: http.ClientRequest) => void,
+  headers: Record<string, string> = {},
 ): Promise<number> {
   const { port, pathname } = new URL(url);
   return new Promise((resolve) => {
@@ -255,6 +256,7 @@ export function rawPatch(
         'Upload-Offset': String(offset),
         'Content-Type': 'application/offset+octet-stream',
         'Content-Length': String(contentLength),
+        ...headers,
       },
     });
     req.on('response', (res) => {
