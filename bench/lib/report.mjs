@@ -88,7 +88,15 @@ export function targets(summary) {
     'parallel 4, our client: D ≥ 1.0 × A',
     p4?.available ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
     p4?.available ? p4.ratioToA.med >= 1.0 : null,
-    `${p4?.available ? '' : 'our client has no parallel option yet (issue 4); '}D one stream: ${fx(d1, 2)} × A; parallel 4 + sha256: ${fx(ratio('one-patch', 'Dp4s'), 2)} × A; 8 MiB PATCHes, parallel 4: ${fx(ratio('patch-8m', 'Dp4'), 2)} × A`,
+    [
+      p4?.available ? null : 'our client has no parallel option yet (issue 4)',
+      `D one stream: ${fx(d1, 2)} × A`,
+      ratio('one-patch', 'Dp4s') === undefined
+        ? null
+        : `parallel 4 + sha256: ${fx(ratio('one-patch', 'Dp4s'), 2)} × A`,
+    ]
+      .filter(Boolean)
+      .join('; '),
   );
   const big = get(summary, 'one-patch', 'C')?.serverPeakRssMiB?.med;
   const mid = get(summary, 'one-patch-mid', 'C')?.serverPeakRssMiB?.med;
@@ -127,7 +135,17 @@ export function targets(summary) {
   return t;
 }
 
-export function markdown({ meta, summary, workloads, cases, chartRel }) {
+function otherLoadByRep(records) {
+  const reps = [...new Set(records.map((r) => r.rep))].sort((a, b) => a - b);
+  return reps
+    .map((rep) => {
+      const rs = records.filter((r) => r.rep === rep);
+      return fx(rs.reduce((s, r) => s + r.otherLoadCores, 0) / rs.length, 2);
+    })
+    .join(' / ');
+}
+
+export function markdown({ meta, summary, records, workloads, cases, chartRel }) {
   const m = meta.machine;
   const L = [];
   L.push(
@@ -138,9 +156,8 @@ export function markdown({ meta, summary, workloads, cases, chartRel }) {
     `Machine: ${m.nproc} cores (${m.cpu}), ${m.memGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ` +
       `load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' / ')} at start, ` +
       `${m.loadavgEnd.map((x) => x.toFixed(2)).join(' / ')} at the end. ` +
-      `CPU used by other processes while uploads ran (not this benchmark's server, client or RGW): ` +
-      `median ${fx(stats(summary.flatMap((s) => (s.otherLoadCores ? [s.otherLoadCores.med] : [])))?.med, 2)} cores, ` +
-      `max ${fx(Math.max(...summary.flatMap((s) => (s.otherLoadCores ? [s.otherLoadCores.max] : []))), 2)}.`,
+      `CPU used by other processes while the uploads ran (not this benchmark's server, client or RGW), ` +
+      `mean per rep: ${otherLoadByRep(records)} cores of ${m.nproc}.`,
   );
   L.push('');
   const v = meta.versions;
@@ -305,13 +322,22 @@ ${END}
 `;
 
 /** Writes the JSON, the chart and the markdown; returns the paths written. */
-export async function writeReports({ meta, records, workloads, cases, official, root, workDir }) {
+export async function writeReports({
+  meta,
+  records,
+  workloads,
+  cases,
+  official,
+  root,
+  workDir,
+  stem: givenStem,
+}) {
   const summary = summarize(records, workloads);
   const stamp = meta.date.slice(0, 10);
   const dir = official ? path.join(root, 'bench/results') : path.join(workDir, 'results');
   mkdirSync(dir, { recursive: true });
-  let stem = stamp;
-  if (existsSync(path.join(dir, `${stem}.json`)))
+  let stem = givenStem ?? stamp;
+  if (!givenStem && existsSync(path.join(dir, `${stem}.json`)))
     stem = `${stamp}-${meta.date.slice(11, 16).replace(':', '')}`;
   const jsonFile = path.join(dir, `${stem}.json`);
   const svgFile = path.join(workDir, `${stem}.svg`);
@@ -337,6 +363,7 @@ export async function writeReports({ meta, records, workloads, cases, official, 
   const md = markdown({
     meta,
     summary,
+    records,
     workloads,
     cases: caseLabels,
     chartRel: path.relative(official ? root : dir, pngFile),
