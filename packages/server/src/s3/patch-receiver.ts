@@ -1,6 +1,7 @@
 // The PATCH receiver: a request body cut at absolute part boundaries into UploadParts
 // (several in flight while the next part fills, buffers from a pool) and a staged tail
 // segment, with the Upload-Checksum rules for what may count before the body matched.
+
 import type { Readable } from 'node:stream';
 import { ERRORS, type TusError } from '../errors.js';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../extensions/checksum.js';
 import { currentRequest } from '../request-context.js';
 import { BufferPool } from './buffer-pool.js';
+import { noteConsumed } from './chunk-reclaimer.js';
 import type { StoreContext } from './context.js';
 import { objectKey } from './keys.js';
 import type { Progress, StoredSegment, UnverifiedRange } from './offset.js';
@@ -157,6 +159,7 @@ export class PatchReceiver {
     try {
       for await (const chunk of readable as AsyncIterable<Buffer>) {
         digester?.update(chunk);
+        noteConsumed(chunk.length);
         let pos = 0;
         while (pos < chunk.length) {
           if (start + fill >= limit) throw ERRORS.ERR_SIZE_EXCEEDED;
