@@ -2,6 +2,7 @@
  * Incremental MD5 (RFC 1321) in plain JS. Only for Upload-Checksum against servers that ask
  * for md5: it detects transport corruption, it is not a security primitive.
  */
+import { BlockHash } from './block-hash.js';
 
 // Per-round shift amounts and the sine-derived constants of RFC 1321.
 const S = [
@@ -12,51 +13,20 @@ const S = [
 const K = new Int32Array(64);
 for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0;
 
-export class Md5 {
+export class Md5 extends BlockHash {
+  protected readonly lengthLittleEndian = true;
   private h = new Int32Array([0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476]);
-  private block = new Uint8Array(64);
-  private blockLen = 0;
-  private total = 0;
   private m = new Int32Array(16);
 
-  update(data: Uint8Array): this {
-    let i = 0;
-    this.total += data.length;
-    // Whole blocks straight from the input; only the remainder is copied.
-    if (this.blockLen > 0) {
-      const n = Math.min(64 - this.blockLen, data.length);
-      this.block.set(data.subarray(0, n), this.blockLen);
-      this.blockLen += n;
-      i = n;
-      if (this.blockLen < 64) return this;
-      this.compress(this.block, 0);
-      this.blockLen = 0;
-    }
-    for (; i + 64 <= data.length; i += 64) this.compress(data, i);
-    if (i < data.length) {
-      this.block.set(data.subarray(i), 0);
-      this.blockLen = data.length - i;
-    }
-    return this;
-  }
-
   digest(): Uint8Array {
-    const bits = this.total * 8;
-    const pad = new Uint8Array((this.blockLen < 56 ? 56 : 120) - this.blockLen + 8);
-    pad[0] = 0x80;
-    const v = new DataView(pad.buffer);
-    v.setUint32(pad.length - 8, bits >>> 0, true);
-    v.setUint32(pad.length - 4, Math.floor(bits / 0x100000000), true);
-    const total = this.total;
-    this.update(pad);
-    this.total = total;
+    this.finish();
     const out = new Uint8Array(16);
     const ov = new DataView(out.buffer);
     for (let j = 0; j < 4; j++) ov.setInt32(j * 4, this.h[j]!, true);
     return out;
   }
 
-  private compress(b: Uint8Array, at: number): void {
+  protected compress(b: Uint8Array, at: number): void {
     const m = this.m;
     for (let t = 0; t < 16; t++) {
       const p = at + t * 4;

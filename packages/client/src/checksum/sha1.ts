@@ -2,8 +2,10 @@
  * Incremental SHA-1 (FIPS 180-4) in plain JS, for Upload-Checksum where SubtleCrypto is
  * missing (React Native) or a stream must be hashed piecewise. Integrity, not security.
  */
+import { BlockHash } from './block-hash.js';
 
-export class Sha1 {
+export class Sha1 extends BlockHash {
+  protected readonly lengthLittleEndian = false;
   private h = new Int32Array([
     0x67452301,
     0xefcdab89 | 0,
@@ -11,48 +13,17 @@ export class Sha1 {
     0x10325476,
     0xc3d2e1f0 | 0,
   ]);
-  private block = new Uint8Array(64);
-  private blockLen = 0;
-  private total = 0;
   private w = new Int32Array(80);
 
-  update(data: Uint8Array): this {
-    let i = 0;
-    this.total += data.length;
-    if (this.blockLen > 0) {
-      const n = Math.min(64 - this.blockLen, data.length);
-      this.block.set(data.subarray(0, n), this.blockLen);
-      this.blockLen += n;
-      i = n;
-      if (this.blockLen < 64) return this;
-      this.compress(this.block, 0);
-      this.blockLen = 0;
-    }
-    for (; i + 64 <= data.length; i += 64) this.compress(data, i);
-    if (i < data.length) {
-      this.block.set(data.subarray(i), 0);
-      this.blockLen = data.length - i;
-    }
-    return this;
-  }
-
   digest(): Uint8Array {
-    const bits = this.total * 8;
-    const pad = new Uint8Array((this.blockLen < 56 ? 56 : 120) - this.blockLen + 8);
-    pad[0] = 0x80;
-    const v = new DataView(pad.buffer);
-    v.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
-    v.setUint32(pad.length - 4, bits >>> 0);
-    const total = this.total;
-    this.update(pad);
-    this.total = total;
+    this.finish();
     const out = new Uint8Array(20);
     const ov = new DataView(out.buffer);
     for (let j = 0; j < 5; j++) ov.setInt32(j * 4, this.h[j]!);
     return out;
   }
 
-  private compress(b: Uint8Array, at: number): void {
+  protected compress(b: Uint8Array, at: number): void {
     const w = this.w;
     for (let t = 0; t < 16; t++) {
       const p = at + t * 4;
