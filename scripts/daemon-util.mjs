@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -240,3 +241,18 @@ const dirOf = (pidFile) => {
   const d = path.dirname(pidFile);
   return path.basename(d) === 'run' ? path.dirname(d) : d;
 };
+
+/**
+ * Runs `main(argv)` when the module is the process's entry point (not when imported by
+ * Jest's setup); its result is the exit code, a throw is one line on stderr and exit 1.
+ */
+export function runIfMain(moduleUrl, main) {
+  if (!process.argv[1] || path.resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
+}

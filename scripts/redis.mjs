@@ -11,12 +11,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   freePorts,
   livePidFromFile,
   refuseLive,
   requireBinaries,
+  runIfMain,
   runOk,
   sleep,
   stopByPidFile,
@@ -122,12 +122,4 @@ async function main([cmd, dir]) {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e.message);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -14,7 +14,6 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   freePorts,
   livePidFromFile,
@@ -22,6 +21,7 @@ import {
   requireBinaries,
   run,
   runDaemon,
+  runIfMain,
   runOk,
   sleep,
   stopByPidFile,
@@ -431,12 +431,4 @@ async function main(argv) {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e.message);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
