@@ -1,11 +1,9 @@
 // What the store asks of S3, recorded on the wire (SDK middleware) while it talks to RGW:
 // Content-MD5 on every part, no SDK checksum trailers by default, a bounded number of part
 // uploads in flight, and no staged segment deleted before the part that replaces it is durable.
-import { createHash, randomBytes } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
-import { createS3Client } from '../packages/server/src/s3/s3-client.js';
-import { testS3Env } from './helpers/s3.js';
+import { recordingClient, type Sent } from './helpers/recording-client.js';
 import {
   type Backend,
   createUpload,
@@ -16,50 +14,6 @@ import {
   startInProcess,
   uploadRest,
 } from './helpers/server.js';
-
-interface Sent {
-  command: string;
-  headers: Record<string, string>;
-  md5OfBody?: string;
-  bodyLength?: number;
-  startedAt: number;
-  endedAt?: number;
-  input: Record<string, unknown>;
-}
-
-function recordingClient(): { client: S3Client; log: Sent[] } {
-  const env = testS3Env();
-  const client = createS3Client({
-    endpoint: env.endpoint,
-    region: env.region,
-    credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-  });
-  const log: Sent[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const req = args.request as { headers: Record<string, string>; body?: unknown };
-      const body = req.body;
-      const entry: Sent = {
-        command: String(context.commandName),
-        headers: { ...req.headers },
-        startedAt: performance.now(),
-        input: args.input as Record<string, unknown>,
-      };
-      if (body instanceof Uint8Array) {
-        entry.md5OfBody = createHash('md5').update(body).digest('base64');
-        entry.bodyLength = body.length;
-      }
-      log.push(entry);
-      try {
-        return await next(args);
-      } finally {
-        entry.endedAt = performance.now();
-      }
-    },
-    { step: 'finalizeRequest', name: 'recordForTest', priority: 'low' },
-  );
-  return { client, log };
-}
 
 describe('S3 requests of the store (recorded against RGW)', () => {
   let backend: Backend;

@@ -7,6 +7,7 @@ import express from 'express';
 import { normalizePath, parseDuration, parseSize } from './config.js';
 import { createLogger } from './log.js';
 import { tusS3Middleware } from './middleware.js';
+import { PART_CHECKSUMS, type PartChecksum } from './s3/body-checksum.js';
 import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
 import { createTusServer, type S3Options } from './tus-server.js';
 
@@ -43,6 +44,7 @@ interface CliOptions {
   s3Region: string;
   s3Prefix: string;
   checksumMode: ChecksumMode;
+  partChecksum: PartChecksum;
   partSize?: number;
   maxSize?: number;
   expiration?: number;
@@ -78,6 +80,12 @@ const program = new Command('tus-s3-server')
       .env('S3_CHECKSUM_MODE')
       .choices(['WHEN_REQUIRED', 'WHEN_SUPPORTED'])
       .default('WHEN_REQUIRED'),
+  )
+  .addOption(
+    new Option('--part-checksum <kind>', 'how part bodies are proven intact to S3')
+      .env('PART_CHECKSUM')
+      .choices(PART_CHECKSUMS)
+      .default('md5'),
   )
   .addOption(
     new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB')
@@ -145,6 +153,7 @@ async function main(): Promise<void> {
       endpoint: o.s3Endpoint,
       region: o.s3Region,
       prefix: o.s3Prefix,
+      partChecksum: o.partChecksum,
       client,
     };
   }

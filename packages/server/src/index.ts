@@ -4,6 +4,7 @@ export { CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER } from './extensions/layer.
 export { Extension, type ExtensionName } from './extensions/names.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
+export { PART_CHECKSUMS, type PartChecksum } from './s3/body-checksum.js';
 export { choosePartSize, DEFAULT_PART_SIZE } from './s3/parts.js';
 export { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/s3-client.js';
 export { S3MultipartStore, type S3StoreOptions, type StoreMetrics } from './s3/store.js';

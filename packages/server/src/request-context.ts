@@ -12,6 +12,8 @@ export interface RequestContext {
   method: string;
   /** Declared Content-Length of the request body, when there is one. */
   contentLength?: number;
+  /** The Upload-Offset a PATCH claims, when well-formed. */
+  uploadOffset?: number;
   /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */
   checksum?: ExpectedChecksum;
   /** Parsed Upload-Concat of a creation request. */

@@ -1,4 +1,11 @@
-import { isExpired, parseInfo, serializeInfo, type UploadInfo } from '../src/s3/info.js';
+import {
+  fitsOnePart,
+  isExpired,
+  multipartId,
+  parseInfo,
+  serializeInfo,
+  type UploadInfo,
+} from '../src/s3/info.js';
 
 const base: UploadInfo = {
   version: 1,
@@ -28,6 +35,22 @@ describe('info record: concat role', () => {
     ['partial'],
   ])('refuses a malformed concat %p', (concat) => {
     expect(() => parseInfo(JSON.stringify({ ...base, concat }))).toThrow(/concat/);
+  });
+});
+
+describe('info record: one-part uploads', () => {
+  it('has no multipart upload id, and says so when one is needed', () => {
+    const { uploadId: _, ...onePart } = base;
+    expect(parseInfo(serializeInfo(onePart))).toEqual(onePart);
+    expect(() => multipartId(onePart)).toThrow(/no multipart upload/);
+    expect(multipartId(base)).toBe('u1');
+    expect(() => parseInfo(JSON.stringify({ ...base, uploadId: '' }))).toThrow(/uploadId/);
+  });
+  it('is any upload of known size up to one part', () => {
+    expect(fitsOnePart(0, 5)).toBe(true);
+    expect(fitsOnePart(5, 5)).toBe(true);
+    expect(fitsOnePart(6, 5)).toBe(false);
+    expect(fitsOnePart(undefined, 5)).toBe(false);
   });
 });
 

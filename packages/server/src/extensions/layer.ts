@@ -44,6 +44,8 @@ export async function handleTusRequest(
   const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {} };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
+  const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);
+  if (Number.isSafeInteger(offset) && offset >= 0) ctx.uploadOffset = offset;
   let forward = request;
   try {
     forward = await prepare(tus, request, ctx);

@@ -29,19 +29,32 @@ export interface CompletionDeps {
 /**
  * Completes the object from a progress that reached the declared size: uploads the last
  * part from staged segments if needed, verifies the part list, completes, checks the
- * object's length, then marks the info complete and clears staging. Returns the info as
- * written.
+ * object's length, then marks the info complete and clears staging (unless the caller
+ * knows nothing was ever staged: one listing less per upload). Returns the info as written.
  */
 export async function finish(
   deps: CompletionDeps,
   info: UploadInfo,
   progress: Progress,
+  staged = true,
 ): Promise<UploadInfo> {
   const { ctx } = deps;
   const size = info.size as number;
   const key = objectKey(ctx.prefix, info.id);
   let parts = [...progress.parts];
-  if (size === 0) {
+  if (info.uploadId === undefined) {
+    // One part, the object itself: PutObject wrote it whole (Content-Length checked by S3)
+    // when the last byte arrived, or does now from bytes staged by earlier requests.
+    if (parts.length === 0) {
+      const staged = await deps.segments.read(progress.liveSegments);
+      const body = Buffer.concat(staged);
+      ctx.metrics.segmentBytesReadBack += body.length;
+      parts.push(await uploadPart(ctx, info, 1, body));
+    }
+    if (parts.length !== 1 || parts[0]?.size !== size) {
+      throw new Error(`one-part upload ${info.id} does not hold its ${size} bytes`);
+    }
+  } else if (size === 0) {
     await ctx.client.send(
       new PutObjectCommand({
         Bucket: ctx.bucket,
@@ -77,18 +90,18 @@ export async function finish(
         },
       }),
     );
-  }
-  // RGW answers Complete with an empty ETag: the object's length is the check.
-  const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
-  if (head.ContentLength !== size) {
-    throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
+    // RGW answers Complete with an empty ETag: the object's length is the check.
+    const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
+    if (head.ContentLength !== size) {
+      throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
+    }
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
   await writeInfo(ctx, done);
   ctx.metrics.completed++;
   deps.parts.forget(info.uploadId);
   // A final upload never staged anything.
-  if (info.concat?.role !== 'final') await clearStaging(ctx, info.id);
+  if (staged && info.concat?.role !== 'final') await clearStaging(ctx, info.id);
   ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
   return done;
 }

@@ -73,13 +73,19 @@ export async function createFinal(
     throw new TusError(413, 'the partial uploads exceed the S3 object limit of 5 TiB');
   }
   upload.size = size;
-  const info = await startUpload(deps.ctx, upload, {
-    partSize: chooseFinalPartSize(sizes, deps.partSizeOption),
-    concat: {
-      role: 'final',
-      partials: partials.map((p) => ({ id: p.id, size: p.size ?? 0 })),
+  // Built by UploadPartCopy, so always a multipart upload, however small.
+  const info = await startUpload(
+    deps.ctx,
+    upload,
+    {
+      partSize: chooseFinalPartSize(sizes, deps.partSizeOption),
+      concat: {
+        role: 'final',
+        partials: partials.map((p) => ({ id: p.id, size: p.size ?? 0 })),
+      },
     },
-  });
+    true,
+  );
   tellRequest(info);
   const done = await completeFinal(deps, info, []);
   deps.remember(completeState(done));

@@ -5,7 +5,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type PlannedPart, planFinal } from './concat-plan.js';
 import { copyPart } from './copy-part.js';
-import type { UploadInfo } from './info.js';
+import { multipartId, type UploadInfo } from './info.js';
 import { objectKey } from './keys.js';
 import type { StoredPart } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
@@ -71,7 +71,7 @@ async function buildPart(
       {
         bucket: deps.bucket,
         key: objectKey(deps.prefix, info.id),
-        uploadId: info.uploadId,
+        uploadId: multipartId(info),
         partNumber: planned.partNumber,
       },
       keyOf(only.source),

@@ -2,6 +2,7 @@
 // one set of counters and one logger. Passed explicitly, so each module says what it uses.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
+import type { PartChecksum } from './body-checksum.js';
 import type { StoreMetrics } from './metrics.js';
 
 export interface StoreContext {
@@ -10,5 +11,7 @@ export interface StoreContext {
   /** Key prefix for everything the store writes (e.g. "uploads/"). */
   prefix: string;
   metrics: StoreMetrics;
+  /** How each part and segment body is proven intact to S3. */
+  partChecksum: PartChecksum;
   log: Logger;
 }

@@ -8,8 +8,12 @@ export interface UploadInfo {
   size?: number;
   /** Upload-Metadata exactly as the client sent it (values UTF-8, null for key-only). */
   metadata?: Record<string, string | null>;
-  /** S3 multipart upload id. */
-  uploadId: string;
+  /**
+   * S3 multipart upload id. Absent for an upload of known size that fits in one part: its
+   * object is written whole by one PutObject when the last byte arrives (three S3 requests
+   * for a small file instead of ten).
+   */
+  uploadId?: string;
   /** Fixed at creation: every part but the last has exactly this size. */
   partSize: number;
   /** ISO 8601 creation time; expiration counts from it. */
@@ -29,6 +33,17 @@ export type ConcatInfo =
   | { role: 'partial' }
   | { role: 'final'; partials: Array<{ id: string; size: number }>; partialsRemoved?: boolean };
 
+/** The multipart upload id of an upload that must have one (finals, deferred lengths). */
+export function multipartId(info: UploadInfo): string {
+  if (!info.uploadId) throw new Error(`upload ${info.id} has no multipart upload`);
+  return info.uploadId;
+}
+
+/** Whether an upload of this size, at this part size, is written whole by one PutObject. */
+export function fitsOnePart(size: number | undefined, partSize: number): boolean {
+  return size !== undefined && size <= partSize;
+}
+
 function isNonNegativeInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -44,7 +59,9 @@ export function parseInfo(text: string): UploadInfo {
   if (r.version !== 1) fail('version');
   if (typeof r.id !== 'string' || r.id === '') fail('id');
   if (r.size !== undefined && !isNonNegativeInteger(r.size)) fail('size');
-  if (typeof r.uploadId !== 'string' || r.uploadId === '') fail('uploadId');
+  if (r.uploadId !== undefined && (typeof r.uploadId !== 'string' || r.uploadId === '')) {
+    fail('uploadId');
+  }
   if (!isNonNegativeInteger(r.partSize) || r.partSize === 0) fail('partSize');
   if (typeof r.createdAt !== 'string' || Number.isNaN(Date.parse(r.createdAt))) fail('createdAt');
   if (r.completedAt !== undefined && typeof r.completedAt !== 'string') fail('completedAt');

@@ -10,13 +10,14 @@ import { readInfo, writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { deriveProgress, type Progress } from './offset.js';
 import type { PartList } from './part-list.js';
-import { listStaged } from './staging.js';
+import { listStaged, stagedKeys } from './staging.js';
+import { clearStaging } from './staging-cleanup.js';
 import { completeState, type UploadState } from './upload-state.js';
 
 export interface LoadDeps {
   ctx: StoreContext;
   parts: PartList;
-  finish(info: UploadInfo, progress: Progress): Promise<UploadInfo>;
+  finish(info: UploadInfo, progress: Progress, staged?: boolean): Promise<UploadInfo>;
   finals: FinalDeps;
 }
 
@@ -41,6 +42,11 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
   ]);
   if (parts === 'gone') return recoverVanishedUpload(ctx, info);
+  if (info.uploadId === undefined) {
+    // A one-part upload whose PutObject landed but whose info was not rewritten (a crash).
+    const length = await objectLength(ctx, info);
+    if (length === info.size) return recoverVanishedUpload(ctx, info, length);
+  }
   const progress = deriveProgress(
     parts,
     staged.segments,
@@ -49,26 +55,41 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     staged.unverified,
   );
   deps.parts.remember(info.uploadId, progress.parts);
-  const state = { info, progress, loadedAt: Date.now() };
+  const state = {
+    info,
+    progress,
+    loadedAt: Date.now(),
+    staged: stagedKeys(staged).length > 0,
+  };
   if (info.size !== undefined && progress.offset === info.size) {
     // Every byte is durable but completion did not happen (a crash, or a length declared
     // after the bytes): finish now so HEAD never reports a full offset for a missing object.
-    return { info: await deps.finish(info, progress), progress, loadedAt: Date.now() };
+    return { ...state, info: await deps.finish(info, progress, state.staged) };
   }
   return state;
 }
 
-/** The multipart upload is gone: either completed before the info said so, or aborted. */
-async function recoverVanishedUpload(ctx: StoreContext, info: UploadInfo): Promise<UploadState> {
+async function objectLength(ctx: StoreContext, info: UploadInfo): Promise<number | undefined> {
   const head = await ctx.client
     .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }))
     .catch((err: unknown) => {
       if (isS3NotFound(err)) return undefined;
       throw err;
     });
-  if (head && info.size !== undefined && head.ContentLength === info.size) {
+  return head?.ContentLength;
+}
+
+/** The multipart upload is gone: either completed before the info said so, or aborted. */
+async function recoverVanishedUpload(
+  ctx: StoreContext,
+  info: UploadInfo,
+  known?: number,
+): Promise<UploadState> {
+  const length = known ?? (await objectLength(ctx, info));
+  if (length !== undefined && info.size !== undefined && length === info.size) {
     const done = { ...info, completedAt: new Date().toISOString() };
     await writeInfo(ctx, done);
+    await clearStaging(ctx, info.id);
     return completeState(done);
   }
   throw ERRORS.FILE_NOT_FOUND;

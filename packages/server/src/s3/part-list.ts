@@ -20,6 +20,8 @@ export class PartList {
   /** The upload's parts, or 'gone' when its multipart upload no longer exists. */
   async list(info: UploadInfo): Promise<StoredPart[] | 'gone'> {
     const { client, bucket, prefix } = this.ctx;
+    // A one-part upload has no multipart upload: its only part is the object itself.
+    if (info.uploadId === undefined) return [];
     const known = this.cache.get(info.uploadId) ?? [];
     const parts = [...known];
     let marker = known.length > 0 ? String(known[known.length - 1]?.partNumber) : undefined;
@@ -48,11 +50,11 @@ export class PartList {
   }
 
   /** Parts that count toward the offset: the next listing starts after them. */
-  remember(uploadId: string, parts: StoredPart[]): void {
-    this.cache.set(uploadId, parts);
+  remember(uploadId: string | undefined, parts: StoredPart[]): void {
+    if (uploadId !== undefined) this.cache.set(uploadId, parts);
   }
 
-  forget(uploadId: string): void {
-    this.cache.delete(uploadId);
+  forget(uploadId: string | undefined): void {
+    if (uploadId !== undefined) this.cache.delete(uploadId);
   }
 }

@@ -14,6 +14,7 @@ import { currentRequest } from '../request-context.js';
 import { BufferPool } from './buffer-pool.js';
 import { noteConsumed } from './chunk-reclaimer.js';
 import type { StoreContext } from './context.js';
+import { multipartId } from './info.js';
 import { objectKey } from './keys.js';
 import type { Progress, StoredSegment, UnverifiedRange } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
@@ -136,9 +137,11 @@ export class PatchReceiver {
     const stage = async (part: FullPart): Promise<void> => {
       if (!viaPending) {
         // The mark is durable before the first unverified byte reaches the upload.
+        state.staged = true;
         mark ??= await this.marks.put(info.id, part.partNumber, lastPart);
         return upload(part, pipeline);
       }
+      state.staged = true;
       return pipeline.add(async () => {
         try {
           const pending = await this.pending.put(info.id, token, part.partNumber, part.body);
@@ -210,7 +213,7 @@ export class PatchReceiver {
         const target = {
           bucket: this.ctx.bucket,
           key: objectKey(this.ctx.prefix, info.id),
-          uploadId: info.uploadId,
+          uploadId: multipartId(info),
         };
         for (const { pending, segs } of staged) {
           foldedSegs.push(...segs);
@@ -232,6 +235,7 @@ export class PatchReceiver {
         if (info.size !== undefined && end === info.size) {
           await upload(await takePart(), sink);
         } else {
+          state.staged = true;
           const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
           this.release(buf as Buffer);
           metrics.segmentsWritten++;

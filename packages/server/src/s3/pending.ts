@@ -7,8 +7,9 @@
 // part by UploadPartCopy only after the whole body matched its checksum. A crash at any
 // point leaves only objects that never count; they are deleted when the request ends, or
 // with the upload on completion or termination.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { contentMd5, type PartChecksum } from './body-checksum.js';
 import { copyPart, type PartTarget } from './copy-part.js';
 import { pendingKey } from './keys.js';
 import type { StoredPart } from './offset.js';
@@ -25,6 +26,7 @@ export class PendingParts {
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
+    private readonly partChecksum: PartChecksum = 'md5',
   ) {}
 
   /** A token for one request's pending parts. */
@@ -40,7 +42,7 @@ export class PendingParts {
         Key: key,
         Body: body,
         ContentLength: body.length,
-        ContentMD5: createHash('md5').update(body).digest('base64'),
+        ContentMD5: contentMd5(this.partChecksum, body),
       }),
     );
     return { key, partNumber, size: body.length };

@@ -18,8 +18,8 @@ export interface S3ConnectionOptions {
   checksumMode?: ChecksumMode;
   /**
    * Sign each request body's SHA-256 (SigV4 over plain HTTP does by default). Off by
-   * default: every body this server sends carries Content-MD5, which S3 verifies, so a
-   * second full hash of each part is CPU spent for nothing.
+   * default: bodies carry Content-MD5 (partChecksum 'md5'), which S3 verifies, so a second
+   * full hash of each part is CPU spent for nothing.
    */
   signPayload?: boolean;
 }

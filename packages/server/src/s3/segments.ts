@@ -2,13 +2,13 @@
 // immutable segment objects before a PATCH is acknowledged, and folded into the part
 // they belong to once it fills. A segment is deleted only after that part is durable and
 // counts. (Listing is staging.ts's: one listing finds every kind of staged object.)
-import { createHash } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { contentMd5, type PartChecksum } from './body-checksum.js';
 import { segmentKey } from './keys.js';
 import type { StoredSegment } from './offset.js';
 
@@ -17,6 +17,7 @@ export class SegmentStaging {
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
+    private readonly partChecksum: PartChecksum = 'md5',
   ) {}
 
   async put(id: string, offset: number, bytes: Buffer): Promise<StoredSegment> {
@@ -27,7 +28,7 @@ export class SegmentStaging {
         Key: key,
         Body: bytes,
         ContentLength: bytes.length,
-        ContentMD5: createHash('md5').update(bytes).digest('base64'),
+        ContentMD5: contentMd5(this.partChecksum, bytes),
       }),
     );
     return { key, offset, size: bytes.length };

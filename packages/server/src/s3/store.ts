@@ -16,6 +16,7 @@ import type { ConcatenatingStore } from '../extensions/concatenation.js';
 import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
 import { currentRequest } from '../request-context.js';
+import type { PartChecksum } from './body-checksum.js';
 import { finish } from './completion.js';
 import { createFinal, type FinalDeps, finishedPartial } from './concat-final.js';
 import type { StoreContext } from './context.js';
@@ -34,7 +35,7 @@ import { SegmentStaging } from './segments.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging.js';
 import { startUpload } from './start-upload.js';
 import { UnverifiedMarks } from './unverified.js';
-import { emptyProgress, FreshStates, type UploadState } from './upload-state.js';
+import { emptyProgress, StateCache, type UploadState } from './upload-state.js';
 import { storageOf, tellRequest, toUpload } from './upload-view.js';
 
 export type { StoreMetrics } from './metrics.js';
@@ -52,6 +53,8 @@ export interface S3StoreOptions {
   expiration?: number;
   /** Part uploads in flight per PATCH while the next part is received. */
   queueSize?: number;
+  /** How part and segment bodies are proven intact to S3 (default 'md5'). */
+  partChecksum?: PartChecksum;
   logger?: Logger;
 }
 
@@ -67,10 +70,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   private readonly receiver: PatchReceiver;
   private readonly finals: FinalDeps;
   private readonly loading: LoadDeps;
-  private readonly finish: (info: UploadInfo, progress: Progress) => Promise<UploadInfo>;
-  // State read by getUpload/create, handed to the write that follows under the same lock,
-  // so a PATCH lists S3 once.
-  private readonly fresh = new FreshStates();
+  private readonly finish: (
+    info: UploadInfo,
+    progress: Progress,
+    staged?: boolean,
+  ) => Promise<UploadInfo>;
+  // What the last request left of each upload (upload-state.ts says when it is trusted).
+  private readonly states = new StateCache();
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -82,19 +88,20 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.expiration = opts.expiration ?? 0;
     const queueSize = Math.max(1, opts.queueSize ?? 2);
     const { bucket, prefix, metrics } = this;
-    const ctx = { client, bucket, prefix, metrics, log: opts.logger ?? silentLogger };
+    const partChecksum = opts.partChecksum ?? 'md5';
+    const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };
     this.ctx = ctx;
-    const segments = new SegmentStaging(client, bucket, prefix);
+    const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
     this.receiver = new PatchReceiver({
       ctx,
       queueSize,
       segments,
-      pending: new PendingParts(client, bucket, prefix),
+      pending: new PendingParts(client, bucket, prefix, partChecksum),
       marks: new UnverifiedMarks(client, bucket, prefix),
     });
     const completion = { ctx, segments, parts: this.parts };
-    this.finish = (info, progress) => finish(completion, info, progress);
+    this.finish = (info, progress, staged) => finish(completion, info, progress, staged);
     this.finals = {
       ctx,
       partSizeOption: this.partSizeOption,
@@ -102,7 +109,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       loadState: (id) => this.loadState(id),
       finish: this.finish,
       remove: (id) => this.remove(id),
-      remember: (state) => this.fresh.remember(state),
+      remember: (state) => this.states.remember(state),
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
     // What this store implements is what OPTIONS advertises (front.ts).
@@ -141,7 +148,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       partSize: choosePartSize(upload.size ?? this.maxSize, this.partSizeOption),
       concat: request?.concat?.role === 'partial' ? { role: 'partial' } : undefined,
     });
-    this.fresh.remember({ info, progress: emptyProgress(), loadedAt: Date.now() });
+    this.states.remember({ info, progress: emptyProgress(), loadedAt: Date.now() });
     tellRequest(info);
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
@@ -149,10 +156,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   }
 
   override async getUpload(id: string): Promise<Upload> {
-    const state = await this.loadState(id);
-    this.fresh.remember(state);
+    const request = currentRequest();
+    const known =
+      request?.method === 'PATCH' ? this.states.forPatchAt(id, request.uploadOffset) : undefined;
+    const state = known ?? (await this.loadState(id));
+    if (!known) this.states.remember(state);
     tellRequest(state.info);
-    if (currentRequest()?.method === 'PATCH' && state.info.concat?.role === 'final') {
+    if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
       throw new TusError(
         403,
@@ -169,7 +179,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
-    const state = this.fresh.take(id) ?? (await this.loadState(id));
+    const state = this.states.take(id) ?? (await this.loadState(id));
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -177,11 +187,11 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       throw new TusError(400, 'Upload-Length is below the offset');
     state.info = { ...state.info, size: length };
     await writeInfo(this.ctx, state.info);
-    this.fresh.remember(state);
+    this.states.remember(state);
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    const state = this.fresh.take(id) ?? (await this.loadState(id));
+    const state = this.states.take(id) ?? (await this.loadState(id));
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of readable) {
@@ -215,33 +225,38 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       throw err;
     }
     const size = state.info.size;
+    let after = state.info;
     if (size !== undefined && written.offset === size) {
-      await this.finish(state.info, written);
+      after = await this.finish(state.info, written, state.staged === true);
     } else {
       this.parts.remember(info.uploadId, written.parts);
     }
+    this.states.remember({ ...state, info: after, progress: written });
     return written.offset;
   }
 
   override async remove(id: string): Promise<void> {
     const { client, bucket, prefix } = this.ctx;
     const info = await readInfo(this.ctx, id);
-    await client
-      .send(
-        new AbortMultipartUploadCommand({
-          Bucket: bucket,
-          Key: objectKey(prefix, id),
-          UploadId: info.uploadId,
-        }),
-      )
-      .catch((err: unknown) => {
-        if (!isS3NotFound(err)) throw err;
-      });
+    if (info.uploadId !== undefined) {
+      await client
+        .send(
+          new AbortMultipartUploadCommand({
+            Bucket: bucket,
+            Key: objectKey(prefix, id),
+            UploadId: info.uploadId,
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isS3NotFound(err)) throw err;
+        });
+    }
     this.parts.forget(info.uploadId);
-    this.fresh.forget(id);
+    this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
     await deleteKeys(client, bucket, stagedKeys(staged));
-    if (info.completedAt !== undefined) {
+    // A one-part upload's object may exist before its info says complete (a crash between).
+    if (info.completedAt !== undefined || info.uploadId === undefined) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(prefix, id) }));
     }
     // The info goes last: while it exists, the upload can still be found and removed.

@@ -1,10 +1,12 @@
-// UploadPart: one part of an upload's multipart upload from bytes in memory.
-import { createHash } from 'node:crypto';
-import { UploadPartCommand } from '@aws-sdk/client-s3';
+// UploadPart: one part of an upload's multipart upload from bytes in memory; for an upload
+// that fits in one part, that part is the whole object, written by PutObject.
+import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { ERRORS } from '../errors.js';
+import { contentMd5 } from './body-checksum.js';
 import type { StoreContext } from './context.js';
 import type { UploadInfo } from './info.js';
 import { objectKey } from './keys.js';
+import { contentDispositionOf, contentTypeOf } from './object-headers.js';
 import type { StoredPart } from './offset.js';
 import { S3_MAX_PARTS } from './parts.js';
 import { bareEtag } from './s3-client.js';
@@ -16,6 +18,7 @@ export async function uploadPart(
   body: Buffer,
 ): Promise<StoredPart> {
   if (partNumber > S3_MAX_PARTS) throw ERRORS.ERR_SIZE_EXCEEDED;
+  if (info.uploadId === undefined) return putWhole(ctx, info, partNumber, body);
   const res = await ctx.client.send(
     new UploadPartCommand({
       Bucket: ctx.bucket,
@@ -24,10 +27,35 @@ export async function uploadPart(
       PartNumber: partNumber,
       Body: body,
       ContentLength: body.length,
-      ContentMD5: createHash('md5').update(body).digest('base64'),
+      ContentMD5: contentMd5(ctx.partChecksum, body),
     }),
   );
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += body.length;
   return { partNumber, size: body.length, etag: bareEtag(res.ETag) };
+}
+
+async function putWhole(
+  ctx: StoreContext,
+  info: UploadInfo,
+  partNumber: number,
+  body: Buffer,
+): Promise<StoredPart> {
+  if (partNumber !== 1 || body.length !== info.size) {
+    throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
+  }
+  const res = await ctx.client.send(
+    new PutObjectCommand({
+      Bucket: ctx.bucket,
+      Key: objectKey(ctx.prefix, info.id),
+      Body: body,
+      ContentLength: body.length,
+      ContentMD5: contentMd5(ctx.partChecksum, body),
+      ContentType: contentTypeOf(info.metadata),
+      ContentDisposition: contentDispositionOf(info.metadata),
+    }),
+  );
+  ctx.metrics.partsUploaded++;
+  ctx.metrics.partBytesUploaded += body.length;
+  return { partNumber, size: body.length, etag: bareEtag(res.ETag) || 'put' };
 }

@@ -1,0 +1,50 @@
+// An S3 client for tests that records every request it sends (command, headers, body
+// MD5 and length, start and end time) while talking to the real RGW.
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../packages/server/src/s3/s3-client.js';
+import { testS3Env } from './s3.js';
+
+export interface Sent {
+  command: string;
+  headers: Record<string, string>;
+  md5OfBody?: string;
+  bodyLength?: number;
+  startedAt: number;
+  endedAt?: number;
+  input: Record<string, unknown>;
+}
+
+export function recordingClient(): { client: S3Client; log: Sent[] } {
+  const env = testS3Env();
+  const client = createS3Client({
+    endpoint: env.endpoint,
+    region: env.region,
+    credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
+  });
+  const log: Sent[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const req = args.request as { headers: Record<string, string>; body?: unknown };
+      const body = req.body;
+      const entry: Sent = {
+        command: String(context.commandName),
+        headers: { ...req.headers },
+        startedAt: performance.now(),
+        input: args.input as Record<string, unknown>,
+      };
+      if (body instanceof Uint8Array) {
+        entry.md5OfBody = createHash('md5').update(body).digest('base64');
+        entry.bodyLength = body.length;
+      }
+      log.push(entry);
+      try {
+        return await next(args);
+      } finally {
+        entry.endedAt = performance.now();
+      }
+    },
+    { step: 'finalizeRequest', name: 'recordForTest', priority: 'low' },
+  );
+  return { client, log };
+}
