@@ -183,7 +183,7 @@ function workloads(files) {
       files: [big],
       concurrency: 1,
       chunkSize: null,
-      cases: ['A', 'B', 'C', 'D', 'Dp4', 'Dp4s'],
+      cases: ['A', 'B', 'C', 'Cmd5', 'D', 'Dp4', 'Dp4s'],
     },
     {
       id: 'patch-8m',
@@ -271,6 +271,7 @@ async function runOne({ wl, c, rep }, ctx) {
         rgw.region,
         '--part-size',
         c.server === 'ours' ? '8MiB' : String(8 * MiB),
+        ...(c.serverArgs ?? []),
       ],
       env,
       logFile: path.join(logs, `${id}.server.log`),

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
+import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { recordingClient, type Sent } from './helpers/recording-client.js';
 import { listKeys, listMultipartUploads, testS3Client } from './helpers/s3.js';
 import {
@@ -14,6 +15,7 @@ import {
   idOf,
   patch,
   type RunningServer,
+  rawPatch,
   s3Backend,
   sha256Hex,
   startInProcess,
@@ -178,5 +180,32 @@ describe('partChecksum none (RGW)', () => {
     for (const e of parts) expect(e.headers['content-md5']).toBeUndefined();
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(big));
     expect(await backend.sha256Of(idOf(url2))).toBe(sha256Hex(small));
+  });
+
+  it('streams a part a PATCH brings whole while it arrives; a cut inside it keeps what arrived', async () => {
+    const metrics = (server.tus.datastore as S3MultipartStore).metrics;
+    const before = metrics.partsStreamed;
+    const data = randomBytes(3 * PS + 999);
+    const url = await createUpload(server.url, data.length);
+    // Part 1 in one PATCH of exactly a part: streamed.
+    expect(await uploadRest(url, data.subarray(0, PS), 0)).toBe(PS);
+    expect(metrics.partsStreamed).toBe(before + 1);
+    // Part 2: the connection is cut 3 MiB into it, while that part streams to S3.
+    const cutAt = 3 * 1024 * 1024;
+    const status = await rawPatch(url, PS, PS, (req) => {
+      req.write(data.subarray(PS, PS + cutAt), () => setTimeout(() => req.destroy(), 300));
+    });
+    expect(status).toBe(-1);
+    // What arrived before the cut is kept (staged), not a byte more.
+    let offset = 0;
+    for (let i = 0; i < 50 && offset < PS + cutAt; i++) {
+      offset = await headOffset(url);
+      if (offset < PS + cutAt) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(offset).toBe(PS + cutAt);
+    expect(await uploadRest(url, data, offset, PS)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    // The part after the staged bytes folds them in, so it is sent whole; the last streams.
+    expect(metrics.partsStreamed).toBeGreaterThanOrEqual(before + 2);
   });
 });

@@ -73,7 +73,7 @@ export function targets(summary) {
     'one PATCH: C ≥ 1.0 × A',
     r1 === undefined ? null : `${fx(r1, 2)} × A`,
     r1 === undefined ? null : r1 >= 1.0,
-    `B: ${fx(ratio('one-patch', 'B'), 2)} × A`,
+    `B: ${fx(ratio('one-patch', 'B'), 2)} × A; C with Content-MD5 (our default): ${fx(ratio('one-patch', 'Cmd5'), 2)} × A`,
   );
   const r2 = ratio('patch-8m', 'C');
   add(
@@ -114,12 +114,16 @@ export function targets(summary) {
   for (const wl of ['one-patch', 'patch-8m']) {
     const ours = get(summary, wl, 'C')?.serverCpuSecPerGiB?.med;
     const peer = get(summary, wl, 'B')?.serverCpuSecPerGiB?.med;
+    const md5 = get(summary, wl, 'Cmd5')?.serverCpuSecPerGiB?.med;
     add(
       `server CPU/GiB ≤ ½ peer's (${wl}, C vs B)`,
       ours === undefined || peer === undefined
         ? null
         : `${fx(ours, 2)} vs ${fx(peer, 2)} s/GiB (${fx(ours / peer, 2)} ×)`,
       ours === undefined || peer === undefined ? null : ours <= peer / 2,
+      md5 === undefined || peer === undefined
+        ? ''
+        : `with Content-MD5: ${fx(md5, 2)} s/GiB (${fx(md5 / peer, 2)} ×)`,
     );
   }
   const sc = get(summary, 'small', 'C')?.throughput?.med;
@@ -202,9 +206,7 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
       const s = get(summary, wl.id, c);
       const label = cases[c].label;
       if (!s?.available) {
-        L.push(
-          `| ${label} | not available: our client has no \`${cases[c].needs}\` option yet (issue 4) | | | | | | |`,
-        );
+        L.push(`| ${label} | not run | | | | | | |`);
         continue;
       }
       L.push(
@@ -235,6 +237,7 @@ const COLORS = {
   A: '#7f7f7f',
   B: '#e07b39',
   C: '#3a78c2',
+  Cmd5: '#8fb4e0',
   D: '#3c9a4a',
   Dp4: '#26702f',
   Dp4s: '#174d1f',

@@ -5,6 +5,9 @@ import type { ConcatCounters } from './concat.js';
 export interface StoreMetrics extends ConcatCounters {
   partsUploaded: number;
   partBytesUploaded: number;
+  /** Parts sent to S3 while their bytes were still arriving (and those that fell back). */
+  partsStreamed: number;
+  streamedPartsRetried: number;
   segmentsWritten: number;
   segmentBytesWritten: number;
   segmentBytesReadBack: number;
@@ -22,6 +25,8 @@ export function newMetrics(): StoreMetrics {
   return {
     partsUploaded: 0,
     partBytesUploaded: 0,
+    partsStreamed: 0,
+    streamedPartsRetried: 0,
     segmentsWritten: 0,
     segmentBytesWritten: 0,
     segmentBytesReadBack: 0,

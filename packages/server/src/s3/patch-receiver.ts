@@ -16,12 +16,13 @@ import { noteConsumed } from './chunk-reclaimer.js';
 import type { StoreContext } from './context.js';
 import { multipartId } from './info.js';
 import { objectKey } from './keys.js';
-import type { Progress, StoredSegment, UnverifiedRange } from './offset.js';
+import type { Progress, StoredPart, StoredSegment, UnverifiedRange } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
 import { capacityOf, partEndAt, partNumberAt, S3_MIN_PART_SIZE } from './parts.js';
 import type { PendingPart, PendingParts } from './pending.js';
 import type { SegmentStaging } from './segments.js';
 import { deleteKeysQuietly } from './staging-cleanup.js';
+import { StreamedPart } from './streamed-part.js';
 import type { UnverifiedMarks } from './unverified.js';
 import { uploadPart } from './upload-part.js';
 import type { UploadState } from './upload-state.js';
@@ -34,6 +35,8 @@ interface FullPart {
   pooled?: Buffer;
   /** Segments of earlier requests this part contains: deleted once the part is durable. */
   segs: StoredSegment[];
+  /** Already on its way to S3 while it filled. */
+  streamed?: StreamedPart;
 }
 
 export interface ReceiverDeps {
@@ -101,6 +104,9 @@ export class PatchReceiver {
     const reach = Math.min(limit, declared === undefined ? limit : progress.offset + declared);
     const lastPart = partNumberAt(Math.max(reach - 1, progress.offset), partSize);
     let held: FullPart | undefined;
+    // The part filling now, when it streams to S3 as it fills (streamed-part.ts).
+    let streaming: StreamedPart | undefined;
+    const canStream = !checksum && this.ctx.partChecksum === 'none' && info.uploadId !== undefined;
     // Segments of earlier requests folded into this request's (first) part.
     const foldedSegs: StoredSegment[] = [];
 
@@ -119,14 +125,16 @@ export class PatchReceiver {
       start += fill;
       fill = 0;
       buf = undefined;
-      return { partNumber, body, pooled: body === own ? filled : undefined, segs };
+      const streamed = streaming?.partNumber === partNumber ? streaming : undefined;
+      streaming = undefined;
+      return { partNumber, body, pooled: body === own ? filled : undefined, segs, streamed };
     };
     const upload = (part: FullPart, into: PartPipeline): Promise<void> => {
       // Folded segments go once the part counts (a mark may keep it out for a while).
       foldedSegs.push(...part.segs);
       return into.add(async () => {
         try {
-          parts.push(await uploadPart(this.ctx, info, part.partNumber, part.body));
+          parts.push(await this.send(info, part));
           written.add(part.partNumber);
         } finally {
           if (part.pooled) this.release(part.pooled);
@@ -172,18 +180,32 @@ export class PatchReceiver {
             held = undefined;
             await stage(part);
           }
-          // Allocated on first byte: an empty PATCH costs no part buffer.
-          buf ??= this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
+          if (!buf) {
+            // Allocated on first byte: an empty PATCH costs no part buffer.
+            buf = this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
+            // A part this request brings whole, with nothing staged before it, streams.
+            const whole = declared !== undefined && start + buf.length <= reach;
+            if (canStream && whole && carried.length === 0 && fill === 0) {
+              streaming = new StreamedPart(this.ctx, info, partNumberAt(start, partSize), buf);
+            }
+          }
           const n = Math.min(chunk.length - pos, buf.length - fill);
           chunk.copy(buf, fill, pos, pos + n);
           fill += n;
           pos += n;
+          streaming?.advance(fill);
           if (fill === buf.length) await flush();
         }
       }
     } catch (err) {
       // Keep what arrived intact before the failure; the error is still reported.
       streamError = err;
+    }
+    if (streaming) {
+      // The body ended inside a streaming part: its bytes are staged from the buffer below.
+      const cut = streaming;
+      streaming = undefined;
+      await cut.abandon();
     }
 
     let sink = pipeline;
@@ -280,6 +302,22 @@ export class PatchReceiver {
       staleSegments: progress.staleSegments,
       unverified,
     };
+  }
+
+  /** A whole part to S3: awaited if it streamed while filling (resent if that failed). */
+  private async send(info: UploadState['info'], part: FullPart): Promise<StoredPart> {
+    if (part.streamed) {
+      const sent = await part.streamed.done;
+      if (!(sent instanceof Error)) {
+        this.ctx.metrics.partsStreamed++;
+        this.ctx.metrics.partsUploaded++;
+        this.ctx.metrics.partBytesUploaded += sent.size;
+        return sent;
+      }
+      this.ctx.metrics.streamedPartsRetried++;
+      this.ctx.log.warn({ err: sent, part: part.partNumber }, 'streamed part failed; resending');
+    }
+    return uploadPart(this.ctx, info, part.partNumber, part.body);
   }
 
   /** Whole-part buffers come from the pool; the odd first or last part is allocated. */
