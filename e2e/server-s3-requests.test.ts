@@ -3,7 +3,7 @@
 // uploads in flight, and no staged segment deleted before the part that replaces it is durable.
 import { randomBytes } from 'node:crypto';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
-import { recordingClient, type Sent } from './helpers/recording-client.js';
+import { recordedS3, type Sent } from './helpers/recording-client.js';
 import {
   type Backend,
   createUpload,
@@ -22,15 +22,9 @@ describe('S3 requests of the store (recorded against RGW)', () => {
   const PS = S3_MIN_PART_SIZE;
   beforeAll(async () => {
     backend = await s3Backend('wire/');
-    const rec = recordingClient();
+    const rec = recordedS3(backend);
     log = rec.log;
-    const s3 = backend.options.s3;
-    if (!s3) throw new Error('s3 backend expected');
-    server = await startInProcess({
-      s3: { ...s3, client: rec.client },
-      partSize: PS,
-      queueSize: 2,
-    });
+    server = await startInProcess({ s3: rec.s3, partSize: PS, queueSize: 2 });
   });
   afterAll(async () => {
     await server?.close();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
 import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
-import { recordingClient, type Sent } from './helpers/recording-client.js';
+import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { listKeys, listMultipartUploads, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
@@ -33,13 +33,11 @@ describe('what the store remembers between requests (RGW)', () => {
   let log: Sent[];
   beforeAll(async () => {
     backend = await s3Backend('mem/');
-    const rec = recordingClient();
+    const rec = recordedS3(backend);
     log = rec.log;
-    const s3 = backend.options.s3;
-    if (!s3) throw new Error('s3 backend expected');
-    a = await startInProcess({ s3: { ...s3, client: rec.client }, partSize: PS });
+    a = await startInProcess({ s3: rec.s3, partSize: PS });
     // A second instance on the same bucket and prefix, with its own memory.
-    b = await startInProcess({ s3, partSize: PS });
+    b = await startInProcess({ ...backend.options, partSize: PS });
   });
   afterAll(async () => {
     await a?.close();
@@ -150,14 +148,9 @@ describe('partChecksum none (RGW)', () => {
   let log: Sent[];
   beforeAll(async () => {
     backend = await s3Backend('nomd5/');
-    const rec = recordingClient();
+    const rec = recordedS3(backend);
     log = rec.log;
-    const s3 = backend.options.s3;
-    if (!s3) throw new Error('s3 backend expected');
-    server = await startInProcess({
-      s3: { ...s3, client: rec.client, partChecksum: 'none' },
-      partSize: PS,
-    });
+    server = await startInProcess({ s3: { ...rec.s3, partChecksum: 'none' }, partSize: PS });
   });
   afterAll(async () => {
     await server?.close();

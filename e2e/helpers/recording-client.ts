@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../packages/server/src/s3/s3-client.js';
+import type { S3Options } from '../../packages/server/src/tus-server.js';
 import { testS3Env } from './s3.js';
+import type { Backend } from './server.js';
 
 export interface Sent {
   command: string;
@@ -47,4 +49,12 @@ export function recordingClient(): { client: S3Client; log: Sent[] } {
     { step: 'finalizeRequest', name: 'recordForTest', priority: 'low' },
   );
   return { client, log };
+}
+
+/** An S3 backend's server options with a recording client in place of its own. */
+export function recordedS3(backend: Backend): { s3: S3Options; log: Sent[] } {
+  const s3 = backend.options.s3;
+  if (!s3) throw new Error('s3 backend expected');
+  const { client, log } = recordingClient();
+  return { s3: { ...s3, client }, log };
 }
