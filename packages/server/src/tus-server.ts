@@ -57,6 +57,11 @@ export interface TusS3Options extends Partial<TusHooks> {
   expiration?: number;
   /** Part uploads in flight per PATCH (default 2). */
   queueSize?: number;
+  /**
+   * Bytes of part buffers held at once across all uploads; past it a PATCH waits for a
+   * buffer, its body paused (default 64 MiB, at least (queueSize + 1) parts).
+   */
+  partMemory?: number;
   locker?: ServerOptions['locker'];
   logger?: Logger;
 }
@@ -86,6 +91,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     maxSize,
     expiration = 0,
     queueSize,
+    partMemory,
     logger: _logger,
     ...tusOptions
   } = options;
@@ -101,6 +107,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       maxSize,
       expiration,
       queueSize,
+      partMemory,
       partChecksum: s3.partChecksum,
       logger: log,
     });

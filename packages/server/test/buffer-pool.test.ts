@@ -1,25 +1,72 @@
 import { BufferPool } from '../src/s3/buffer-pool.js';
+import { PartBudget } from '../src/s3/part-budget.js';
+
+const poolOf = (limit: number, minCachedSize = 0) => {
+  const budget = new PartBudget(limit);
+  return { budget, pool: new BufferPool({ budget, minCachedSize }) };
+};
 
 describe('BufferPool', () => {
-  it('hands back a returned buffer of the same size', () => {
-    const pool = new BufferPool(2);
-    const a = pool.take(1024);
+  it('hands back a returned buffer of the same size', async () => {
+    const { pool } = poolOf(4096);
+    const a = await pool.take(1024);
     pool.give(a);
-    expect(pool.take(1024)).toBe(a);
-    expect(pool.take(1024)).not.toBe(a);
+    expect(await pool.take(1024)).toBe(a);
+    expect(await pool.take(1024)).not.toBe(a);
   });
-  it('keeps at most maxFreePerSize free buffers per size', () => {
-    const pool = new BufferPool(1);
-    const a = pool.take(16);
-    const b = pool.take(16);
+  it('keeps every returned buffer the budget could hold again', async () => {
+    const { pool } = poolOf(32);
+    const a = await pool.take(16);
+    const b = await pool.take(16);
     pool.give(a);
     pool.give(b);
-    expect(pool.take(16)).toBe(a);
-    expect(pool.take(16)).not.toBe(b);
+    const again = [await pool.take(16), await pool.take(16)];
+    expect(again.indexOf(a)).not.toBe(-1);
+    expect(again.indexOf(b)).not.toBe(-1);
   });
-  it('never mixes sizes', () => {
-    const pool = new BufferPool(2);
-    pool.give(Buffer.alloc(8));
-    expect(pool.take(16).length).toBe(16);
+  it('never mixes sizes', async () => {
+    const { pool } = poolOf(64);
+    const small = await pool.take(8);
+    pool.give(small);
+    expect((await pool.take(16)).length).toBe(16);
+  });
+  it('does not keep buffers under minCachedSize, but returns their budget', async () => {
+    const { budget, pool } = poolOf(64, 32);
+    const a = await pool.take(16);
+    expect(budget.held).toBe(16);
+    pool.give(a);
+    expect(budget.held).toBe(0);
+    expect(await pool.take(16)).not.toBe(a);
+  });
+  it('makes take() wait while the budget is spent', async () => {
+    const { budget, pool } = poolOf(32);
+    const a = await pool.take(16);
+    await pool.take(16);
+    let got: Buffer | undefined;
+    const waiting = pool.take(16).then((b) => {
+      got = b;
+    });
+    await Promise.resolve();
+    expect(got).toBeUndefined();
+    expect(budget.waiting).toBe(1);
+    pool.give(a);
+    await waiting;
+    expect(got).toBe(a);
+  });
+});
+
+describe('BufferLease', () => {
+  it('returns every buffer still out, once', async () => {
+    const { budget, pool } = poolOf(64);
+    const lease = pool.lease();
+    const a = await lease.take(16);
+    await lease.take(16);
+    lease.give(a);
+    lease.give(a); // a second give of the same buffer is ignored
+    expect(budget.held).toBe(16);
+    lease.returnAll();
+    expect(budget.held).toBe(0);
+    lease.returnAll();
+    expect(budget.held).toBe(0);
   });
 });

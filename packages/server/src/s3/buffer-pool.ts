@@ -1,18 +1,34 @@
-// Reuses part-sized buffers. Without it every part is a fresh 8+ MiB allocation that
-// only a later GC returns, and RSS climbs with throughput instead of staying at
-// (parts in flight + 1) x part size.
+// Reuses part-sized buffers under a PartBudget. Without reuse every part is a fresh
+// 8+ MiB allocation that only a later GC returns, and RSS climbs with throughput; with it,
+// the buffers of one size never exceed the most ever held at once, which the budget caps.
+import type { PartBudget } from './part-budget.js';
+
+export interface BufferPoolOptions {
+  budget: PartBudget;
+  /** Smaller buffers (odd first and last parts, one-part uploads) are not kept for reuse. */
+  minCachedSize?: number;
+}
 
 export class BufferPool {
   private readonly free = new Map<number, Buffer[]>();
+  private readonly budget: PartBudget;
+  private readonly minCachedSize: number;
 
-  constructor(private readonly maxFreePerSize: number) {}
+  constructor(opts: BufferPoolOptions) {
+    this.budget = opts.budget;
+    this.minCachedSize = opts.minCachedSize ?? 0;
+  }
 
-  take(size: number): Buffer {
+  /** Waits until the budget grants `size` bytes, then hands out a buffer of that size. */
+  async take(size: number): Promise<Buffer> {
+    await this.budget.acquire(size);
     return this.free.get(size)?.pop() ?? Buffer.allocUnsafe(size);
   }
 
-  /** Returns a buffer that nothing references any more. */
+  /** Returns a buffer from take() that nothing references any more. */
   give(buf: Buffer): void {
+    this.budget.release(buf.length);
+    if (buf.length < this.minCachedSize) return;
     let list = this.free.get(buf.length);
     if (!list) {
       // Only a few sizes recur (the configured part sizes); forget the rarest first.
@@ -20,6 +36,38 @@ export class BufferPool {
       list = [];
       this.free.set(buf.length, list);
     }
-    if (list.length < this.maxFreePerSize) list.push(buf);
+    // Free and held buffers of one size together stay within the budget.
+    if (list.length < Math.max(1, Math.floor(this.budget.limit / buf.length))) list.push(buf);
+  }
+
+  /** A set of buffers taken for one request, all returned by returnAll() at its end. */
+  lease(): BufferLease {
+    return new BufferLease(this);
+  }
+}
+
+/**
+ * The buffers one PATCH holds. A buffer the request lost track of on an error path would
+ * shrink the budget for good; returnAll() in the request's `finally` gives back whatever
+ * is left, once nothing can still be sending it.
+ */
+export class BufferLease {
+  private readonly out = new Set<Buffer>();
+
+  constructor(private readonly pool: BufferPool) {}
+
+  async take(size: number): Promise<Buffer> {
+    const buf = await this.pool.take(size);
+    this.out.add(buf);
+    return buf;
+  }
+
+  give(buf: Buffer): void {
+    if (this.out.delete(buf)) this.pool.give(buf);
+  }
+
+  returnAll(): void {
+    for (const buf of this.out) this.pool.give(buf);
+    this.out.clear();
   }
 }

@@ -11,14 +11,14 @@ import {
   verifyChecksum,
 } from '../extensions/checksum.js';
 import { currentRequest } from '../request-context.js';
-import { BufferPool } from './buffer-pool.js';
+import type { BufferLease, BufferPool } from './buffer-pool.js';
 import { noteConsumed } from './chunk-reclaimer.js';
 import type { StoreContext } from './context.js';
 import { multipartId } from './info.js';
 import { objectKey } from './keys.js';
 import type { Progress, StoredPart, StoredSegment, UnverifiedRange } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
-import { capacityOf, partEndAt, partNumberAt, S3_MIN_PART_SIZE } from './parts.js';
+import { capacityOf, partEndAt, partNumberAt } from './parts.js';
 import type { PendingPart, PendingParts } from './pending.js';
 import type { SegmentStaging } from './segments.js';
 import { deleteKeysQuietly } from './staging-cleanup.js';
@@ -46,6 +46,8 @@ export interface ReceiverDeps {
   segments: SegmentStaging;
   pending: PendingParts;
   marks: UnverifiedMarks;
+  /** Part buffers, shared by every request under one budget. */
+  pool: BufferPool;
 }
 
 export class PatchReceiver {
@@ -62,7 +64,7 @@ export class PatchReceiver {
     this.segments = deps.segments;
     this.pending = deps.pending;
     this.marks = deps.marks;
-    this.pool = new BufferPool(this.queueSize + 1);
+    this.pool = deps.pool;
   }
 
   /**
@@ -78,6 +80,22 @@ export class PatchReceiver {
    * folded into this request's parts are deleted only once those parts count.
    */
   async receive(
+    readable: Readable,
+    state: UploadState,
+    checksum?: ExpectedChecksum,
+  ): Promise<Progress> {
+    const lease = this.pool.lease();
+    try {
+      return await this.receiveWith(lease, readable, state, checksum);
+    } finally {
+      // Every path out of receiveWith has drained its part uploads: nothing still sends
+      // these buffers.
+      lease.returnAll();
+    }
+  }
+
+  private async receiveWith(
+    lease: BufferLease,
     readable: Readable,
     state: UploadState,
     checksum?: ExpectedChecksum,
@@ -121,7 +139,7 @@ export class PatchReceiver {
       const own = (filled ?? Buffer.alloc(0)).subarray(0, fill);
       const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
       // After a concat the part buffer is free at once; otherwise once S3 has the part.
-      if (filled && body !== own) this.release(filled);
+      if (filled && body !== own) lease.give(filled);
       start += fill;
       fill = 0;
       buf = undefined;
@@ -137,7 +155,7 @@ export class PatchReceiver {
           parts.push(await this.send(info, part));
           written.add(part.partNumber);
         } finally {
-          if (part.pooled) this.release(part.pooled);
+          if (part.pooled) lease.give(part.pooled);
         }
       });
     };
@@ -156,7 +174,7 @@ export class PatchReceiver {
           staged.push({ pending, segs: part.segs });
           metrics.pendingPartsStaged++;
         } finally {
-          if (part.pooled) this.release(part.pooled);
+          if (part.pooled) lease.give(part.pooled);
         }
       });
     };
@@ -181,8 +199,10 @@ export class PatchReceiver {
             await stage(part);
           }
           if (!buf) {
-            // Allocated on first byte: an empty PATCH costs no part buffer.
-            buf = this.acquire(partEndAt(start, partSize, info.size) - start, partSize);
+            // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
+            // budget is spent) pauses the body; this request holds no buffer but parts
+            // already on their way to S3 (part-budget.ts: why that cannot deadlock).
+            buf = await lease.take(partEndAt(start, partSize, info.size) - start);
             // A part this request brings whole, with nothing staged before it, streams.
             const whole = declared !== undefined && start + buf.length <= reach;
             if (canStream && whole && carried.length === 0 && fill === 0) {
@@ -220,8 +240,8 @@ export class PatchReceiver {
         if ((err as TusError).status_code === CHECKSUM_MISMATCH_STATUS) {
           metrics.checksumMismatches++;
         }
-        if (held?.pooled) this.release(held.pooled);
-        if (buf) this.release(buf);
+        if (held?.pooled) lease.give(held.pooled);
+        if (buf) lease.give(buf);
         await deleteKeysQuietly(
           this.ctx,
           staged.map((x) => x.pending.key),
@@ -259,7 +279,7 @@ export class PatchReceiver {
         } else {
           state.staged = true;
           const seg = await this.segments.put(info.id, start, (buf as Buffer).subarray(0, fill));
-          this.release(buf as Buffer);
+          lease.give(buf as Buffer);
           metrics.segmentsWritten++;
           metrics.segmentBytesWritten += seg.size;
           carried = [...carried, seg];
@@ -318,15 +338,6 @@ export class PatchReceiver {
       this.ctx.log.warn({ err: sent, part: part.partNumber }, 'streamed part failed; resending');
     }
     return uploadPart(this.ctx, info, part.partNumber, part.body);
-  }
-
-  /** Whole-part buffers come from the pool; the odd first or last part is allocated. */
-  private acquire(size: number, partSize: number): Buffer {
-    return size === partSize ? this.pool.take(size) : Buffer.allocUnsafe(size);
-  }
-
-  private release(buf: Buffer): void {
-    if (buf.length >= S3_MIN_PART_SIZE) this.pool.give(buf);
   }
 
   private async deleteSegmentsQuietly(segs: readonly StoredSegment[]): Promise<void> {

@@ -17,6 +17,7 @@ import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/name
 import { silentLogger } from '../log.js';
 import { currentRequest } from '../request-context.js';
 import type { PartChecksum } from './body-checksum.js';
+import { BufferPool } from './buffer-pool.js';
 import { finish } from './completion.js';
 import { createFinal, type FinalDeps, finishedPartial } from './concat-final.js';
 import type { StoreContext } from './context.js';
@@ -27,8 +28,15 @@ import { infoKey, isValidId, objectKey } from './keys.js';
 import { type LoadDeps, loadState } from './load-state.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
 import type { Progress } from './offset.js';
+import { PartBudget, partMemoryBudget } from './part-budget.js';
 import { PartList } from './part-list.js';
-import { capacityOf, choosePartSize, S3_MAX_OBJECT_SIZE } from './parts.js';
+import {
+  capacityOf,
+  choosePartSize,
+  DEFAULT_PART_SIZE,
+  S3_MAX_OBJECT_SIZE,
+  S3_MIN_PART_SIZE,
+} from './parts.js';
 import { PatchReceiver } from './patch-receiver.js';
 import { PendingParts } from './pending.js';
 import { SegmentStaging } from './segments.js';
@@ -53,6 +61,11 @@ export interface S3StoreOptions {
   expiration?: number;
   /** Part uploads in flight per PATCH while the next part is received. */
   queueSize?: number;
+  /**
+   * Bytes of part buffers held at once across all uploads of this store; past it a PATCH
+   * waits (body paused) for a buffer. Default: 64 MiB, at least (queueSize + 1) parts.
+   */
+  partMemory?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
   logger?: Logger;
@@ -62,6 +75,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
+  /** Part buffers held across all uploads (partMemory). */
+  readonly partBudget: PartBudget;
   private readonly ctx: StoreContext;
   private readonly partSizeOption: number | undefined;
   private readonly maxSize: number | undefined;
@@ -90,6 +105,9 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
     const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };
+    this.partBudget = new PartBudget(
+      partMemoryBudget(opts.partMemory, queueSize, opts.partSize ?? DEFAULT_PART_SIZE),
+    );
     this.ctx = ctx;
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
@@ -99,6 +117,11 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       segments,
       pending: new PendingParts(client, bucket, prefix, partChecksum),
       marks: new UnverifiedMarks(client, bucket, prefix),
+      pool: new BufferPool({
+        budget: this.partBudget,
+        // Odd first and last parts, one-part uploads: sizes that rarely recur.
+        minCachedSize: S3_MIN_PART_SIZE,
+      }),
     });
     const completion = { ctx, segments, parts: this.parts };
     this.finish = (info, progress, staged) => finish(completion, info, progress, staged);
