@@ -29,6 +29,11 @@ const asDuration = (v: string): number => {
     throw new InvalidArgumentError((e as Error).message);
   }
 };
+const asCount = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('not 1..64');
+  return n;
+};
 const asPort = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port');
@@ -47,6 +52,7 @@ interface CliOptions {
   partChecksum: PartChecksum;
   partSize?: number;
   partMemory?: number;
+  queueSize?: number;
   maxSize?: number;
   expiration?: number;
   dataDir: string;
@@ -100,6 +106,14 @@ const program = new Command('tus-s3-server')
     )
       .env('PART_MEMORY')
       .argParser(asSize),
+  )
+  .addOption(
+    new Option(
+      '--queue-size <n>',
+      'part uploads in flight per PATCH while the next fills (default 2)',
+    )
+      .env('QUEUE_SIZE')
+      .argParser(asCount),
   )
   .addOption(
     new Option('--max-size <size>', 'largest upload, e.g. 10GiB').env('MAX_SIZE').argParser(asSize),
@@ -172,6 +186,7 @@ async function main(): Promise<void> {
     path,
     partSize: o.partSize,
     partMemory: o.partMemory,
+    queueSize: o.queueSize,
     maxSize: o.maxSize,
     expiration: o.expiration ?? 0,
     respectForwardedHeaders: o.trustProxy,

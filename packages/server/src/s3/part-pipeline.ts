@@ -23,6 +23,15 @@ export class PartPipeline {
     this.running.add(p);
   }
 
+  /**
+   * Waits until one more task could start. A part that streams to S3 while it fills is in
+   * flight from its first byte, so its slot is taken before its buffer is.
+   */
+  async room(): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    this.throwIfFailed();
+  }
+
   /** Waits for every started task; throws the first failure. */
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running);

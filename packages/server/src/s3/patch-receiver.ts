@@ -199,13 +199,17 @@ export class PatchReceiver {
             await stage(part);
           }
           if (!buf) {
+            const size = partEndAt(start, partSize, info.size) - start;
+            // A part this request brings whole, with nothing staged before it, streams: it
+            // is in flight from its first byte, so it waits for a pipeline slot first.
+            const whole = declared !== undefined && start + size <= reach;
+            const streams = canStream && whole && carried.length === 0 && fill === 0;
+            if (streams) await pipeline.room();
             // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
             // budget is spent) pauses the body; this request holds no buffer but parts
             // already on their way to S3 (part-budget.ts: why that cannot deadlock).
-            buf = await lease.take(partEndAt(start, partSize, info.size) - start);
-            // A part this request brings whole, with nothing staged before it, streams.
-            const whole = declared !== undefined && start + buf.length <= reach;
-            if (canStream && whole && carried.length === 0 && fill === 0) {
+            buf = await lease.take(size);
+            if (streams) {
               streaming = new StreamedPart(this.ctx, info, partNumberAt(start, partSize), buf);
             }
           }
