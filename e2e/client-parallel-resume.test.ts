@@ -1,7 +1,9 @@
 // Client must-show 5 (issue 4): `tus-upload --parallel 4` SIGKILLed mid-way (~40%), then
 // the same command again: every partial resumes from the offset the server has (read by
 // HEAD between the runs), no partial is created anew, bytes sent twice are bounded by one
-// chunk per partial (counted by a TCP proxy), and the final object is exact.
+// chunk per partial (counted by a TCP proxy), and the final object is exact. The final was
+// created before the partials' bytes (concatenation-unfinished) and stored with them: the
+// rerun completes that same final.
 // Our server runs in this process on RGW; the client is the built CLI.
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import {
   type RunningServer,
   s3Backend,
   startInProcess,
+  tus,
 } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -100,6 +103,10 @@ test('SIGKILL at ~40%, rerun: all partials resume from their offsets, re-sent bo
   expect(entry.size).toBe(SIZE);
   expect(entry.partials).toHaveLength(4);
   const urls = entry.partials!.map((p) => p.uploadUrl);
+  // The final was created before any byte (the server takes unfinished partials): it is
+  // stored too, and not complete yet (no Upload-Offset).
+  expect(typeof entry.finalUrl).toBe('string');
+  expect((await tus(entry.finalUrl as string, 'HEAD')).headers.get('upload-offset')).toBeNull();
   expect(urls.every((u) => typeof u === 'string')).toBe(true);
   expect(entry.partials!.map((p) => p.end - p.start)).toEqual([
     64 * MiB,
@@ -147,6 +154,7 @@ test('SIGKILL at ~40%, rerun: all partials resume from their offsets, re-sent bo
   expect(resent).toBeLessThanOrEqual(4 * CHUNK);
 
   const url = lastLine(second.stdout());
+  expect(url).toBe(entry.finalUrl);
   expect(await backend.sha256Of(idOf(url))).toBe(file.sha256);
   const after = JSON.parse(await readFile(store, 'utf8')) as { uploads: object };
   expect(Object.keys(after.uploads)).toHaveLength(0);

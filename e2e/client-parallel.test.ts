@@ -1,8 +1,10 @@
 // Client must-show 2 (issue 4): `tus-upload --parallel 4` on 1 GiB against our server on
-// RGW. The object is exact (SHA-256), and the server's S3 counters show the final object
-// was built by UploadPartCopy from the partials (every byte copied, none read back and
-// uploaded again). The server runs in this process so the test can read its store's
-// metrics; the client is the built CLI in a child process.
+// RGW. The object is exact (SHA-256), and since the server advertises
+// concatenation-unfinished the client creates the final before any byte: the partials
+// write straight into the final's multipart upload, so the server's counters show no byte
+// copied or assembled, and its S3 client (recording every request) sent no UploadPartCopy.
+// The server runs in this process so the test can read its store's metrics; the client is
+// the built CLI in a child process.
 // Also: against a server without concatenation (stock @tus/server + @tus/file-store) the
 // CLI says it falls back to one upload, and the bytes are exact.
 import { access } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import path from 'node:path';
 import { clientCli, lastLine, runCli } from './helpers/client-cli.js';
 import { startStockTusServer } from './helpers/client-tus.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
+import { recordingClient, type Sent } from './helpers/recording-client.js';
 import {
   type Backend,
   idOf,
@@ -28,6 +31,8 @@ interface Metrics {
   partsAssembled: number;
   bytesAssembled: number;
   completed: number;
+  partBytesUploaded: number;
+  partialsAdopted: number;
 }
 
 let dir: string;
@@ -44,10 +49,14 @@ afterAll(async () => {
 describe('tus-upload --parallel 4, 1 GiB, our server on RGW', () => {
   let backend: Backend;
   let server: RunningServer;
+  let log: Sent[];
 
   beforeAll(async () => {
     backend = await s3Backend('client/');
-    server = await startInProcess(backend.options);
+    const recording = recordingClient();
+    log = recording.log;
+    const s3 = backend.options.s3 as NonNullable<Backend['options']['s3']>;
+    server = await startInProcess({ ...backend.options, s3: { ...s3, client: recording.client } });
   });
 
   afterAll(async () => {
@@ -55,15 +64,16 @@ describe('tus-upload --parallel 4, 1 GiB, our server on RGW', () => {
     await backend?.cleanup().catch(() => {});
   });
 
-  test('object exact; the final object is made by UploadPartCopy, not by re-uploading', async () => {
+  test('object exact; partials write into the final: nothing copied, no UploadPartCopy', async () => {
     const file = await makeRandomFile(dir, GiB, { name: 'one-gib.bin' });
     const options = await tus(server.url, 'OPTIONS');
-    expect(options.headers.get('tus-extension')).toContain('concatenation');
+    expect(options.headers.get('tus-extension')?.split(',')).toContain('concatenation-unfinished');
     const partSize = Number(options.headers.get('tus-s3-part-size'));
     expect(partSize).toBeGreaterThanOrEqual(5 * MiB);
 
     const metrics = (server.tus.datastore as unknown as { metrics: Metrics }).metrics;
     const before = { ...metrics };
+    const mark = log.length;
     const store = path.join(dir, 'store-1g.json');
     const run = runCli([
       file.path,
@@ -86,14 +96,18 @@ describe('tus-upload --parallel 4, 1 GiB, our server on RGW', () => {
     const url = lastLine(run.stdout());
     expect(await backend.sha256Of(idOf(url))).toBe(file.sha256);
 
-    // The final object: every byte copied inside S3, none passed through the server again.
-    const copied = metrics.bytesCopied - before.bytesCopied;
-    expect(copied).toBe(GiB);
-    expect(metrics.partsCopied - before.partsCopied).toBe(Math.ceil(GiB / partSize));
+    // The final object: completed from the partials' own parts, not one byte copied.
+    expect(metrics.partialsAdopted - before.partialsAdopted).toBe(4);
+    expect(metrics.bytesCopied - before.bytesCopied).toBe(0);
+    expect(metrics.partsCopied - before.partsCopied).toBe(0);
     expect(metrics.bytesAssembled - before.bytesAssembled).toBe(0);
+    expect(metrics.partBytesUploaded - before.partBytesUploaded).toBe(GiB);
+    const commands = log.slice(mark).map((s) => s.command);
+    expect(commands).not.toContain('UploadPartCopyCommand');
+    expect(commands.filter((c) => c === 'CompleteMultipartUploadCommand')).toHaveLength(1);
     if (process.env.TUS_CLIENT_REPORT) {
       process.stderr.write(
-        `[client-parallel] 1 GiB --parallel 4: partsCopied=${metrics.partsCopied - before.partsCopied} bytesCopied=${copied}\n${err}\n`,
+        `[client-parallel] 1 GiB --parallel 4: ${commands.length} S3 requests\n${err}\n`,
       );
     }
     // HEAD on the final: Upload-Concat final, the full length.

@@ -166,6 +166,7 @@ describe('termination on S3', () => {
       [
         'checksum',
         'concatenation',
+        'concatenation-unfinished',
         'creation',
         'creation-defer-length',
         'creation-with-upload',

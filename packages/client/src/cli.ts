@@ -204,6 +204,7 @@ async function listCommand(f: { store: string; header: string[]; offline?: boole
       process.stdout.write(
         `parallel size=${e.size}${name} partials=${e.partials.length} created=${e.createdAt}\n`,
       );
+      if (e.finalUrl) process.stdout.write(`  final ${e.finalUrl}\n`);
       for (const p of e.partials) {
         const state = p.uploadUrl ? await offsetOf(p.uploadUrl) : ' (not created)';
         process.stdout.write(`  ${p.uploadUrl ?? '-'} range=${p.start}-${p.end}${state}\n`);
@@ -223,7 +224,10 @@ async function abortCommand(url: string, f: { store: string; header: string[] })
   // A partial's URL stands for its whole parallel upload: terminate every partial.
   const entry = (await store.list()).find((e) => e.partials?.some((p) => p.uploadUrl === url));
   const urls = entry?.partials
-    ? entry.partials.flatMap((p) => (p.uploadUrl ? [p.uploadUrl] : []))
+    ? [
+        ...entry.partials.flatMap((p) => (p.uploadUrl ? [p.uploadUrl] : [])),
+        ...(entry.finalUrl ? [entry.finalUrl] : []),
+      ]
     : [url];
   for (const u of urls) {
     await terminateUpload(u, { headers: headersOf(f.header) });

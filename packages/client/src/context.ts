@@ -21,6 +21,13 @@ export interface PartialRole {
   caps: ServerCaps;
   /** Awaited once the partial's URL is known, before more of its bytes go out. */
   onCreated(url: string): Promise<void>;
+  /** The server's offset when the parent just created the partial (no HEAD needed). */
+  startOffset?: number;
+  /**
+   * The partial belongs to a final created before its bytes (concatenation-unfinished): a
+   * new partial in its place would never reach that final, so a gone one fails the upload.
+   */
+  pinned?: boolean;
 }
 
 /** What pause(), resume() and abort() reach: a parallel upload's partials. */

@@ -122,7 +122,7 @@ export class Upload extends Emitter<UploadEvents> {
     // A stored parallel upload resumes as one, whatever `parallel` says now: its partials
     // hold bytes the server already has.
     if (stored?.partials && stored.partials.length > 0) {
-      return this.runParallel(stored.partials, null, stored.createdAt);
+      return this.runParallel(stored.partials, null, stored.createdAt, stored.finalUrl ?? null);
     }
     if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
       await ctx.gate.checkpoint();
@@ -145,9 +145,10 @@ export class Upload extends Emitter<UploadEvents> {
     layout: StoredPartial[],
     alignment: number | null,
     createdAt: string,
+    finalUrl: string | null = null,
   ): Promise<UploadResult> {
     const spawn = (source: UploadSource, o: UploadOptions, role: PartialRole) =>
       new Upload(source, o, role);
-    return runParallel(this.ctx, spawn, layout, alignment, createdAt);
+    return runParallel(this.ctx, spawn, layout, alignment, createdAt, finalUrl);
   }
 }

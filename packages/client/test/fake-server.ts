@@ -13,6 +13,8 @@ export interface FakeUpload {
   concat: 'partial' | 'final' | null;
   /** Final uploads: the partial URLs it was made of. */
   parts?: string[];
+  /** A final created before its partials finished (concatenation-unfinished). */
+  pending?: FakeUpload[];
 }
 
 export interface SeenRequest {
@@ -72,8 +74,17 @@ export class FakeTusServer {
     });
   }) as typeof fetch;
 
+  /** A final made before its partials finished takes their bytes once all are done. */
+  private settle(u: FakeUpload): void {
+    if (!u.pending?.every((p) => p.offset === p.length)) return;
+    u.data = u.pending.flatMap((p) => p.data);
+    u.offset = u.length ?? 0;
+    delete u.pending;
+  }
+
   bytesOf(url: string): Uint8Array {
     const u = this.uploads.get(url.split('/').pop()!)!;
+    this.settle(u);
     const out = new Uint8Array(u.offset);
     let o = 0;
     for (const d of u.data) {
@@ -132,6 +143,7 @@ export class FakeTusServer {
     const u = this.uploads.get(req.url.split('/').pop()!);
     if (!u) return { status: 404, body: 'Upload not found' };
     if (req.method === 'HEAD') {
+      this.settle(u);
       const headers: Record<string, string> = {
         'Upload-Offset': String(u.offset),
         'Cache-Control': 'no-store',
@@ -140,6 +152,8 @@ export class FakeTusServer {
       else headers['Upload-Defer-Length'] = '1';
       if (u.concat === 'partial') headers['Upload-Concat'] = 'partial';
       if (u.concat === 'final') headers['Upload-Concat'] = `final;${u.parts!.join(' ')}`;
+      // The spec: no Upload-Offset on a final until its concatenation finished.
+      if (u.pending) delete headers['Upload-Offset'];
       return { status: 200, headers };
     }
     if (req.method === 'DELETE') {
@@ -164,10 +178,30 @@ export class FakeTusServer {
     for (const url of urls) {
       const p = this.uploads.get(url.split('/').pop()!);
       if (p?.concat !== 'partial') return { status: 400, body: `not a partial: ${url}` };
-      if (p.length === null || p.offset !== p.length) {
-        return { status: 400, body: `unfinished partial: ${url}` };
-      }
       parts.push(p);
+    }
+    const unfinished = parts.filter((p) => p.length === null || p.offset !== p.length);
+    if (unfinished.length > 0) {
+      const allowed =
+        this.extensions.includes('concatenation-unfinished') &&
+        unfinished.length === parts.length &&
+        parts.every((p) => p.offset === 0 && p.length !== null);
+      if (!allowed) return { status: 400, body: `unfinished partial: ${unfinished[0]!.id}` };
+      const length = parts.reduce((a, p) => a + (p.length ?? 0), 0);
+      this.uploads.set(id, {
+        id,
+        length,
+        data: [],
+        offset: 0,
+        metadata: h['upload-metadata'] ?? null,
+        concat: 'final',
+        parts: urls,
+        pending: parts,
+      });
+      return {
+        status: 201,
+        headers: { Location: `/files/${id}`, 'Upload-Concat': `final;${list}` },
+      };
     }
     const data = parts.flatMap((p) => p.data);
     const length = data.reduce((a, d) => a + d.length, 0);

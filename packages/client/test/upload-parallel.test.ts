@@ -250,3 +250,87 @@ test('terminate() deletes every partial of an unfinished parallel upload and for
   expect(server.uploads.size).toBe(0);
   expect(await store.list()).toEqual([]);
 });
+
+describe('final first (the server advertises concatenation-unfinished)', () => {
+  const UNFINISHED = `${EXT},concatenation-unfinished`;
+
+  test('partials created without bytes, then the final, then the bytes; exact', async () => {
+    const server = new FakeTusServer();
+    server.extensions = UNFINISHED;
+    const data = bytes(7300, 3);
+    const store = new MemoryStore();
+    const saved: StoredUpload[] = [];
+    const set = store.set.bind(store);
+    store.set = async (e) => {
+      saved.push(JSON.parse(JSON.stringify(e)) as StoredUpload);
+      return set(e);
+    };
+    const { upload, events } = setup(data, { store }, server);
+    server.extensions = UNFINISHED;
+    const r = await upload.start();
+    expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+    const methods = server.requests.map((q) => `${q.method} ${q.headers['upload-concat'] ?? ''}`);
+    const finalAt = methods.findIndex((m) => m.startsWith('POST final;'));
+    // Four bodiless partial POSTs, then the final, before any PATCH; one final only.
+    expect(methods.slice(0, finalAt).filter((m) => m === 'POST partial')).toHaveLength(4);
+    expect(methods.findIndex((m) => m.startsWith('PATCH'))).toBeGreaterThan(finalAt);
+    expect(methods.filter((m) => m.startsWith('POST final;'))).toHaveLength(1);
+    const partialPosts = server.requests.filter((q) => q.headers['upload-concat'] === 'partial');
+    expect(partialPosts.every((q) => q.bodySize === 0)).toBe(true);
+    // No HEAD of a partial just created; the final is HEADed once at the end.
+    expect(methods.filter((m) => m.startsWith('HEAD'))).toHaveLength(1);
+    // The final's URL is stored before any byte went out.
+    const withFinal = saved.find((e) => e.finalUrl);
+    expect(withFinal?.partials?.every((p) => p.uploadUrl && p.offset === 0)).toBe(true);
+    expect(withFinal?.finalUrl).toBe(r.url);
+    expect(await store.get(withFinal!.fingerprint)).toBeUndefined();
+    expect(
+      events.filter(([e, p]) => e === 'partial' && (p as { state: string }).state === 'created'),
+    ).toHaveLength(4);
+  });
+
+  test('interrupted, resumed: the stored final completes with its partials', async () => {
+    const server = new FakeTusServer();
+    server.extensions = UNFINISHED;
+    const data = bytes(7300, 5);
+    const store = new MemoryStore();
+    const first = setup(data, { store }, server);
+    server.extensions = UNFINISHED;
+    first.upload.on('chunk', () => first.upload.abort());
+    await expect(first.upload.start()).rejects.toMatchObject({ kind: 'aborted' });
+    const [entry] = await store.list();
+    expect(entry?.finalUrl).toBeDefined();
+    const second = setup(data, { store }, server);
+    server.extensions = UNFINISHED;
+    const r = await second.upload.start();
+    expect(r.url).toBe(entry!.finalUrl);
+    expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+    expect(
+      server.requests.filter((q) => q.headers['upload-concat']?.startsWith('final;')),
+    ).toHaveLength(1);
+  });
+
+  test('a refused final first (400) falls back to the final after the partials', async () => {
+    const server = new FakeTusServer();
+    server.extensions = UNFINISHED;
+    server.partSize = 1000;
+    const data = bytes(7300, 9);
+    let refused = 0;
+    const fetch = server.fetch;
+    const r = await new Upload(file(data), {
+      endpoint: ENDPOINT,
+      chunkSize: 400,
+      retry: { delays: [0] },
+      parallel: 4,
+      fetch: async (input, init) => {
+        const h = new Headers(init?.headers);
+        if (h.get('upload-concat')?.startsWith('final;') && refused++ === 0) {
+          return new Response('not aligned', { status: 400 });
+        }
+        return fetch(input, init);
+      },
+    }).start();
+    expect(refused).toBe(2);
+    expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+  });
+});

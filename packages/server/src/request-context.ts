@@ -24,6 +24,10 @@ export interface RequestContext {
     partSize?: number;
     /** The upload's concat role (Upload-Concat). */
     concat?: ConcatRequest;
+    /** The upload is a final not complete yet: HEAD answers no Upload-Offset (tus spec). */
+    unfinishedFinal?: boolean;
+    /** A final upload this request completed (not its own upload: a direct final's). */
+    finishedFinal?: string;
     /** The upload created by this request, once the store has created it. */
     created?: { id: string; size?: number };
   };

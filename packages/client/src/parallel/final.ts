@@ -1,31 +1,49 @@
 /**
- * The final POST of a parallel upload (Upload-Concat: final;<partial URLs>, no body, no
- * Upload-Length), which joins its partials into the file; retried like any creation.
+ * The creation POSTs of a parallel upload that its children do not send: the final
+ * (Upload-Concat: final;<partial URLs>, no body, no Upload-Length), which joins its
+ * partials into the file, and, when the final comes first (direct.ts), the partials
+ * themselves (Upload-Concat: partial, no body). Retried like any creation.
  */
 import type { UploadContext } from '../context.js';
 import { abortedError, httpError, toTusError } from '../errors.js';
 import { decide } from '../policy.js';
-import { createdUrl, finalHeaders } from '../requests.js';
+import { createdUrl, creationHeaders, finalHeaders } from '../requests.js';
 import { sleep } from '../retry.js';
 
-/** A final POST copies every partial server-side before it answers: allow it time. */
+/** A final POST after its partials copies every one server-side before it answers. */
 const FINAL_IDLE_MS = 10 * 60_000;
 
 /** Returns the final upload's URL. */
 export async function createFinal(ctx: UploadContext, urls: string[]): Promise<string> {
+  const url = await postCreation(
+    ctx,
+    finalHeaders(urls, ctx.metadata()),
+    'concatenation failed',
+    FINAL_IDLE_MS,
+  );
+  ctx.emit('created', { url });
+  return url;
+}
+
+/** A partial upload of `size` bytes, created without any of them; returns its URL. */
+export function createPartial(ctx: UploadContext, size: number): Promise<string> {
+  return postCreation(ctx, creationHeaders(size, {}, true), 'creation failed');
+}
+
+async function postCreation(
+  ctx: UploadContext,
+  headers: Record<string, string>,
+  failure: string,
+  idleMs?: number,
+): Promise<string> {
   const endpoint = ctx.o.endpoint!;
   for (;;) {
     await ctx.gate.checkpoint();
     try {
-      const headers = finalHeaders(urls, ctx.metadata());
       const req = await ctx.conn.prepare('POST', endpoint, headers);
-      const res = await ctx.conn.exchange(req, undefined, FINAL_IDLE_MS);
-      if (res.status !== 201) {
-        throw httpError('POST', endpoint, res.status, res.body, 'concatenation failed');
-      }
-      const url = createdUrl(endpoint, res);
-      ctx.emit('created', { url });
-      return url;
+      const res = await ctx.conn.exchange(req, undefined, idleMs);
+      if (res.status !== 201) throw httpError('POST', endpoint, res.status, res.body, failure);
+      return createdUrl(endpoint, res);
     } catch (e) {
       const err = toTusError(e);
       if (ctx.gate.aborted) throw abortedError(err);

@@ -2,7 +2,8 @@
  * A parallel upload from its parent's side: checks the layout against the source,
  * spawns one child Upload per partial over its window of the file (run.ts runs them and
  * keeps the resume entry), sums their progress into the parent's, then sends the final
- * POST (final.ts) and forgets the resume entry.
+ * POST (final.ts) and forgets the resume entry. When the server takes a final before its
+ * partials' bytes (direct.ts), the final goes first and completes with the partials.
  */
 import type { ServerCaps } from '../caps.js';
 import type { PartialRole, UploadContext } from '../context.js';
@@ -11,6 +12,8 @@ import type { UploadOptions } from '../options.js';
 import type { UploadSource } from '../sources/types.js';
 import type { StoredPartial } from '../stores/types.js';
 import type { Upload, UploadResult } from '../upload.js';
+import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './direct.js';
+import { EntryWriter } from './entry-writer.js';
 import { createFinal } from './final.js';
 import { runPartials } from './run.js';
 import { sliceSource } from './slice-source.js';
@@ -27,6 +30,7 @@ export async function runParallel(
   layout: StoredPartial[],
   alignment: number | null,
   createdAt: string,
+  storedFinalUrl: string | null = null,
 ): Promise<UploadResult> {
   await ctx.gate.checkpoint();
   const caps: ServerCaps = await ctx.discover();
@@ -43,15 +47,52 @@ export async function runParallel(
     alignment,
     resumed: alignment === null,
   });
+  const fields = { endpoint: ctx.o.endpoint!, size, metadata: ctx.metadata(), createdAt };
+  let finalUrl = storedFinalUrl;
+  if (finalUrl) {
+    // A run killed after its last partial finished: the final may be complete already.
+    const state = await finalState(ctx, finalUrl);
+    if (state === 'complete') return done(ctx, finalUrl, size);
+    if (state === 'gone') {
+      // Expired or terminated with its partials: start over.
+      ctx.emit('restarted', { previousUrl: finalUrl, status: 404 });
+      for (const p of layout) Object.assign(p, { uploadUrl: null, offset: 0 });
+      finalUrl = null;
+    }
+  }
+  // Partials created here start at offset 0: their children need no HEAD.
+  const fresh = new Set<string>();
+  if (!finalUrl && finalFirstPossible(caps, layout)) {
+    let pending: string | null = null;
+    const writer = ctx.record.store
+      ? new EntryWriter(ctx.record.store, () => {
+          const first = layout.find((p) => p.uploadUrl !== null);
+          const entry = ctx.record.entry(fields);
+          if (!first?.uploadUrl || !entry) return null;
+          const partials = layout.map((p) => ({ ...p }));
+          return { ...entry, uploadUrl: first.uploadUrl, partials, ...finalOf(pending) };
+        })
+      : null;
+    finalUrl = await createFinalFirst(ctx, layout, {
+      save: async (url) => {
+        pending = url;
+        await writer?.flush();
+      },
+      onCreated: (index, url) => {
+        fresh.add(url);
+        ctx.partialUrls.add(url);
+        ctx.emit('partial', { index, count: layout.length, state: 'created', url, offset: 0 });
+      },
+    });
+  }
+  // terminate() deletes the final with the partials.
+  if (finalUrl) ctx.partialUrls.add(finalUrl);
+  const entry = ctx.record.entry(fields);
+  const pinned = finalUrl !== null;
   const urls = await runPartials(
     {
       store: ctx.record.store,
-      entry: ctx.record.entry({
-        endpoint: ctx.o.endpoint!,
-        size,
-        metadata: ctx.metadata(),
-        createdAt,
-      }),
+      entry: entry && { ...entry, ...finalOf(finalUrl) },
       spawn: (p, onCreated) => {
         const child = spawnUpload(
           sliceSource(ctx.source, p.start, p.end),
@@ -65,7 +106,12 @@ export async function runParallel(
             signal: undefined,
             checksum: ctx.checksum.algorithm ?? false,
           },
-          { caps, onCreated },
+          {
+            caps,
+            onCreated,
+            pinned,
+            startOffset: p.uploadUrl && fresh.has(p.uploadUrl) ? 0 : undefined,
+          },
         );
         ctx.children.add(child);
         if (ctx.gate.paused) child.pause();
@@ -81,10 +127,29 @@ export async function runParallel(
       onChunk: (e) => ctx.emit('chunk', { ...e, bytesAcknowledged: ctx.counters.acked }),
     },
     layout,
-  ).finally(() => ctx.children.clear());
-  const url = await createFinal(ctx, urls);
+  )
+    .catch(async (e: unknown) => {
+      // A partial of a final made first is gone: that final can never complete, so a
+      // rerun must start over rather than resume it.
+      const status = (e as { status?: number }).status;
+      if (pinned && (status === 404 || status === 410)) await ctx.record.forget();
+      throw e;
+    })
+    .finally(() => ctx.children.clear());
+  if (finalUrl) {
+    await awaitFinal(ctx, finalUrl);
+    return done(ctx, finalUrl, size);
+  }
+  return done(ctx, await createFinal(ctx, urls), size);
+}
+
+async function done(ctx: UploadContext, url: string, size: number): Promise<UploadResult> {
   ctx.url = url;
   ctx.noteAck(size);
   await ctx.record.finished();
   return { url, size };
+}
+
+function finalOf(url: string | null): { finalUrl?: string } {
+  return url ? { finalUrl: url } : {};
 }

@@ -27,6 +27,19 @@ export async function recover(
   }
   const d = decide(phase, err);
   if (d.action === 'restart' && ctx.url) {
+    if (ctx.role?.pinned) {
+      throw new TusError(
+        `${err.message}; the partial upload is gone, so its final cannot complete`,
+        {
+          kind: 'http',
+          status: err.status,
+          serverMessage: err.serverMessage,
+          method: err.method,
+          url: err.url,
+          cause: err,
+        },
+      );
+    }
     if (!ctx.source.rereadable) {
       throw new TusError(`${err.message}; the upload is gone and the source cannot be read again`, {
         kind: 'source',

@@ -12,8 +12,8 @@ import { create, head, patch } from './steps.js';
 
 export async function runSingle(ctx: UploadContext): Promise<UploadResult> {
   /** Server offset; null = unknown (HEAD first). */
-  let offset: number | null = ctx.url ? null : 0;
-  let resumedEmitted = false;
+  let offset: number | null = ctx.url ? (ctx.role?.startOffset ?? null) : 0;
+  let resumedEmitted = offset !== null;
   let phase: Phase = 'create';
   let lastChunk = 0;
 

@@ -22,6 +22,11 @@ export interface StoredUpload {
   createdAt: string;
   /** Parallel upload: every partial, in file order; the final is created when all are done. */
   partials?: StoredPartial[];
+  /**
+   * Parallel upload whose final was created before its partials' bytes (the server's
+   * concatenation-unfinished): the partials write into it, and it completes with them.
+   */
+  finalUrl?: string;
 }
 
 /** Remembers upload URLs by source fingerprint so a later run can resume. */

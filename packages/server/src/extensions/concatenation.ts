@@ -9,8 +9,9 @@ export type ConcatRequest = { role: 'partial' } | { role: 'final'; partials: str
 /** A store that can build final uploads from partial ones. */
 export interface ConcatenatingStore {
   /**
-   * Sizes of finished partial uploads, in order. Throws TusError: 404 for an upload that
-   * does not exist, 400 for one that is not a partial or not finished.
+   * Sizes of partial uploads, in order. Throws TusError: 404 for an upload that does not
+   * exist, 400 for one that is not a partial, has a deferred length or belongs to another
+   * final. (Whether unfinished partials are accepted is the store's creation to decide.)
    */
   sizeOfPartials(ids: readonly string[]): Promise<number[]>;
 }

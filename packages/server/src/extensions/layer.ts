@@ -127,25 +127,41 @@ async function complete(
     return response;
   }
   const ok = response.status >= 200 && response.status < 300;
-  if (!ok || (request.method !== 'HEAD' && request.method !== 'POST')) return response;
-  const { partSize, concat } = ctx.reply;
-  if (partSize !== undefined) response.headers.set(PART_SIZE_HEADER, String(partSize));
-  if (concat) response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));
-  if (request.method === 'POST' && concat?.role === 'final') {
-    return finalFinished(tus, request, response);
+  if (!ok) return response;
+  const { partSize, concat, unfinishedFinal, finishedFinal } = ctx.reply;
+  const described = request.method === 'HEAD' || request.method === 'POST';
+  if (described && partSize !== undefined) {
+    response.headers.set(PART_SIZE_HEADER, String(partSize));
+  }
+  if (described && concat) {
+    response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));
+  }
+  // The spec: no Upload-Offset for a final until its concatenation is finished.
+  if (described && unfinishedFinal) response.headers.delete('Upload-Offset');
+  // A request that completed a direct final (a partial's last PATCH, or a look that
+  // repaired it) finishes it for the hooks.
+  if (finishedFinal !== undefined) return finalFinished(tus, request, response, finishedFinal);
+  if (request.method === 'POST' && concat?.role === 'final' && !unfinishedFinal) {
+    const location = response.headers.get('location') ?? '';
+    const id = decodeURIComponent(location.replace(/\/+$/, '').split('/').pop() ?? '');
+    if (id) return finalFinished(tus, request, response, id);
   }
   return response;
 }
 
 /**
- * A final upload is complete when its creation answers, but @tus/server only calls
- * onUploadFinish (and emits POST_FINISH) for creations that received bytes or are empty.
+ * A final upload is complete when its creation answers (or, for a direct final, when the
+ * request that completed its last partial does), but @tus/server only calls onUploadFinish
+ * (and emits POST_FINISH) for uploads that received bytes in that request or are empty.
  */
-async function finalFinished(tus: TusS3, request: Request, response: Response): Promise<Response> {
-  const location = response.headers.get('location') ?? '';
-  const id = decodeURIComponent(location.replace(/\/+$/, '').split('/').pop() ?? '');
-  if (!id) return response;
-  const upload = await tus.datastore.getUpload(id);
+async function finalFinished(
+  tus: TusS3,
+  request: Request,
+  response: Response,
+  id: string,
+): Promise<Response> {
+  // Loaded outside this request: it may be a partial's PATCH, and a PATCH on a final is refused.
+  const upload = await requestContext.exit(() => tus.datastore.getUpload(id));
   if (upload.size === 0) return response; // @tus/server did both already
   let result = response;
   const hook = tus.server.options.onUploadFinish;

@@ -9,6 +9,8 @@ export const Extension = {
   Expiration: 'expiration',
   Checksum: 'checksum',
   Concatenation: 'concatenation',
+  /** A final may be created before its partials are finished (tus 1.0 concatenation). */
+  ConcatenationUnfinished: 'concatenation-unfinished',
 } as const;
 
 export type ExtensionName = (typeof Extension)[keyof typeof Extension];

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isS3NotFound } from '../errors.js';
 import type { StoreContext } from './context.js';
-import type { UploadInfo } from './info.js';
+import { adoptionOf, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
@@ -42,7 +42,10 @@ export async function finish(
   const size = info.size as number;
   const key = objectKey(ctx.prefix, info.id);
   let parts = [...progress.parts];
-  if (info.uploadId === undefined) {
+  // An adopted partial's parts are a range of its final's multipart upload: once they are
+  // all there, the partial is done; the final is completed by whoever finishes it last.
+  const adopted = adoptionOf(info) !== undefined;
+  if (info.uploadId === undefined && !adopted) {
     // One part, the object itself: PutObject wrote it whole (Content-Length checked by S3)
     // when the last byte arrived, or does now from bytes staged by earlier requests.
     if (parts.length === 0) {
@@ -80,30 +83,41 @@ export async function finish(
       parts.push(await uploadPart(ctx, info, total, body));
     }
     parts = verifyPartList(parts, info.partSize, size);
-    await ctx.client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: ctx.bucket,
-        Key: key,
-        UploadId: info.uploadId,
-        MultipartUpload: {
-          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: quotedEtag(p.etag) })),
-        },
-      }),
-    );
-    // RGW answers Complete with an empty ETag: the object's length is the check.
-    const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
-    if (head.ContentLength !== size) {
-      throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
-    }
+    if (!adopted) await completeMultipart(ctx, info, parts);
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
   await writeInfo(ctx, done);
   ctx.metrics.completed++;
-  deps.parts.forget(info.uploadId);
+  deps.parts.forget(info);
   // A final upload never staged anything.
   if (staged && info.concat?.role !== 'final') await clearStaging(ctx, info.id);
   ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
   return done;
+}
+
+/** CompleteMultipartUpload with a verified part list, then the object's length checked. */
+async function completeMultipart(
+  ctx: StoreContext,
+  info: UploadInfo,
+  parts: StoredPart[],
+): Promise<void> {
+  const key = objectKey(ctx.prefix, info.id);
+  const size = info.size as number;
+  await ctx.client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: ctx.bucket,
+      Key: key,
+      UploadId: info.uploadId,
+      MultipartUpload: {
+        Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: quotedEtag(p.etag) })),
+      },
+    }),
+  );
+  // RGW answers Complete with an empty ETag: the object's length is the check.
+  const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
+  if (head.ContentLength !== size) {
+    throw new Error(`completed object ${key} has ${head.ContentLength} bytes, expected ${size}`);
+  }
 }
 
 /** The part list must be 1..n, each of exactly the length its position demands. */

@@ -1,15 +1,18 @@
-// Upload-Concat: final, over this store. A final is checked against its partials, created
-// with an info that records them, built from them (concat.ts) and completed within its
-// creation request; then the partials go. A crash anywhere is resumed by the next look at
-// the final (load-state.ts), since the partials stay until the final is done.
+// Upload-Concat: final, over this store. A final of finished partials is checked against
+// them, created with an info that records them, built from them (concat.ts) and completed
+// within its creation request; then the partials go. A crash anywhere is resumed by the
+// next look at the final (load-state.ts), since the partials stay until the final is done.
+// A final of unfinished partials is "direct" instead (direct-final.ts): nothing to build.
 import type { Upload } from '@tus/utils';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { buildFinalParts } from './concat.js';
 import { chooseFinalPartSize } from './concat-plan.js';
 import type { StoreContext } from './context.js';
-import type { UploadInfo } from './info.js';
+import { createDirectFinal } from './direct-final.js';
+import { adoptionOf, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import type { Progress, StoredPart } from './offset.js';
+import type { PartList } from './part-list.js';
 import { PartPipeline } from './part-pipeline.js';
 import { S3_MAX_OBJECT_SIZE } from './parts.js';
 import { startUpload } from './start-upload.js';
@@ -27,10 +30,15 @@ export interface FinalDeps {
   finish(info: UploadInfo, progress: Progress): Promise<UploadInfo>;
   remove(id: string): Promise<void>;
   remember(state: UploadState): void;
+  /** Drops what the store remembers of an upload (its info changed under it). */
+  forget(info: UploadInfo): void;
+  parts: PartList;
+  /** Direct finals being completed by this process (direct-final.ts). */
+  settling: Map<string, Promise<UploadInfo | undefined>>;
 }
 
-/** A partial upload that a final may consume: created as a partial, and finished. */
-export async function finishedPartial(deps: FinalDeps, id: string): Promise<UploadInfo> {
+/** A partial upload a final may name: 404 when missing, 400 when not a partial. */
+export async function partialState(deps: FinalDeps, id: string): Promise<UploadState> {
   let state: UploadState;
   try {
     // loadState also completes a partial whose bytes are all durable.
@@ -39,15 +47,33 @@ export async function finishedPartial(deps: FinalDeps, id: string): Promise<Uplo
     if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
     throw err;
   }
-  const { info, progress } = state;
-  if (info.concat?.role !== 'partial') {
+  if (state.info.concat?.role !== 'partial') {
     throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
   }
+  const adopted = adoptionOf(state.info);
+  if (adopted) {
+    throw new TusError(400, `partial upload ${id} belongs to final upload ${adopted.finalId}`);
+  }
+  return state;
+}
+
+/** The length a final naming partial `id` gets from it (unknown while deferred: 400). */
+export async function partialLength(deps: FinalDeps, id: string): Promise<number> {
+  const { info } = await partialState(deps, id);
+  if (info.size === undefined) {
+    throw new TusError(400, `partial upload ${id} has a deferred length`);
+  }
+  return info.size;
+}
+
+/** A partial upload that a final may consume by copy: created as a partial, and finished. */
+function finishedPartial(state: UploadState): UploadInfo {
+  const { info, progress } = state;
   if (info.completedAt === undefined || info.size === undefined) {
     const of = info.size === undefined ? 'a deferred length' : `${info.size}`;
     throw new TusError(
       400,
-      `partial upload ${id} is not finished (${progress.offset} of ${of} bytes)`,
+      `partial upload ${info.id} is not finished (${progress.offset} of ${of} bytes)`,
     );
   }
   return info;
@@ -63,7 +89,12 @@ export async function createFinal(
   upload: Upload,
   ids: readonly string[],
 ): Promise<Upload> {
-  const partials = await Promise.all(ids.map((id) => finishedPartial(deps, id)));
+  const states = await Promise.all(ids.map((id) => partialState(deps, id)));
+  // concatenation-unfinished: none has finished, so they may write straight into the final.
+  if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
+    return createDirectFinal(deps, upload, states);
+  }
+  const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
   const size = sizes.reduce((a, b) => a + b, 0);
   if (upload.size !== undefined && upload.size !== size) {
@@ -86,8 +117,8 @@ export async function createFinal(
     },
     true,
   );
-  tellRequest(info);
   const done = await completeFinal(deps, info, []);
+  tellRequest(done);
   deps.remember(completeState(done));
   upload.offset = size;
   upload.storage = storageOf(deps.ctx, info.id);

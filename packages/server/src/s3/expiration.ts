@@ -1,6 +1,7 @@
 // The expiration sweep: unfinished uploads older than the expiration go, and so do
-// multipart uploads under this store's prefix that lost their info record. Touches
-// nothing outside the prefix.
+// multipart uploads under this store's prefix that no info record names (lost info, or
+// a partial's own one that a crash kept its adoption from aborting, direct-final.ts).
+// Touches nothing outside the prefix.
 import {
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
@@ -20,7 +21,8 @@ export async function deleteExpired(
   const { client, bucket, prefix } = ctx;
   const now = Date.now();
   let removed = 0;
-  const known = new Set<string>();
+  // Upload id -> the multipart upload its info names (undefined: none, or unreadable).
+  const known = new Map<string, string | undefined>();
   let token: string | undefined;
   do {
     const res = await client.send(
@@ -29,8 +31,8 @@ export async function deleteExpired(
     for (const obj of res.Contents ?? []) {
       const id = obj.Key ? idFromInfoKey(prefix, obj.Key) : undefined;
       if (!id) continue;
-      known.add(id);
       const info = await readInfo(ctx, id).catch(() => undefined);
+      known.set(id, info ? (info.uploadId ?? '') : undefined);
       if (info && isExpired(info, expiration, now)) {
         await remove(id);
         removed++;
@@ -45,7 +47,7 @@ export async function deleteExpired(
 async function abortOrphans(
   ctx: StoreContext,
   expiration: number,
-  known: Set<string>,
+  known: Map<string, string | undefined>,
   now: number,
 ): Promise<number> {
   const { client, bucket, prefix } = ctx;
@@ -63,7 +65,9 @@ async function abortOrphans(
     );
     for (const u of res.Uploads ?? []) {
       const id = u.Key?.slice(prefix.length);
-      if (!u.Key?.startsWith(prefix) || !id || !isValidId(id) || known.has(id)) continue;
+      if (!u.Key?.startsWith(prefix) || !id || !isValidId(id)) continue;
+      // An info we could not read might name it: leave it.
+      if (known.has(id) && (known.get(id) === undefined || known.get(id) === u.UploadId)) continue;
       if ((u.Initiated?.getTime() ?? now) + expiration >= now) continue;
       await client.send(
         new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),

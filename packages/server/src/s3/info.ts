@@ -28,10 +28,35 @@ export interface UploadInfo {
  * A partial upload is an ordinary resumable upload that a final one may consume. A final
  * upload is built server-side from its partials (in order, with their sizes as they were
  * when it was created); `partialsRemoved` is set once their objects and infos are gone.
+ *
+ * A `direct` final was created before its partials had any bytes (concatenation-unfinished,
+ * direct-final.ts): each partial is `adopted` and writes its parts straight into the
+ * final's multipart upload, from part `firstPart` on, so the final is only completed,
+ * never copied. An adopted partial has no multipart upload (nor object) of its own.
  */
 export type ConcatInfo =
-  | { role: 'partial' }
-  | { role: 'final'; partials: Array<{ id: string; size: number }>; partialsRemoved?: boolean };
+  | { role: 'partial'; adopted?: Adoption }
+  | {
+      role: 'final';
+      partials: Array<{ id: string; size: number }>;
+      partialsRemoved?: boolean;
+      direct?: boolean;
+    };
+
+/** Where an adopted partial's parts go: the final's multipart upload, shifted. */
+export interface Adoption {
+  /** The final upload's id (its object key and info). */
+  finalId: string;
+  /** The final's multipart upload. */
+  uploadId: string;
+  /** The final's part number of this partial's part 1. */
+  firstPart: number;
+}
+
+/** The final that adopted this partial, if any. */
+export function adoptionOf(info: UploadInfo): Adoption | undefined {
+  return info.concat?.role === 'partial' ? info.concat.adopted : undefined;
+}
 
 /** The multipart upload id of an upload that must have one (finals, deferred lengths). */
 export function multipartId(info: UploadInfo): string {
@@ -78,13 +103,24 @@ export function parseInfo(text: string): UploadInfo {
 function validateConcat(c: unknown, fail: (what: string) => never): void {
   if (typeof c !== 'object' || c === null) fail('concat');
   const r = c as Record<string, unknown>;
-  if (r.role === 'partial') return;
+  if (r.role === 'partial') {
+    if (r.adopted !== undefined) validateAdoption(r.adopted, fail);
+    return;
+  }
   if (r.role !== 'final' || !Array.isArray(r.partials)) fail('concat');
   for (const p of r.partials as unknown[]) {
     const part = p as Record<string, unknown> | null;
     if (typeof part?.id !== 'string' || !isNonNegativeInteger(part.size)) fail('concat partial');
   }
   if (r.partialsRemoved !== undefined && typeof r.partialsRemoved !== 'boolean') fail('concat');
+  if (r.direct !== undefined && typeof r.direct !== 'boolean') fail('concat');
+}
+
+function validateAdoption(a: unknown, fail: (what: string) => never): void {
+  const r = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+  if (typeof r.finalId !== 'string' || r.finalId === '') fail('adoption');
+  if (typeof r.uploadId !== 'string' || r.uploadId === '') fail('adoption');
+  if (!isNonNegativeInteger(r.firstPart) || r.firstPart === 0) fail('adoption');
 }
 
 export function serializeInfo(info: UploadInfo): string {

@@ -1,15 +1,18 @@
 // Loading an upload's state from S3: its info, its parts and staged objects, and the
 // progress derived from them. Looking is also where interrupted work is finished: a
-// completion that did not happen, a final still to be built, partials still to be removed.
+// completion that did not happen, a final still to be built or completed (direct finals:
+// by a look at any of its partials too), partials still to be removed or adopted.
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ERRORS, isS3NotFound } from '../errors.js';
 import { completeFinal, type FinalDeps, removePartials } from './concat-final.js';
 import type { StoreContext } from './context.js';
-import type { UploadInfo } from './info.js';
+import { directFinalState, settleFinal } from './direct-final.js';
+import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { deriveProgress, type Progress } from './offset.js';
 import type { PartList } from './part-list.js';
+import { multipartTarget } from './part-target.js';
 import { listStaged, stagedKeys } from './staging.js';
 import { clearStaging } from './staging-cleanup.js';
 import { completeState, type UploadState } from './upload-state.js';
@@ -29,7 +32,17 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
       info = await removePartials(deps.finals, info);
     }
+    const adopted = adoptionOf(info);
+    if (adopted) {
+      // A crash between this partial's completion and its final's: complete the final.
+      await settleFinal(deps.finals, adopted.finalId).catch((err: unknown) =>
+        ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
+      );
+    }
     return completeState(info);
+  }
+  if (info.concat?.role === 'final' && info.concat.direct) {
+    return directFinalState(deps.finals, info);
   }
   if (info.concat?.role === 'final') {
     // A final is never partly there for a client: resume building it from its partials.
@@ -42,7 +55,7 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
   ]);
   if (parts === 'gone') return recoverVanishedUpload(ctx, info);
-  if (info.uploadId === undefined) {
+  if (multipartTarget(ctx.prefix, info) === undefined) {
     // A one-part upload whose PutObject landed but whose info was not rewritten (a crash).
     const length = await objectLength(ctx, info);
     if (length === info.size) return recoverVanishedUpload(ctx, info, length);
@@ -54,7 +67,7 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     info.size,
     staged.unverified,
   );
-  deps.parts.remember(info.uploadId, progress.parts);
+  deps.parts.remember(info, progress.parts);
   const state = {
     info,
     progress,

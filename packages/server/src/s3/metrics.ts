@@ -19,6 +19,8 @@ export interface StoreMetrics extends ConcatCounters {
   pendingPartsStaged: number;
   pendingPartsCommitted: number;
   pendingBytesCommitted: number;
+  /** Partials that write straight into their final's multipart upload (direct-final.ts). */
+  partialsAdopted: number;
 }
 
 export function newMetrics(): StoreMetrics {
@@ -40,5 +42,6 @@ export function newMetrics(): StoreMetrics {
     pendingPartsStaged: 0,
     pendingPartsCommitted: 0,
     pendingBytesCommitted: 0,
+    partialsAdopted: 0,
   };
 }

@@ -1,12 +1,13 @@
-// The parts S3 holds for an upload (ListParts, paged). Parts that count toward an
-// upload's offset never change, so only newer ones are listed: the known ones are cached
-// per multipart upload.
+// The parts S3 holds for an upload (ListParts, paged), numbered from the upload's part 1
+// (an adopted partial's are a range of its final's, part-target.ts). Parts that count
+// toward an upload's offset never change, so only newer ones are listed: the known ones
+// are cached per upload.
 import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { isS3NotFound } from '../errors.js';
 import type { StoreContext } from './context.js';
 import type { UploadInfo } from './info.js';
-import { objectKey } from './keys.js';
 import type { StoredPart } from './offset.js';
+import { type MultipartTarget, multipartTarget } from './part-target.js';
 import { RecentMap } from './recent-map.js';
 import { bareEtag } from './s3-client.js';
 
@@ -19,28 +20,36 @@ export class PartList {
 
   /** The upload's parts, or 'gone' when its multipart upload no longer exists. */
   async list(info: UploadInfo): Promise<StoredPart[] | 'gone'> {
-    const { client, bucket, prefix } = this.ctx;
+    const { client, bucket } = this.ctx;
+    const target = multipartTarget(this.ctx.prefix, info);
     // A one-part upload has no multipart upload: its only part is the object itself.
-    if (info.uploadId === undefined) return [];
-    const known = this.cache.get(info.uploadId) ?? [];
+    if (target === undefined) return [];
+    const shift = target.firstPart - 1;
+    const last = shift + target.parts;
+    const known = this.cache.get(cacheKey(target)) ?? [];
     const parts = [...known];
-    let marker = known.length > 0 ? String(known[known.length - 1]?.partNumber) : undefined;
+    const lastKnown = known[known.length - 1]?.partNumber;
+    let marker: string | undefined =
+      lastKnown !== undefined ? String(lastKnown + shift) : shift > 0 ? String(shift) : undefined;
     try {
       for (;;) {
         const res = await client.send(
           new ListPartsCommand({
             Bucket: bucket,
-            Key: objectKey(prefix, info.id),
-            UploadId: info.uploadId,
+            Key: target.key,
+            UploadId: target.uploadId,
             PartNumberMarker: marker,
           }),
         );
         for (const p of res.Parts ?? []) {
-          if (p.PartNumber === undefined) continue;
-          parts.push({ partNumber: p.PartNumber, size: p.Size ?? 0, etag: bareEtag(p.ETag) });
+          const n = p.PartNumber;
+          // A final's other partials own the parts outside this range.
+          if (n === undefined || n <= shift || n > last) continue;
+          parts.push({ partNumber: n - shift, size: p.Size ?? 0, etag: bareEtag(p.ETag) });
         }
-        if (!res.IsTruncated || res.NextPartNumberMarker === undefined) break;
-        marker = String(res.NextPartNumberMarker);
+        const next = res.NextPartNumberMarker;
+        if (!res.IsTruncated || next === undefined || Number(next) >= last) break;
+        marker = String(next);
       }
     } catch (err) {
       if (isS3NotFound(err)) return 'gone';
@@ -50,11 +59,18 @@ export class PartList {
   }
 
   /** Parts that count toward the offset: the next listing starts after them. */
-  remember(uploadId: string | undefined, parts: StoredPart[]): void {
-    if (uploadId !== undefined) this.cache.set(uploadId, parts);
+  remember(info: UploadInfo, parts: StoredPart[]): void {
+    const target = multipartTarget(this.ctx.prefix, info);
+    if (target !== undefined) this.cache.set(cacheKey(target), parts);
   }
 
-  forget(uploadId: string | undefined): void {
-    if (uploadId !== undefined) this.cache.delete(uploadId);
+  forget(info: UploadInfo): void {
+    const target = multipartTarget(this.ctx.prefix, info);
+    if (target !== undefined) this.cache.delete(cacheKey(target));
   }
+}
+
+/** Partials of one final share its multipart upload: each has its own range. */
+function cacheKey(target: MultipartTarget): string {
+  return `${target.uploadId}#${target.firstPart}`;
 }

@@ -19,10 +19,11 @@ import { currentRequest } from '../request-context.js';
 import type { PartChecksum } from './body-checksum.js';
 import { BufferPool } from './buffer-pool.js';
 import { finish } from './completion.js';
-import { createFinal, type FinalDeps, finishedPartial } from './concat-final.js';
+import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
 import type { StoreContext } from './context.js';
+import { settleFinal } from './direct-final.js';
 import { deleteExpired } from './expiration.js';
-import type { UploadInfo } from './info.js';
+import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
 import { type LoadDeps, loadState } from './load-state.js';
@@ -124,7 +125,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       }),
     });
     const completion = { ctx, segments, parts: this.parts };
-    this.finish = (info, progress, staged) => finish(completion, info, progress, staged);
+    this.finish = async (info, progress, staged) => {
+      const done = await finish(completion, info, progress, staged);
+      // The last partial of a direct final to finish completes the final too.
+      const adopted = adoptionOf(done);
+      if (adopted) await settleFinal(this.finals, adopted.finalId);
+      return done;
+    };
     this.finals = {
       ctx,
       partSizeOption: this.partSizeOption,
@@ -133,6 +140,12 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       finish: this.finish,
       remove: (id) => this.remove(id),
       remember: (state) => this.states.remember(state),
+      forget: (info) => {
+        this.states.forget(info.id);
+        this.parts.forget(info);
+      },
+      parts: this.parts,
+      settling: new Map(),
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
     // What this store implements is what OPTIONS advertises (front.ts).
@@ -144,6 +157,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
       ...(this.expiration > 0 ? [Extension.Expiration] : []),
       Extension.Checksum,
       Extension.Concatenation,
+      Extension.ConcatenationUnfinished,
       // @tus/server's PostHandler looks for this spelling before it lets Upload-Concat in.
       TUS_SERVER_CONCATENATION_SPELLING,
     ];
@@ -167,11 +181,15 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     if (request?.concat?.role === 'final') {
       return createFinal(this.finals, upload, request.concat.partials);
     }
+    const partial = request?.concat?.role === 'partial';
+    const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
     const info = await startUpload(this.ctx, upload, {
-      partSize: choosePartSize(upload.size ?? this.maxSize, this.partSizeOption),
-      concat: request?.concat?.role === 'partial' ? { role: 'partial' } : undefined,
+      partSize,
+      concat: partial ? { role: 'partial' } : undefined,
     });
-    this.states.remember({ info, progress: emptyProgress(), loadedAt: Date.now() });
+    // A partial may be adopted by a final (direct-final.ts), maybe on another instance, before
+    // its first byte: what it is then must come from S3, not from this memory.
+    if (!partial) this.states.remember({ info, progress: emptyProgress(), loadedAt: Date.now() });
     tellRequest(info);
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
@@ -195,10 +213,12 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     return toUpload(this.ctx, state);
   }
 
-  /** For Upload-Concat: final. Each must be a finished partial upload of this store. */
+  /**
+   * For Upload-Concat: final. Each must be a partial upload of this store of known length
+   * that no other final adopted; whether finished or not is the final's business.
+   */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
-    const infos = await Promise.all(ids.map((id) => finishedPartial(this.finals, id)));
-    return infos.map((info) => info.size ?? 0);
+    return Promise.all(ids.map((id) => partialLength(this.finals, id)));
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
@@ -252,7 +272,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     if (size !== undefined && written.offset === size) {
       after = await this.finish(state.info, written, state.staged === true);
     } else {
-      this.parts.remember(info.uploadId, written.parts);
+      this.parts.remember(info, written.parts);
     }
     this.states.remember({ ...state, info: after, progress: written });
     return written.offset;
@@ -274,7 +294,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
           if (!isS3NotFound(err)) throw err;
         });
     }
-    this.parts.forget(info.uploadId);
+    this.parts.forget(info);
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
     await deleteKeys(client, bucket, stagedKeys(staged));

@@ -1,5 +1,6 @@
-// UploadPart: one part of an upload's multipart upload from bytes in memory; for an upload
-// that fits in one part, that part is the whole object, written by PutObject.
+// UploadPart: one part of an upload's multipart upload from bytes in memory (an adopted
+// partial's go into its final's, part-target.ts); for an upload that fits in one part,
+// that part is the whole object, written by PutObject.
 import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { ERRORS } from '../errors.js';
 import { contentMd5 } from './body-checksum.js';
@@ -8,6 +9,7 @@ import type { UploadInfo } from './info.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
 import type { StoredPart } from './offset.js';
+import { multipartTarget } from './part-target.js';
 import { S3_MAX_PARTS } from './parts.js';
 import { bareEtag } from './s3-client.js';
 
@@ -17,14 +19,16 @@ export async function uploadPart(
   partNumber: number,
   body: Buffer,
 ): Promise<StoredPart> {
-  if (partNumber > S3_MAX_PARTS) throw ERRORS.ERR_SIZE_EXCEEDED;
-  if (info.uploadId === undefined) return putWhole(ctx, info, partNumber, body);
+  const target = multipartTarget(ctx.prefix, info);
+  if (target === undefined) return putWhole(ctx, info, partNumber, body);
+  const number = target.firstPart - 1 + partNumber;
+  if (number > S3_MAX_PARTS || partNumber > target.parts) throw ERRORS.ERR_SIZE_EXCEEDED;
   const res = await ctx.client.send(
     new UploadPartCommand({
       Bucket: ctx.bucket,
-      Key: objectKey(ctx.prefix, info.id),
-      UploadId: info.uploadId,
-      PartNumber: partNumber,
+      Key: target.key,
+      UploadId: target.uploadId,
+      PartNumber: number,
       Body: body,
       ContentLength: body.length,
       ContentMD5: contentMd5(ctx.partChecksum, body),

@@ -36,5 +36,8 @@ export function tellRequest(info: UploadInfo): void {
   request.reply.concat =
     info.concat?.role === 'final'
       ? { role: 'final', partials: info.concat.partials.map((p) => p.id) }
-      : info.concat;
+      : info.concat?.role === 'partial'
+        ? { role: 'partial' }
+        : undefined;
+  request.reply.unfinishedFinal = info.concat?.role === 'final' && info.completedAt === undefined;
 }
