@@ -18,6 +18,7 @@ import { multipartId } from './info.js';
 import { objectKey } from './keys.js';
 import type { Progress, StoredPart, StoredSegment, UnverifiedRange } from './offset.js';
 import { PartPipeline } from './part-pipeline.js';
+import { multipartTarget } from './part-target.js';
 import { capacityOf, partEndAt, partNumberAt } from './parts.js';
 import type { PendingPart, PendingParts } from './pending.js';
 import type { SegmentStaging } from './segments.js';
@@ -124,7 +125,10 @@ export class PatchReceiver {
     let held: FullPart | undefined;
     // The part filling now, when it streams to S3 as it fills (streamed-part.ts).
     let streaming: StreamedPart | undefined;
-    const canStream = !checksum && this.ctx.partChecksum === 'none' && info.uploadId !== undefined;
+    const canStream =
+      !checksum &&
+      this.ctx.partChecksum === 'none' &&
+      multipartTarget(this.ctx.prefix, info) !== undefined;
     // Segments of earlier requests folded into this request's (first) part.
     const foldedSegs: StoredSegment[] = [];
 

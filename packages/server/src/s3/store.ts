@@ -60,7 +60,10 @@ export interface S3StoreOptions {
   maxSize?: number;
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
-  /** Part uploads in flight per PATCH while the next part is received. */
+  /**
+   * Part uploads in flight per PATCH (default 2; 1 with partChecksum 'none', where a part
+   * streams to S3 while it arrives, so a deeper queue only holds more buffers).
+   */
   queueSize?: number;
   /**
    * Bytes of part buffers held at once across all uploads of this store; past it a PATCH
@@ -102,7 +105,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.partSizeOption = opts.partSize;
     this.maxSize = opts.maxSize && opts.maxSize > 0 ? opts.maxSize : undefined;
     this.expiration = opts.expiration ?? 0;
-    const queueSize = Math.max(1, opts.queueSize ?? 2);
+    const queueSize = Math.max(1, opts.queueSize ?? (opts.partChecksum === 'none' ? 1 : 2));
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
     const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };

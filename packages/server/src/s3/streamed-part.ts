@@ -8,9 +8,9 @@
 import { Readable } from 'node:stream';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { StoreContext } from './context.js';
-import { multipartId, type UploadInfo } from './info.js';
-import { objectKey } from './keys.js';
+import type { UploadInfo } from './info.js';
 import type { StoredPart } from './offset.js';
+import { type MultipartTarget, multipartTarget } from './part-target.js';
 import { bareEtag } from './s3-client.js';
 
 const SLICE = 256 * 1024;
@@ -39,13 +39,15 @@ export class StreamedPart {
         this.pump();
       },
     });
+    // The receiver streams only parts of uploads with a multipart target (part-target.ts).
+    const target = multipartTarget(ctx.prefix, info) as MultipartTarget;
     this.done = ctx.client
       .send(
         new UploadPartCommand({
           Bucket: ctx.bucket,
-          Key: objectKey(ctx.prefix, info.id),
-          UploadId: multipartId(info),
-          PartNumber: partNumber,
+          Key: target.key,
+          UploadId: target.uploadId,
+          PartNumber: target.firstPart - 1 + partNumber,
           Body: this.body,
           ContentLength: buf.length,
         }),
