@@ -110,7 +110,7 @@ const program = new Command('tus-s3-server')
   .addOption(
     new Option(
       '--queue-size <n>',
-      'part uploads in flight per PATCH while the next fills (default 2; 1 with --part-checksum none)',
+      'part uploads in flight per PATCH while the next fills (default 2)',
     )
       .env('QUEUE_SIZE')
       .argParser(asCount),

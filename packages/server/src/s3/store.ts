@@ -61,8 +61,9 @@ export interface S3StoreOptions {
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
   /**
-   * Part uploads in flight per PATCH (default 2; 1 with partChecksum 'none', where a part
-   * streams to S3 while it arrives, so a deeper queue only holds more buffers).
+   * Part uploads in flight per PATCH (default 2). Each holds a part buffer until S3 answers;
+   * measured with streamed parts (1 GiB, 8 MiB parts): 1 -> 94 MiB peak RSS at 0.72 x a
+   * direct lib-storage upload, 2 -> 105 MiB at 0.92 x, 3 -> 110 MiB at 1.02 x.
    */
   queueSize?: number;
   /**
@@ -105,7 +106,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.partSizeOption = opts.partSize;
     this.maxSize = opts.maxSize && opts.maxSize > 0 ? opts.maxSize : undefined;
     this.expiration = opts.expiration ?? 0;
-    const queueSize = Math.max(1, opts.queueSize ?? (opts.partChecksum === 'none' ? 1 : 2));
+    const queueSize = Math.max(1, opts.queueSize ?? 2);
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
     const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };
