@@ -11,7 +11,7 @@
 // but the final not (a crash, or two completers racing) is completed by the next HEAD or
 // PATCH of the final or of any partial; a CompleteMultipartUpload that already happened
 // (NoSuchUpload) counts as done when the object has the final's length.
-import { AbortMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { currentRequest } from '../request-context.js';
@@ -21,6 +21,7 @@ import { directLayout } from './direct-layout.js';
 import { adoptionOf, multipartId, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
+import { objectLength } from './load-state.js';
 import { partCount } from './parts.js';
 import { startUpload } from './start-upload.js';
 import { emptyProgress, type UploadState } from './upload-state.js';
@@ -235,7 +236,7 @@ async function completeDirect(deps: FinalDeps, final: UploadInfo): Promise<Uploa
   } catch (err) {
     if (!isS3NotFound(err)) throw err;
     // Completed already (a racing completer, or a crash before the info said so).
-    if ((await objectLength(deps, final)) !== size) throw err;
+    if ((await objectLength(deps.ctx, final)) !== size) throw err;
     done = { ...final, completedAt: new Date().toISOString() };
     await writeInfo(ctx, done);
   }
@@ -243,15 +244,4 @@ async function completeDirect(deps: FinalDeps, final: UploadInfo): Promise<Uploa
   if (request) request.reply.finishedFinal = final.id;
   ctx.log.debug({ id: final.id }, 'direct final completed');
   return removePartials(deps, done);
-}
-
-async function objectLength(deps: FinalDeps, info: UploadInfo): Promise<number | undefined> {
-  const { ctx } = deps;
-  const head = await ctx.client
-    .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }))
-    .catch((err: unknown) => {
-      if (isS3NotFound(err)) return undefined;
-      throw err;
-    });
-  return head?.ContentLength;
 }

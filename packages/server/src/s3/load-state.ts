@@ -82,7 +82,11 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
   return state;
 }
 
-async function objectLength(ctx: StoreContext, info: UploadInfo): Promise<number | undefined> {
+/** The length of the upload's object, or undefined while it does not exist. */
+export async function objectLength(
+  ctx: StoreContext,
+  info: UploadInfo,
+): Promise<number | undefined> {
   const head = await ctx.client
     .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }))
     .catch((err: unknown) => {
