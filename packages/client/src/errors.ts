@@ -57,6 +57,18 @@ export function httpError(
   });
 }
 
+/** The same HTTP failure, with why the upload cannot go on added to its message. */
+export function explained(err: TusError, why: string): TusError {
+  return new TusError(`${err.message}${why}`, {
+    kind: 'http',
+    status: err.status,
+    serverMessage: err.serverMessage,
+    method: err.method,
+    url: err.url,
+    cause: err,
+  });
+}
+
 export function isTusError(e: unknown, kind?: TusErrorKind): e is TusError {
   return e instanceof TusError && (kind === undefined || e.kind === kind);
 }

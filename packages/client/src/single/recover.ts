@@ -4,7 +4,7 @@
  * upload (store, chunk size, retry budget, events, backoff wait) or throws.
  */
 import type { UploadContext } from '../context.js';
-import { abortedError, TusError } from '../errors.js';
+import { abortedError, explained, TusError } from '../errors.js';
 import { decide, type Phase } from '../policy.js';
 import { sleep } from '../retry.js';
 
@@ -28,17 +28,7 @@ export async function recover(
   const d = decide(phase, err);
   if (d.action === 'restart' && ctx.url) {
     if (ctx.role?.pinned) {
-      throw new TusError(
-        `${err.message}; the partial upload is gone, so its final cannot complete`,
-        {
-          kind: 'http',
-          status: err.status,
-          serverMessage: err.serverMessage,
-          method: err.method,
-          url: err.url,
-          cause: err,
-        },
-      );
+      throw explained(err, '; the partial upload is gone, so its final cannot complete');
     }
     if (!ctx.source.rereadable) {
       throw new TusError(`${err.message}; the upload is gone and the source cannot be read again`, {
@@ -58,16 +48,9 @@ export async function recover(
     ctx.checksumFailures++;
     const limit = ctx.o.checksumRetries ?? 3;
     if (ctx.checksumFailures > limit) {
-      throw new TusError(
-        `${err.message} (checksum mismatch ${ctx.checksumFailures} times in a row, giving up)`,
-        {
-          kind: 'http',
-          status: err.status,
-          serverMessage: err.serverMessage,
-          method: err.method,
-          url: err.url,
-          cause: err,
-        },
+      throw explained(
+        err,
+        ` (checksum mismatch ${ctx.checksumFailures} times in a row, giving up)`,
       );
     }
     ctx.emit('retry', { attempt: ctx.checksumFailures, delayMs: 0, error: err });

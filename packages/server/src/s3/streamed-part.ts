@@ -10,8 +10,8 @@ import { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { StoreContext } from './context.js';
 import type { UploadInfo } from './info.js';
 import type { StoredPart } from './offset.js';
-import { type MultipartTarget, multipartTarget } from './part-target.js';
 import { bareEtag } from './s3-client.js';
+import { partAddress } from './upload-part.js';
 
 const SLICE = 256 * 1024;
 
@@ -40,14 +40,12 @@ export class StreamedPart {
       },
     });
     // The receiver streams only parts of uploads with a multipart target (part-target.ts).
-    const target = multipartTarget(ctx.prefix, info) as MultipartTarget;
+    const address = partAddress(ctx, info, partNumber);
+    if (address === undefined) throw new Error(`upload ${info.id} has no multipart upload`);
     this.done = ctx.client
       .send(
         new UploadPartCommand({
-          Bucket: ctx.bucket,
-          Key: target.key,
-          UploadId: target.uploadId,
-          PartNumber: target.firstPart - 1 + partNumber,
+          ...address,
           Body: this.body,
           ContentLength: buf.length,
         }),

@@ -19,16 +19,11 @@ export async function uploadPart(
   partNumber: number,
   body: Buffer,
 ): Promise<StoredPart> {
-  const target = multipartTarget(ctx.prefix, info);
-  if (target === undefined) return putWhole(ctx, info, partNumber, body);
-  const number = target.firstPart - 1 + partNumber;
-  if (number > S3_MAX_PARTS || partNumber > target.parts) throw ERRORS.ERR_SIZE_EXCEEDED;
+  const address = partAddress(ctx, info, partNumber);
+  if (address === undefined) return putWhole(ctx, info, partNumber, body);
   const res = await ctx.client.send(
     new UploadPartCommand({
-      Bucket: ctx.bucket,
-      Key: target.key,
-      UploadId: target.uploadId,
-      PartNumber: number,
+      ...address,
       Body: body,
       ContentLength: body.length,
       ContentMD5: contentMd5(ctx.partChecksum, body),
@@ -37,6 +32,22 @@ export async function uploadPart(
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += body.length;
   return { partNumber, size: body.length, etag: bareEtag(res.ETag) };
+}
+
+/**
+ * Where the upload's part `partNumber` goes in S3 (its own multipart upload, or its
+ * final's, shifted); undefined for a one-part upload, which has no multipart upload.
+ */
+export function partAddress(
+  ctx: StoreContext,
+  info: UploadInfo,
+  partNumber: number,
+): { Bucket: string; Key: string; UploadId: string; PartNumber: number } | undefined {
+  const target = multipartTarget(ctx.prefix, info);
+  if (target === undefined) return undefined;
+  const number = target.firstPart - 1 + partNumber;
+  if (number > S3_MAX_PARTS || partNumber > target.parts) throw ERRORS.ERR_SIZE_EXCEEDED;
+  return { Bucket: ctx.bucket, Key: target.key, UploadId: target.uploadId, PartNumber: number };
 }
 
 async function putWhole(
