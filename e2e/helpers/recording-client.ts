@@ -1,6 +1,7 @@
 // An S3 client for tests that records every request it sends (command, headers, body
 // MD5 and length, start and end time) while talking to the real RGW.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../packages/server/src/s3/s3-client.js';
 import type { S3Options } from '../../packages/server/src/tus-server.js';
@@ -38,6 +39,8 @@ export function recordingClient(): { client: S3Client; log: Sent[] } {
       if (body instanceof Uint8Array) {
         entry.md5OfBody = createHash('md5').update(body).digest('base64');
         entry.bodyLength = body.length;
+      } else if (body instanceof Readable) {
+        tapStream(body, entry);
       }
       log.push(entry);
       try {
@@ -49,6 +52,28 @@ export function recordingClient(): { client: S3Client; log: Sent[] } {
     { step: 'finalizeRequest', name: 'recordForTest', priority: 'low' },
   );
   return { client, log };
+}
+
+/**
+ * Hashes a stream body as the SDK sends it. The listener joins when the SDK pipes the body
+ * into its request, so it sees exactly the chunks the request gets, and the pipe (which
+ * streamed-part.ts watches) stays the same.
+ */
+function tapStream(body: Readable, entry: Sent): void {
+  const hash = createHash('md5');
+  let length = 0;
+  const pipe = body.pipe;
+  body.pipe = function (this: Readable, ...args: Parameters<Readable['pipe']>) {
+    body.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      length += chunk.length;
+    });
+    body.once('end', () => {
+      entry.md5OfBody = hash.digest('base64');
+      entry.bodyLength = length;
+    });
+    return pipe.apply(this, args);
+  } as Readable['pipe'];
 }
 
 /** An S3 backend's server options with a recording client in place of its own. */

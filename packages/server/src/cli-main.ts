@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { normalizePath, parseDuration, parseSize } from './config.js';
+import { collectStartupGarbage } from './heap-tuning.js';
 import { createLogger } from './log.js';
 import { tusS3Middleware } from './middleware.js';
 import { mountAt } from './mount.js';
@@ -53,6 +54,7 @@ interface CliOptions {
   partSize?: number;
   partMemory?: number;
   queueSize?: number;
+  partBuffers?: number;
   maxSize?: number;
   expiration?: number;
   dataDir: string;
@@ -108,11 +110,16 @@ const program = new Command('tus-s3-server')
       .argParser(asSize),
   )
   .addOption(
-    new Option(
-      '--queue-size <n>',
-      'part uploads in flight per PATCH while the next fills (default 2)',
-    )
+    new Option('--queue-size <n>', 'part uploads to S3 in flight per PATCH (default 4)')
       .env('QUEUE_SIZE')
+      .argParser(asCount),
+  )
+  .addOption(
+    new Option(
+      '--part-buffers <n>',
+      'part buffers one PATCH holds: filling or not yet sent (default 2)',
+    )
+      .env('PART_BUFFERS')
       .argParser(asCount),
   )
   .addOption(
@@ -187,6 +194,7 @@ async function main(): Promise<void> {
     partSize: o.partSize,
     partMemory: o.partMemory,
     queueSize: o.queueSize,
+    partBuffers: o.partBuffers,
     maxSize: o.maxSize,
     expiration: o.expiration ?? 0,
     respectForwardedHeaders: o.trustProxy,
@@ -198,6 +206,7 @@ async function main(): Promise<void> {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  collectStartupGarbage();
   const { port } = server.address() as AddressInfo;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   process.stdout.write(`tus-s3-server: storage: ${tus.describe()}\n`);

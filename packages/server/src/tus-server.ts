@@ -55,11 +55,16 @@ export interface TusS3Options extends Partial<TusHooks> {
   maxSize?: number;
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
-  /** Part uploads in flight per PATCH (default 2). */
+  /** Part uploads in flight per PATCH (default 4). */
   queueSize?: number;
   /**
+   * Part buffers one PATCH holds at once: the one filling and those whose bytes the kernel
+   * does not have yet (default 2).
+   */
+  partBuffers?: number;
+  /**
    * Bytes of part buffers held at once across all uploads; past it a PATCH waits for a
-   * buffer, its body paused (default 64 MiB, at least (queueSize + 1) parts).
+   * buffer, its body paused (default 64 MiB, at least one PATCH's partBuffers).
    */
   partMemory?: number;
   locker?: ServerOptions['locker'];
@@ -91,6 +96,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     maxSize,
     expiration = 0,
     queueSize,
+    partBuffers,
     partMemory,
     logger: _logger,
     ...tusOptions
@@ -107,6 +113,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       maxSize,
       expiration,
       queueSize,
+      partBuffers,
       partMemory,
       partChecksum: s3.partChecksum,
       logger: log,

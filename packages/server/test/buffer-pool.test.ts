@@ -69,4 +69,47 @@ describe('BufferLease', () => {
     lease.returnAll();
     expect(budget.held).toBe(0);
   });
+  it('holds at most its maximum; a take past it waits for one of its own to come back', async () => {
+    const { budget, pool } = poolOf(1024);
+    const lease = pool.lease(2);
+    const a = await lease.take(16);
+    await lease.take(16);
+    let third: Buffer | undefined;
+    const waiting = lease.take(16).then((b) => {
+      third = b;
+    });
+    await new Promise((r) => setImmediate(r));
+    // The pool has room; only the lease's own limit holds the take back.
+    expect(third).toBeUndefined();
+    expect(budget.waiting).toBe(0);
+    expect(lease.held).toBe(2);
+    lease.give(a);
+    await waiting;
+    expect(third).toBe(a);
+    expect(lease.held).toBe(2);
+    lease.returnAll();
+    expect(budget.held).toBe(0);
+  });
+  it('a buffer given back twice frees one place, not two', async () => {
+    const { pool } = poolOf(1024);
+    const lease = pool.lease(1);
+    const a = await lease.take(16);
+    lease.give(a);
+    lease.give(a);
+    const b = await lease.take(16);
+    let next: Buffer | undefined;
+    void lease.take(16).then((x) => {
+      next = x;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(next).toBeUndefined();
+    lease.give(b);
+    await new Promise((r) => setImmediate(r));
+    expect(next).toBeDefined();
+    lease.returnAll();
+  });
+  it('refuses a maximum below one buffer', () => {
+    const { pool } = poolOf(64);
+    expect(() => pool.lease(0)).toThrow(RangeError);
+  });
 });

@@ -80,8 +80,8 @@ describe('partMemoryBudget', () => {
   it('defaults to 64 MiB', () => {
     expect(partMemoryBudget(undefined, 2, 8 * MiB)).toBe(DEFAULT_PART_MEMORY);
   });
-  it('defaults to at least one full pipeline of parts', () => {
-    expect(partMemoryBudget(undefined, 2, 64 * MiB)).toBe(192 * MiB);
-    expect(partMemoryBudget(0, 3, 32 * MiB)).toBe(128 * MiB);
+  it('defaults to at least the buffers of one PATCH', () => {
+    expect(partMemoryBudget(undefined, 2, 64 * MiB)).toBe(128 * MiB);
+    expect(partMemoryBudget(0, 3, 32 * MiB)).toBe(96 * MiB);
   });
 });

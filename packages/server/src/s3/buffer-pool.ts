@@ -3,6 +3,13 @@
 // the buffers of one size never exceed the most ever held at once, which the budget caps.
 import type { PartBudget } from './part-budget.js';
 
+/**
+ * Part buffers one PATCH holds unless configured: the part filling and one whose bytes are
+ * on their way into the kernel. Measured (1 GiB in one PATCH, 8 MiB parts, queue 4): 2 ->
+ * 1.03 x a direct lib-storage upload at ~98 MiB peak RSS, 3 -> 1.04 x at ~111 MiB.
+ */
+export const DEFAULT_PART_BUFFERS = 2;
+
 export interface BufferPoolOptions {
   budget: PartBudget;
   /** Smaller buffers (odd first and last parts, one-part uploads) are not kept for reuse. */
@@ -40,9 +47,12 @@ export class BufferPool {
     if (list.length < Math.max(1, Math.floor(this.budget.limit / buf.length))) list.push(buf);
   }
 
-  /** A set of buffers taken for one request, all returned by returnAll() at its end. */
-  lease(): BufferLease {
-    return new BufferLease(this);
+  /**
+   * A set of buffers taken for one request, all returned by returnAll() at its end; it
+   * holds at most `maxBuffers` at once (take() waits for one of its own to come back).
+   */
+  lease(maxBuffers = Number.POSITIVE_INFINITY): BufferLease {
+    return new BufferLease(this, maxBuffers);
   }
 }
 
@@ -53,21 +63,43 @@ export class BufferPool {
  */
 export class BufferLease {
   private readonly out = new Set<Buffer>();
+  private readonly waiters: Array<() => void> = [];
 
-  constructor(private readonly pool: BufferPool) {}
+  constructor(
+    private readonly pool: BufferPool,
+    private readonly maxBuffers: number,
+  ) {
+    if (!(maxBuffers >= 1)) throw new RangeError(`a lease needs room for one buffer`);
+  }
 
+  /** Buffers taken and not yet given back. */
+  get held(): number {
+    return this.out.size;
+  }
+
+  /**
+   * Waits until this lease holds fewer than its maximum, then takes a buffer from the pool.
+   * Only the lease's own buffers can free that room: they are all on their way to S3 or
+   * about to be staged, so they come back whatever this waits for.
+   */
   async take(size: number): Promise<Buffer> {
+    while (this.out.size >= this.maxBuffers) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
     const buf = await this.pool.take(size);
     this.out.add(buf);
     return buf;
   }
 
   give(buf: Buffer): void {
-    if (this.out.delete(buf)) this.pool.give(buf);
+    if (!this.out.delete(buf)) return;
+    this.pool.give(buf);
+    this.waiters.shift()?.();
   }
 
   returnAll(): void {
     for (const buf of this.out) this.pool.give(buf);
     this.out.clear();
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }

@@ -5,9 +5,15 @@ import type { ConcatCounters } from './concat.js';
 export interface StoreMetrics extends ConcatCounters {
   partsUploaded: number;
   partBytesUploaded: number;
-  /** Parts sent to S3 while their bytes were still arriving (and those that fell back). */
+  /** Parts sent to S3 while their bytes were still arriving. */
   partsStreamed: number;
-  streamedPartsRetried: number;
+  /** Failed part uploads resent from the part buffer (it was still held). */
+  partsResent: number;
+  /**
+   * Failed part uploads that could not be resent: the kernel had every byte, so the buffer
+   * was already reused. Their PATCH failed; the client resumes from its acknowledged offset.
+   */
+  partsFailedAfterSend: number;
   segmentsWritten: number;
   segmentBytesWritten: number;
   segmentBytesReadBack: number;
@@ -28,7 +34,8 @@ export function newMetrics(): StoreMetrics {
     partsUploaded: 0,
     partBytesUploaded: 0,
     partsStreamed: 0,
-    streamedPartsRetried: 0,
+    partsResent: 0,
+    partsFailedAfterSend: 0,
     segmentsWritten: 0,
     segmentBytesWritten: 0,
     segmentBytesReadBack: 0,

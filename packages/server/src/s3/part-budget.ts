@@ -1,5 +1,5 @@
 // A process-wide cap on the bytes held in part buffers. Each upload needs up to
-// (queueSize + 1) part buffers; without a cap, memory grows with the number of concurrent
+// partBuffers of them (buffer-pool.ts: BufferLease); without a cap, memory grows with the number of concurrent
 // uploads (20 uploads of 8 MiB parts reached ~600 MiB). Past the cap a PATCH waits for
 // a buffer, its request body paused, instead of failing.
 //
@@ -65,15 +65,14 @@ export class PartBudget {
 export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
 
 /**
- * The budget a store uses: the configured one, else the default, but never less than one
- * upload's full pipeline (queueSize parts in flight + 1 filling), so a lone upload runs
- * exactly as fast as without a budget.
+ * The budget a store uses: the configured one, else the default, but never less than the
+ * buffers one PATCH may hold, so a lone upload runs exactly as fast as without a budget.
  */
 export function partMemoryBudget(
   configured: number | undefined,
-  queueSize: number,
+  partBuffers: number,
   partSize: number,
 ): number {
   if (configured !== undefined && configured > 0) return configured;
-  return Math.max(DEFAULT_PART_MEMORY, (queueSize + 1) * partSize);
+  return Math.max(DEFAULT_PART_MEMORY, partBuffers * partSize);
 }

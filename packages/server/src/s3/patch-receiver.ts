@@ -11,6 +11,7 @@ import {
   verifyChecksum,
 } from '../extensions/checksum.js';
 import { currentRequest } from '../request-context.js';
+import { contentMd5 } from './body-checksum.js';
 import type { BufferLease, BufferPool } from './buffer-pool.js';
 import { noteConsumed } from './chunk-reclaimer.js';
 import type { StoreContext } from './context.js';
@@ -32,7 +33,7 @@ import type { UploadState } from './upload-state.js';
 interface FullPart {
   partNumber: number;
   body: Buffer;
-  /** The pool buffer backing `body`, returned once S3 has the part. */
+  /** The pool buffer backing `body`, returned once S3 has the part (not set when streamed). */
   pooled?: Buffer;
   /** Segments of earlier requests this part contains: deleted once the part is durable. */
   segs: StoredSegment[];
@@ -44,6 +45,8 @@ export interface ReceiverDeps {
   ctx: StoreContext;
   /** Part uploads in flight per PATCH while the next part is received. */
   queueSize: number;
+  /** Part buffers one PATCH holds at once (buffer-pool.ts: BufferLease). */
+  partBuffers: number;
   segments: SegmentStaging;
   pending: PendingParts;
   marks: UnverifiedMarks;
@@ -54,6 +57,7 @@ export interface ReceiverDeps {
 export class PatchReceiver {
   private readonly ctx: StoreContext;
   private readonly queueSize: number;
+  private readonly partBuffers: number;
   private readonly segments: SegmentStaging;
   private readonly pending: PendingParts;
   private readonly marks: UnverifiedMarks;
@@ -62,6 +66,7 @@ export class PatchReceiver {
   constructor(deps: ReceiverDeps) {
     this.ctx = deps.ctx;
     this.queueSize = deps.queueSize;
+    this.partBuffers = deps.partBuffers;
     this.segments = deps.segments;
     this.pending = deps.pending;
     this.marks = deps.marks;
@@ -85,7 +90,7 @@ export class PatchReceiver {
     state: UploadState,
     checksum?: ExpectedChecksum,
   ): Promise<Progress> {
-    const lease = this.pool.lease();
+    const lease = this.pool.lease(this.partBuffers);
     try {
       return await this.receiveWith(lease, readable, state, checksum);
     } finally {
@@ -149,14 +154,19 @@ export class PatchReceiver {
       buf = undefined;
       const streamed = streaming?.partNumber === partNumber ? streaming : undefined;
       streaming = undefined;
-      return { partNumber, body, pooled: body === own ? filled : undefined, segs, streamed };
+      if (streamed) {
+        // From here the streamed part decides when its buffer is free (streamed-part.ts).
+        streamed.handOver((b) => lease.give(b));
+        return { partNumber, body, segs, streamed };
+      }
+      return { partNumber, body, pooled: body === own ? filled : undefined, segs };
     };
     const upload = (part: FullPart, into: PartPipeline): Promise<void> => {
       // Folded segments go once the part counts (a mark may keep it out for a while).
       foldedSegs.push(...part.segs);
       return into.add(async () => {
         try {
-          parts.push(await this.send(info, part));
+          parts.push(await this.send(info, part, lease));
           written.add(part.partNumber);
         } finally {
           if (part.pooled) lease.give(part.pooled);
@@ -190,7 +200,12 @@ export class PatchReceiver {
 
     let streamError: unknown;
     try {
-      for await (const chunk of readable as AsyncIterable<Buffer>) {
+      // Leaving this loop early (a failed part upload) must not destroy the body: @tus/server
+      // would answer the PATCH and unlock the upload on that premature close while parts
+      // of this request are still in flight. It answers once receive() settles instead.
+      for await (const chunk of readable.iterator({
+        destroyOnReturn: false,
+      }) as AsyncIterable<Buffer>) {
         digester?.update(chunk);
         noteConsumed(chunk.length);
         let pos = 0;
@@ -332,20 +347,52 @@ export class PatchReceiver {
     };
   }
 
-  /** A whole part to S3: awaited if it streamed while filling (resent if that failed). */
-  private async send(info: UploadState['info'], part: FullPart): Promise<StoredPart> {
-    if (part.streamed) {
-      const sent = await part.streamed.done;
-      if (!(sent instanceof Error)) {
-        this.ctx.metrics.partsStreamed++;
-        this.ctx.metrics.partsUploaded++;
-        this.ctx.metrics.partBytesUploaded += sent.size;
-        return sent;
-      }
-      this.ctx.metrics.streamedPartsRetried++;
-      this.ctx.log.warn({ err: sent, part: part.partNumber }, 'streamed part failed; resending');
+  /**
+   * A whole part to S3: awaited if it streamed while filling. A streamed part that failed
+   * is resent if its buffer is still held; if the kernel already had all of it, the
+   * failure stands and the part does not count.
+   */
+  private async send(
+    info: UploadState['info'],
+    part: FullPart,
+    lease: BufferLease,
+  ): Promise<StoredPart> {
+    let streamed = part.streamed;
+    const whole = part.pooled;
+    if (!streamed && whole && whole.length === part.body.length && this.hasMultipart(info)) {
+      const md5 = contentMd5(this.ctx.partChecksum, whole);
+      streamed = StreamedPart.whole(this.ctx, info, part.partNumber, whole, md5);
+      // From here the part decides when its buffer is free (streamed-part.ts).
+      part.pooled = undefined;
+      streamed.handOver((b) => lease.give(b));
     }
-    return uploadPart(this.ctx, info, part.partNumber, part.body);
+    if (!streamed) return uploadPart(this.ctx, info, part.partNumber, part.body);
+    const sent = await streamed.done;
+    if (!(sent instanceof Error)) {
+      if (part.streamed) this.ctx.metrics.partsStreamed++;
+      this.ctx.metrics.partsUploaded++;
+      this.ctx.metrics.partBytesUploaded += sent.size;
+      return sent;
+    }
+    const again = streamed.reclaim();
+    if (!again) {
+      this.ctx.metrics.partsFailedAfterSend++;
+      throw sent;
+    }
+    this.ctx.metrics.partsResent++;
+    this.ctx.log.warn(
+      { err: sent, part: part.partNumber },
+      'part upload failed; resending it from memory',
+    );
+    try {
+      return await uploadPart(this.ctx, info, part.partNumber, again);
+    } finally {
+      lease.give(again);
+    }
+  }
+
+  private hasMultipart(info: UploadState['info']): boolean {
+    return multipartTarget(this.ctx.prefix, info) !== undefined;
   }
 
   private async deleteSegmentsQuietly(segs: readonly StoredSegment[]): Promise<void> {

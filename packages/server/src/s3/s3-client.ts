@@ -24,6 +24,9 @@ export interface S3ConnectionOptions {
   signPayload?: boolean;
 }
 
+const ignore = (): void => {};
+const quietSdkLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 export function createS3Client(opts: S3ConnectionOptions): S3Client {
   const config: S3ClientConfig = {
     region: opts.region ?? 'us-east-1',
@@ -33,6 +36,9 @@ export function createS3Client(opts: S3ConnectionOptions): S3Client {
     responseChecksumValidation: opts.checksumMode ?? 'WHEN_REQUIRED',
   };
   if (opts.credentials) config.credentials = opts.credentials;
+  // Without a logger the SDK writes some warnings (a failed streaming request) straight to
+  // the console; the store logs those failures itself, structured.
+  config.logger = quietSdkLogger;
   const client = new S3Client(config);
   if (!opts.signPayload) {
     // The signer uses a preset x-amz-content-sha256 instead of hashing the body.

@@ -17,7 +17,7 @@ import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/name
 import { silentLogger } from '../log.js';
 import { currentRequest } from '../request-context.js';
 import type { PartChecksum } from './body-checksum.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, DEFAULT_PART_BUFFERS } from './buffer-pool.js';
 import { finish } from './completion.js';
 import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
 import type { StoreContext } from './context.js';
@@ -31,6 +31,7 @@ import { newMetrics, type StoreMetrics } from './metrics.js';
 import type { Progress } from './offset.js';
 import { PartBudget, partMemoryBudget } from './part-budget.js';
 import { PartList } from './part-list.js';
+import { DEFAULT_QUEUE_SIZE } from './part-pipeline.js';
 import {
   capacityOf,
   choosePartSize,
@@ -61,14 +62,20 @@ export interface S3StoreOptions {
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
   /**
-   * Part uploads in flight per PATCH (default 2). Each holds a part buffer until S3 answers;
-   * measured with streamed parts (1 GiB, 8 MiB parts): 1 -> 94 MiB peak RSS at 0.72 x a
-   * direct lib-storage upload, 2 -> 105 MiB at 0.92 x, 3 -> 110 MiB at 1.02 x.
+   * Part uploads to S3 in flight per PATCH (default 4). RGW answers a part 40-100 ms after
+   * its last byte; more requests in flight hide that wait. They cost no part memory while
+   * they wait: a part's buffer is free once the kernel has its bytes (streamed-part.ts).
    */
   queueSize?: number;
   /**
+   * Part buffers one PATCH holds at once (default 2): the part filling, and parts whose
+   * bytes the kernel has not taken yet. A PATCH that would need more waits, its body
+   * paused. The memory of one upload is partBuffers x part size.
+   */
+  partBuffers?: number;
+  /**
    * Bytes of part buffers held at once across all uploads of this store; past it a PATCH
-   * waits (body paused) for a buffer. Default: 64 MiB, at least (queueSize + 1) parts.
+   * waits (body paused) for a buffer. Default: 64 MiB, at least one PATCH's partBuffers.
    */
   partMemory?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
@@ -106,12 +113,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.partSizeOption = opts.partSize;
     this.maxSize = opts.maxSize && opts.maxSize > 0 ? opts.maxSize : undefined;
     this.expiration = opts.expiration ?? 0;
-    const queueSize = Math.max(1, opts.queueSize ?? 2);
+    const queueSize = Math.max(1, opts.queueSize ?? DEFAULT_QUEUE_SIZE);
+    const partBuffers = Math.max(1, opts.partBuffers ?? DEFAULT_PART_BUFFERS);
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
     const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };
     this.partBudget = new PartBudget(
-      partMemoryBudget(opts.partMemory, queueSize, opts.partSize ?? DEFAULT_PART_SIZE),
+      partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
     );
     this.ctx = ctx;
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
@@ -119,6 +127,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     this.receiver = new PatchReceiver({
       ctx,
       queueSize,
+      partBuffers,
       segments,
       pending: new PendingParts(client, bucket, prefix, partChecksum),
       marks: new UnverifiedMarks(client, bucket, prefix),

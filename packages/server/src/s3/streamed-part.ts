@@ -1,10 +1,18 @@
 // A part sent to S3 while its bytes are still arriving. A PATCH of exactly one part (how
 // mobile clients send, 8 MiB at a time) is otherwise store-and-forward: the client's
 // bytes all arrive, then all go to S3, then the ack; streaming overlaps the two and nearly
-// halves the time per PATCH. The bytes still land in the part buffer first and the body
-// is read from there, so nothing extra is held, and if the request ends short (a cut
-// connection) the received bytes are staged from the buffer as usual. Only without
-// Content-MD5: that header must be known before the first byte goes out.
+// halves the time per PATCH. The bytes land in the part buffer first and the body is read
+// from there, so if the request ends short (a cut connection) the received bytes are
+// staged from the buffer as usual. Only without Content-MD5: that header must be known
+// before the first byte goes out.
+//
+// The buffer goes back to the pool as soon as the kernel has the whole part (the S3
+// request's 'finish'), not when S3 answers: RGW answers ~40-100 ms after the last byte,
+// and holding every part through that wait made memory grow with the number of parts in
+// flight. The price: a part that S3 fails after that point cannot be resent from memory;
+// its PATCH fails and the client resumes from the last acknowledged offset, which never
+// included that part.
+import { ClientRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { StoreContext } from './context.js';
@@ -14,6 +22,8 @@ import { bareEtag } from './s3-client.js';
 import { partAddress } from './upload-part.js';
 
 const SLICE = 256 * 1024;
+
+type BufferState = 'filling' | 'held' | 'released';
 
 export class StreamedPart {
   /** The part as S3 acknowledged it, or the error that stopped it. */
@@ -25,12 +35,34 @@ export class StreamedPart {
   private filled = 0;
   private wanted = false;
   private closed = false;
+  private flushed = false;
+  private settled: 'ok' | 'failed' | undefined;
+  private buffer: BufferState = 'filling';
+  private giveBack: ((buf: Buffer) => void) | undefined;
+
+  /**
+   * A part whose bytes are all in `buf` already (the Content-MD5 case, or a part that
+   * filled from staged segments and this request): sent the same way, so its buffer too
+   * is free once the kernel has it.
+   */
+  static whole(
+    ctx: StoreContext,
+    info: UploadInfo,
+    partNumber: number,
+    buf: Buffer,
+    contentMd5: string | undefined,
+  ): StreamedPart {
+    const part = new StreamedPart(ctx, info, partNumber, buf, contentMd5);
+    part.advance(buf.length);
+    return part;
+  }
 
   constructor(
     ctx: StoreContext,
     info: UploadInfo,
     readonly partNumber: number,
     private readonly buf: Buffer,
+    contentMd5?: string,
   ) {
     this.body = new Readable({
       highWaterMark: SLICE,
@@ -39,6 +71,7 @@ export class StreamedPart {
         this.pump();
       },
     });
+    this.watchFlush();
     // The receiver streams only parts of uploads with a multipart target (part-target.ts).
     const address = partAddress(ctx, info, partNumber);
     if (address === undefined) throw new Error(`upload ${info.id} has no multipart upload`);
@@ -48,12 +81,20 @@ export class StreamedPart {
           ...address,
           Body: this.body,
           ContentLength: buf.length,
+          ContentMD5: contentMd5,
         }),
         { abortSignal: this.abort.signal },
       )
       .then(
-        (res): StoredPart => ({ partNumber, size: buf.length, etag: bareEtag(res.ETag) }),
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        (res): StoredPart => {
+          this.settled = 'ok';
+          this.releaseIfDone();
+          return { partNumber, size: buf.length, etag: bareEtag(res.ETag) };
+        },
+        (err: unknown) => {
+          this.settled = 'failed';
+          return err instanceof Error ? err : new Error(String(err));
+        },
       );
   }
 
@@ -61,6 +102,28 @@ export class StreamedPart {
   advance(fill: number): void {
     this.filled = fill;
     if (this.wanted) this.pump();
+  }
+
+  /**
+   * The part is full and the receiver lets go of its buffer: `give` gets it back once the
+   * kernel holds every byte of the part or S3 has answered for it, whichever comes first.
+   * A failure before either keeps it here for reclaim().
+   */
+  handOver(give: (buf: Buffer) => void): void {
+    if (this.buffer !== 'filling') throw new Error(`part ${this.partNumber} handed over twice`);
+    this.buffer = 'held';
+    this.giveBack = give;
+    this.releaseIfDone();
+  }
+
+  /**
+   * After a failure: the part's bytes for a resend if the buffer is still held (the
+   * caller then owns it), undefined if they already went back to the pool.
+   */
+  reclaim(): Buffer | undefined {
+    if (this.buffer !== 'held') return undefined;
+    this.buffer = 'released';
+    return this.buf;
   }
 
   /** The request ended before the part filled: S3 must not get a short part. */
@@ -81,5 +144,38 @@ export class StreamedPart {
       this.closed = true;
       this.body.push(null);
     }
+  }
+
+  /**
+   * Learns when the request that carries the body has handed its last byte to the kernel.
+   * The SDK pipes the body into a node:http ClientRequest (@smithy/node-http-handler);
+   * its 'finish' comes from the write callback of the last chunk, after which nothing in
+   * this process reads the buffer again. Any other destination never counts as flushed,
+   * so the buffer is then kept until S3 answers.
+   */
+  private watchFlush(): void {
+    const body = this.body;
+    const pipe = body.pipe.bind(body);
+    body.pipe = <T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T => {
+      // Only a ClientRequest's 'finish' means the kernel has the bytes; a transform in
+      // between (the SDK's aws-chunked checksum stream) may still hold slices.
+      if (dest instanceof ClientRequest) {
+        dest.once('finish', () => {
+          this.flushed = true;
+          this.releaseIfDone();
+        });
+      }
+      return pipe(dest, opts);
+    };
+  }
+
+  private releaseIfDone(): void {
+    if (this.buffer !== 'held' || !this.giveBack) return;
+    // A failed request may still report 'finish' for bytes sent before the failure; those
+    // bytes are then resent from this buffer, so only success or a clean flush frees it.
+    if (this.settled === 'failed') return;
+    if (!(this.settled === 'ok' || (this.flushed && this.closed))) return;
+    this.buffer = 'released';
+    this.giveBack(this.buf);
   }
 }
