@@ -194,7 +194,7 @@ function workloads(files) {
       // A has no PATCHes: its upload would repeat the one above, whose A run of the same
       // rep is the reference here.
       ref: 'one-patch',
-      cases: ['B', 'C', 'D'],
+      cases: ['A1', 'B', 'C', 'D'],
     },
     {
       id: 'one-patch-mid',
@@ -290,6 +290,7 @@ async function runOne({ wl, c, rep }, ctx) {
       keyPrefix: `${id}-`,
       parallel: c.parallel,
       checksum: c.checksum,
+      queueSize: c.queueSize,
       clientModule: OUR_CLIENT_MODULE,
     }),
   );

@@ -1,5 +1,5 @@
 // Peer A, the physical reference: @aws-sdk/lib-storage Upload straight to S3 from a file
-// stream, 8 MiB parts, queueSize 4, unsigned payload.
+// stream, 8 MiB parts, queueSize 4 (1 for the serial reference A1), unsigned payload.
 import { createReadStream } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -40,7 +40,7 @@ await runClient(async (job) => {
         ContentType: 'application/octet-stream',
       },
       partSize: 8 * MiB,
-      queueSize: 4,
+      queueSize: job.queueSize ?? 4,
     });
     await up.done();
     return { key, file: f.path, size: f.size };

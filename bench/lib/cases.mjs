@@ -6,6 +6,16 @@ const NO_MD5 = ['--part-checksum', 'none'];
 
 export const CASES = {
   A: { id: 'A', label: 'A: lib-storage → S3', client: 'aws', server: null, bucket: 'bench-a' },
+  // The ceiling of any protocol that sends one 8 MiB part and waits for it (tus-js-client's
+  // 8 MiB PATCHes): lib-storage straight to S3 with one part in flight.
+  A1: {
+    id: 'A1',
+    label: 'A, one part at a time (queueSize 1)',
+    client: 'aws',
+    server: null,
+    bucket: 'bench-a',
+    queueSize: 1,
+  },
   B: {
     id: 'B',
     label: 'B: @tus/server+s3-store, tus-js-client',
