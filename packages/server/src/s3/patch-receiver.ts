@@ -161,17 +161,24 @@ export class PatchReceiver {
       }
       return { partNumber, body, pooled: body === own ? filled : undefined, segs };
     };
-    const upload = (part: FullPart, into: PartPipeline): Promise<void> => {
+    const upload = async (part: FullPart, into: PartPipeline): Promise<void> => {
       // Folded segments go once the part counts (a mark may keep it out for a while).
       foldedSegs.push(...part.segs);
-      return into.add(async () => {
-        try {
-          parts.push(await this.send(info, part, lease));
-          written.add(part.partNumber);
-        } finally {
-          if (part.pooled) lease.give(part.pooled);
-        }
-      });
+      try {
+        await into.add(async () => {
+          try {
+            parts.push(await this.send(info, part, lease));
+            written.add(part.partNumber);
+          } finally {
+            if (part.pooled) lease.give(part.pooled);
+          }
+        });
+      } catch (err) {
+        // The pipeline failed before this part's task started, so nothing awaits its
+        // streamed request: stop it before the lease returns the buffer it still reads.
+        await part.streamed?.abandon();
+        throw err;
+      }
     };
     /** A whole part of a checksummed request that is not its last: out before the match. */
     const stage = async (part: FullPart): Promise<void> => {
