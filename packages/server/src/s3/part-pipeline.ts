@@ -1,5 +1,6 @@
 // A bounded set of concurrent part uploads: the request body keeps flowing into the
-// next part while earlier ones upload, and memory stays at (limit + 1) parts.
+// next part while earlier ones upload. It bounds S3 requests, not memory: the part
+// buffers one request holds are bounded by its BufferLease (buffer-pool.ts).
 
 /**
  * Part uploads in flight per PATCH unless configured: lib-storage's default too. Measured

@@ -3,8 +3,9 @@
 // bytes all arrive, then all go to S3, then the ack; streaming overlaps the two and nearly
 // halves the time per PATCH. The bytes land in the part buffer first and the body is read
 // from there, so if the request ends short (a cut connection) the received bytes are
-// staged from the buffer as usual. Only without Content-MD5: that header must be known
-// before the first byte goes out.
+// staged from the buffer as usual. Streaming while filling only works without Content-MD5
+// (that header must be known before the first byte goes out); a part whose bytes are all
+// in memory already goes out through this class too, see whole().
 //
 // The buffer goes back to the pool as soon as the kernel has the whole part (the S3
 // request's 'finish'), not when S3 answers: RGW answers ~40-100 ms after the last byte,
@@ -41,9 +42,9 @@ export class StreamedPart {
   private giveBack: ((buf: Buffer) => void) | undefined;
 
   /**
-   * A part whose bytes are all in `buf` already (the Content-MD5 case, or a part that
-   * filled from staged segments and this request): sent the same way, so its buffer too
-   * is free once the kernel has it.
+   * A part whose bytes are all in `buf` already (with Content-MD5, under an
+   * Upload-Checksum, or from a body of undeclared length): sent the same way, so its
+   * buffer too is free once the kernel has it.
    */
   static whole(
     ctx: StoreContext,
@@ -126,7 +127,10 @@ export class StreamedPart {
     return this.buf;
   }
 
-  /** The request ended before the part filled: S3 must not get a short part. */
+  /**
+   * Stops the request and waits until it settled: the request ended before the part filled
+   * (S3 must not get a short part), or the part can no longer count.
+   */
   async abandon(): Promise<void> {
     this.abort.abort();
     this.body.destroy();
@@ -174,7 +178,8 @@ export class StreamedPart {
     // A failed request may still report 'finish' for bytes sent before the failure; those
     // bytes are then resent from this buffer, so only success or a clean flush frees it.
     if (this.settled === 'failed') return;
-    if (!(this.settled === 'ok' || (this.flushed && this.closed))) return;
+    // 'finish' follows the body's end, so a flushed part is a whole one.
+    if (this.settled !== 'ok' && !this.flushed) return;
     this.buffer = 'released';
     this.giveBack(this.buf);
   }
