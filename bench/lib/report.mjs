@@ -94,8 +94,8 @@ export function targets(summary) {
   const d1 = ratio('one-patch', 'D');
   add(
     'parallel 4, our client: D ≥ 1.0 × A',
-    p4?.available ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
-    p4?.available ? p4.ratioToA.med >= 1.0 : null,
+    p4?.available && p4.ratioToA ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
+    p4?.available && p4.ratioToA ? p4.ratioToA.med >= 1.0 : null,
     [
       p4?.available ? null : 'our client has no parallel option yet (issue 4)',
       `D one stream: ${fx(d1, 2)} × A`,

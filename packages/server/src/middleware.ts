@@ -1,5 +1,6 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DirectBody, readsDirectBody } from './direct-body.js';
 import { handleTusRequest } from './extensions/layer.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './node-bridge.js';
 import { refusalFor, TUS_VERSION } from './request-checks.js';
@@ -62,6 +63,7 @@ async function handle(
   baseUrl: string,
 ): Promise<void> {
   let body: ReadableStream<Uint8Array> | Uint8Array | null;
+  let direct: DirectBody | undefined;
   if (bodyWasConsumed(req)) {
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
@@ -74,14 +76,19 @@ async function handle(
       return;
     }
     body = Buffer.isBuffer(req.body) ? req.body : null;
+  } else if (req.method === 'POST' || req.method === 'PATCH') {
+    // A store that reads the body itself skips @tus/server's stream stages (direct-body.ts).
+    direct = readsDirectBody(tus.datastore) ? new DirectBody(req) : undefined;
+    body = direct ? direct.placeholder : webBodyFrom(req);
   } else {
-    body = req.method === 'POST' || req.method === 'PATCH' ? webBodyFrom(req) : null;
+    body = null;
   }
   const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
   const response = await handleTusRequest(
     tus,
     toWebRequest(req, url, body),
     baseUrl || tus.server.options.path,
+    direct,
   );
   await sendWebResponse(res, response);
 }

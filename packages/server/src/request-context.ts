@@ -3,6 +3,7 @@
 // store must know about the request (its Upload-Checksum, its Upload-Concat) and what the
 // response must tell about the upload (its part size, its concat role) travel here.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DirectBody } from './direct-body.js';
 import type { ExpectedChecksum } from './extensions/checksum.js';
 import type { ConcatRequest } from './extensions/concatenation.js';
 
@@ -18,6 +19,8 @@ export interface RequestContext {
   checksum?: ExpectedChecksum;
   /** Parsed Upload-Concat of a creation request. */
   concat?: ConcatRequest;
+  /** The request body for a store that reads it itself (direct-body.ts). */
+  body?: DirectBody;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */

@@ -4,6 +4,7 @@
 // response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
 import type { EventEmitter } from 'node:events';
 import { EVENTS } from '@tus/utils';
+import type { DirectBody } from '../direct-body.js';
 import { TusError } from '../errors.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from '../request-checks.js';
 import { type RequestContext, requestContext } from '../request-context.js';
@@ -40,8 +41,9 @@ export async function handleTusRequest(
   tus: TusS3,
   request: Request,
   basePath: string,
+  body?: DirectBody,
 ): Promise<Response> {
-  const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {} };
+  const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {}, body };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
   const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);

@@ -2,7 +2,6 @@
 // (several in flight while the next part fills, buffers from a pool) and a staged tail
 // segment, with the Upload-Checksum rules for what may count before the body matched.
 
-import type { Readable } from 'node:stream';
 import { ERRORS, type TusError } from '../errors.js';
 import {
   CHECKSUM_MISMATCH_STATUS,
@@ -86,13 +85,14 @@ export class PatchReceiver {
    * folded into this request's parts are deleted only once those parts count.
    */
   async receive(
-    readable: Readable,
+    body: AsyncIterable<Buffer>,
     state: UploadState,
     checksum?: ExpectedChecksum,
+    maxSize?: number,
   ): Promise<Progress> {
     const lease = this.pool.lease(this.partBuffers);
     try {
-      return await this.receiveWith(lease, readable, state, checksum);
+      return await this.receiveWith(lease, body, state, checksum, maxSize);
     } finally {
       // Every path out of receiveWith has drained its part uploads: nothing still sends
       // these buffers.
@@ -102,14 +102,17 @@ export class PatchReceiver {
 
   private async receiveWith(
     lease: BufferLease,
-    readable: Readable,
+    body: AsyncIterable<Buffer>,
     state: UploadState,
-    checksum?: ExpectedChecksum,
+    checksum: ExpectedChecksum | undefined,
+    maxSize: number | undefined,
   ): Promise<Progress> {
     const { info, progress } = state;
     const { metrics } = this.ctx;
     const { partSize } = info;
-    const limit = info.size ?? capacityOf(partSize);
+    // A deferred length is bounded by the server's maximum size (as @tus/server's own
+    // StreamLimiter would bound it) and by what the part size can address.
+    const limit = info.size ?? Math.min(capacityOf(partSize), maxSize ?? Number.POSITIVE_INFINITY);
     const pipeline = new PartPipeline(this.queueSize);
     const parts = [...progress.parts];
     const written = new Set<number>(); // part numbers uploaded by this request
@@ -207,12 +210,9 @@ export class PatchReceiver {
 
     let streamError: unknown;
     try {
-      // Leaving this loop early (a failed part upload) must not destroy the body: @tus/server
-      // would answer the PATCH and unlock the upload on that premature close while parts
-      // of this request are still in flight. It answers once receive() settles instead.
-      for await (const chunk of readable.iterator({
-        destroyOnReturn: false,
-      }) as AsyncIterable<Buffer>) {
+      // Leaving this loop early (a failed part upload) must not destroy the body (the
+      // caller's iterator does not): @tus/server answers once receive() settles.
+      for await (const chunk of body) {
         digester?.update(chunk);
         noteConsumed(chunk.length);
         let pos = 0;

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
+import type { DirectBodyStore } from '../direct-body.js';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import type { ConcatenatingStore } from '../extensions/concatenation.js';
@@ -83,7 +84,9 @@ export interface S3StoreOptions {
   logger?: Logger;
 }
 
-export class S3MultipartStore extends DataStore implements ConcatenatingStore {
+export class S3MultipartStore extends DataStore implements ConcatenatingStore, DirectBodyStore {
+  /** Reads request bodies straight from the node request when offered (direct-body.ts). */
+  readonly readsDirectBody = true;
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
@@ -247,10 +250,29 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const request = currentRequest();
+    // Leaving a loop over it early must not destroy the body: @tus/server would answer the
+    // PATCH and unlock the upload on that premature close while parts of it are in flight.
+    const body: AsyncIterableIterator<Buffer> = request?.body
+      ? request.body.claim(readable)
+      : readable.iterator({ destroyOnReturn: false });
+    try {
+      return await this.writeBody(body, id, offset);
+    } finally {
+      // Whatever path led out, the body stops being read (and a direct one is drained).
+      await body.return?.();
+    }
+  }
+
+  private async writeBody(
+    body: AsyncIterableIterator<Buffer>,
+    id: string,
+    offset: number,
+  ): Promise<number> {
     const state = this.states.take(id) ?? (await this.loadState(id));
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
-      for await (const chunk of readable) {
+      for await (const chunk of body) {
         if ((chunk as Buffer).length === 0) continue;
         if (info.concat?.role === 'final') {
           throw new TusError(
@@ -266,7 +288,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore {
     const request = currentRequest();
     let written: Progress;
     try {
-      written = await this.receiver.receive(readable, state, request?.checksum);
+      written = await this.receiver.receive(body, state, request?.checksum, this.maxSize);
     } catch (err) {
       if (
         request?.method === 'POST' &&
