@@ -117,7 +117,7 @@ const program = new Command('tus-s3-server')
   .addOption(
     new Option(
       '--part-buffers <n>',
-      'part buffers one PATCH holds: filling or not yet sent (default 2)',
+      'part buffers one PATCH holds: filling or not yet sent (default 1)',
     )
       .env('PART_BUFFERS')
       .argParser(asCount),
