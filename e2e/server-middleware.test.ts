@@ -1,6 +1,7 @@
 // tusS3Middleware in an Express app: any mount path, body parsers mounted before it,
 // X-Forwarded-* when trusted, the @tus/server hooks.
 import { randomBytes } from 'node:crypto';
+import { EVENTS } from '@tus/utils';
 import express from 'express';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
 import {
@@ -120,5 +121,27 @@ describe('tusS3Middleware in an Express app', () => {
     const url = await createUpload(s.url, 3);
     expect(await uploadRest(url, Buffer.from('abc'), 0)).toBe(3);
     expect(finished).toEqual([{ id: idOf(url), size: 3, offset: 3 }]);
+  });
+
+  it('reads bodies itself unless POST_RECEIVE has listeners, which then see the progress', async () => {
+    const data = randomBytes(12 * 1024 * 1024);
+    const upload = async (s: RunningServer) => {
+      const url = await createUpload(s.url, data.length);
+      expect(await uploadRest(url, data, 0)).toBe(data.length);
+      expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    };
+    // No listener: the store reads the request itself (@tus/server's streams carry nothing).
+    const direct = await start({ ...backend.options, postReceiveInterval: 1 });
+    await upload(direct);
+
+    const offsets: number[] = [];
+    const s = await start({ ...backend.options, postReceiveInterval: 1 });
+    s.tus.server.on(EVENTS.POST_RECEIVE, (_req: unknown, upload: { offset: number }) => {
+      offsets.push(upload.offset);
+    });
+    await upload(s);
+    expect(offsets.length).toBeGreaterThan(0);
+    expect(Math.max(...offsets)).toBeGreaterThan(0);
+    expect(Math.max(...offsets)).toBeLessThanOrEqual(data.length);
   });
 });

@@ -1,5 +1,6 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENTS } from '@tus/utils';
 import { DirectBody, readsDirectBody } from './direct-body.js';
 import { handleTusRequest } from './extensions/layer.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './node-bridge.js';
@@ -52,6 +53,15 @@ function refuse(req: IncomingMessage, res: ServerResponse): boolean {
   return true;
 }
 
+/**
+ * A store that reads the body itself skips @tus/server's stream stages (direct-body.ts),
+ * unless someone listens for POST_RECEIVE: @tus/server counts those progress events on
+ * the bytes passing through its streams.
+ */
+function readsBodyItself(tus: TusS3): boolean {
+  return readsDirectBody(tus.datastore) && tus.server.listenerCount(EVENTS.POST_RECEIVE) === 0;
+}
+
 function bodyWasConsumed(req: ExpressRequest): boolean {
   return req._body === true || (req.readableEnded && req.body !== undefined);
 }
@@ -77,8 +87,7 @@ async function handle(
     }
     body = Buffer.isBuffer(req.body) ? req.body : null;
   } else if (req.method === 'POST' || req.method === 'PATCH') {
-    // A store that reads the body itself skips @tus/server's stream stages (direct-body.ts).
-    direct = readsDirectBody(tus.datastore) ? new DirectBody(req) : undefined;
+    direct = readsBodyItself(tus) ? new DirectBody(req) : undefined;
     body = direct ? direct.placeholder : webBodyFrom(req);
   } else {
     body = null;
