@@ -159,7 +159,10 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
       const chunk = this.queue.shift();
       if (chunk) {
         this.queued -= chunk.length;
-        if (this.queued < BODY_HIGH_WATER_MARK && !this.finished) this.req.resume();
+        // Only the socket this reader paused is resumed: not a call per chunk.
+        if (this.queued < BODY_HIGH_WATER_MARK && !this.finished && this.req.isPaused()) {
+          this.req.resume();
+        }
         return { value: chunk, done: false };
       }
       if (this.failure) {
@@ -205,8 +208,6 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
     this.req.off('end', this.onEnd);
     this.req.off('error', this.onError);
     this.req.off('close', this.onClose);
-    // Unheard errors of a drained body must not crash the process.
-    if (!this.req.listenerCount('error')) this.req.on('error', () => {});
   }
 
   private notify(): void {
