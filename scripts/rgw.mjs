@@ -114,7 +114,7 @@ function cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes }) {
     'osd memory target = 1073741824',
     '',
     '[client.rgw]',
-    `rgw frontends = beast endpoint=127.0.0.1:${rgwPort}`,
+    `rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1`,
     `rgw data = ${dir}/rgw`,
     'rgw gc obj min wait = 10',
     'rgw gc processor period = 10',
