@@ -89,6 +89,12 @@ describe('direct finals on S3', () => {
       'Upload-Metadata': `filetype ${Buffer.from('application/x-direct').toString('base64')}`,
     });
     expect(res.status).toBe(201);
+    // Each partial is read once: the length check and the creation share what was read.
+    const infoReads = log
+      .slice(mark)
+      .filter((s) => s.command === 'GetObjectCommand')
+      .map((s) => String(s.input.Key).replace(/^cd\//, ''));
+    expect(infoReads.sort()).toEqual(urls.map((u) => `${idOf(u)}.info`).sort());
     const url = locationOf(res, server.url);
     expect(res.headers.get('upload-concat')).toBe(
       `final;${urls.map((u) => new URL(u).pathname).join(' ')}`,

@@ -48,14 +48,16 @@ export async function handleTusRequest(
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
   const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);
   if (Number.isSafeInteger(offset) && offset >= 0) ctx.uploadOffset = offset;
-  let forward = request;
-  try {
-    forward = await prepare(tus, request, ctx);
-  } catch (err) {
-    if (err instanceof TusError) return refusal(err);
-    throw err;
-  }
+  // prepare() runs in the request's context too: what the store reads there (a final's
+  // partials) it keeps for the same request.
   return requestContext.run(ctx, async () => {
+    let forward: Request;
+    try {
+      forward = await prepare(tus, request, ctx);
+    } catch (err) {
+      if (err instanceof TusError) return refusal(err);
+      throw err;
+    }
     const response = await tus.server.handleWeb(forward);
     return complete(tus, forward, response, ctx);
   });

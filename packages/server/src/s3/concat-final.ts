@@ -57,11 +57,10 @@ export async function partialState(deps: FinalDeps, id: string): Promise<UploadS
   return state;
 }
 
-/** The length a final naming partial `id` gets from it (unknown while deferred: 400). */
-export async function partialLength(deps: FinalDeps, id: string): Promise<number> {
-  const { info } = await partialState(deps, id);
+/** The length a final naming this partial gets from it (unknown while deferred: 400). */
+export function partialLength({ info }: UploadState): number {
   if (info.size === undefined) {
-    throw new TusError(400, `partial upload ${id} has a deferred length`);
+    throw new TusError(400, `partial upload ${info.id} has a deferred length`);
   }
   return info.size;
 }
@@ -82,14 +81,16 @@ function finishedPartial(state: UploadState): UploadInfo {
 /**
  * Upload-Concat: final. Within the creation request: the partials are checked, the final
  * multipart upload and its info (which records the partials) are written, then its parts
- * are copied from the partials and it is completed.
+ * are copied from the partials and it is completed. `loaded`: partials this request read
+ * already (to size the final), not read again.
  */
 export async function createFinal(
   deps: FinalDeps,
   upload: Upload,
   ids: readonly string[],
+  loaded?: ReadonlyMap<string, UploadState>,
 ): Promise<Upload> {
-  const states = await Promise.all(ids.map((id) => partialState(deps, id)));
+  const states = await Promise.all(ids.map((id) => loaded?.get(id) ?? partialState(deps, id)));
   // concatenation-unfinished: none has finished, so they may write straight into the final.
   if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
     return createDirectFinal(deps, upload, states);

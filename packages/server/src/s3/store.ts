@@ -16,11 +16,11 @@ import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import type { ConcatenatingStore } from '../extensions/concatenation.js';
 import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
-import { currentRequest } from '../request-context.js';
+import { currentRequest, type RequestContext } from '../request-context.js';
 import type { PartChecksum } from './body-checksum.js';
 import { BufferPool, DEFAULT_PART_BUFFERS } from './buffer-pool.js';
 import { finish } from './completion.js';
-import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
+import { createFinal, type FinalDeps, partialLength, partialState } from './concat-final.js';
 import type { StoreContext } from './context.js';
 import { settleFinal } from './direct-final.js';
 import { deleteExpired } from './expiration.js';
@@ -107,6 +107,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   ) => Promise<UploadInfo>;
   // What the last request left of each upload (upload-state.ts says when it is trusted).
   private readonly states = new StateCache();
+  /** Partials a final's creation request read to size it, for its create(). */
+  private readonly partialsSized = new WeakMap<RequestContext, Map<string, UploadState>>();
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -195,7 +197,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     }
     const request = currentRequest();
     if (request?.concat?.role === 'final') {
-      return createFinal(this.finals, upload, request.concat.partials);
+      const loaded = this.partialsSized.get(request);
+      return createFinal(this.finals, upload, request.concat.partials, loaded);
     }
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
@@ -234,7 +237,11 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
    * that no other final adopted; whether finished or not is the final's business.
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
-    return Promise.all(ids.map((id) => partialLength(this.finals, id)));
+    const states = await Promise.all(ids.map((id) => partialState(this.finals, id)));
+    const request = currentRequest();
+    // create() follows in the same request: each partial read costs S3 three round trips.
+    if (request) this.partialsSized.set(request, new Map(ids.map((id, i) => [id, states[i]!])));
+    return states.map(partialLength);
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
