@@ -2,8 +2,11 @@
 // Content-MD5 on every part, no SDK checksum trailers by default, a bounded number of part
 // uploads in flight, and no staged segment deleted before the part that replaces it is durable.
 import { randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
+import { testS3Env } from './helpers/s3.js';
 import {
   type Backend,
   createUpload,
@@ -54,6 +57,8 @@ describe('S3 requests of the store (recorded against RGW)', () => {
       expect(Object.keys(e.headers).filter((h) => h.startsWith('x-amz-checksum-'))).toEqual([]);
       expect(e.headers['content-encoding'] ?? '').not.toContain('aws-chunked');
       expect(e.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+      // RGW closes the connection after a request that carried it (see below).
+      expect(Object.keys(e.headers).filter((h) => h.toLowerCase() === 'expect')).toEqual([]);
     }
     // Every part but the last is exactly the part size.
     const sizes = parts.sort((a, b) => Number(a.input.PartNumber) - Number(b.input.PartNumber));
@@ -74,6 +79,33 @@ describe('S3 requests of the store (recorded against RGW)', () => {
     }
     expect(peak).toBeLessThanOrEqual(2);
     expect(peak).toBe(2);
+  });
+
+  it('part uploads reuse their connections to S3', async () => {
+    // With Expect: 100-continue (the SDK's default from 2 MiB) RGW answers every part
+    // with Connection: close, and each part paid a new connection.
+    const port = Number(new URL(testS3Env().endpoint).port);
+    let opened = 0;
+    const onSocket = ({ socket }: { socket: Socket }) => {
+      socket.once('connect', () => {
+        if (socket.remotePort === port) opened++;
+      });
+    };
+    diagnostics.subscribe('net.client.socket', onSocket as (m: unknown) => void);
+    log.length = 0;
+    const data = randomBytes(8 * PS);
+    let url = '';
+    try {
+      url = await createUpload(server.url, data.length);
+      // Four PATCHes of two parts each.
+      expect(await uploadRest(url, data, 0, 2 * PS)).toBe(data.length);
+      expect(log.filter((e) => e.command === 'UploadPartCommand')).toHaveLength(8);
+    } finally {
+      diagnostics.unsubscribe('net.client.socket', onSocket as (m: unknown) => void);
+    }
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    // queueSize 2: two connections carry the parts, at most two more the other requests.
+    expect(opened).toBeLessThanOrEqual(4);
   });
 
   it('deletes staged segments only after the part that holds them is durable', async () => {

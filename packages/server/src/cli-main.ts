@@ -50,6 +50,7 @@ interface CliOptions {
   s3Region: string;
   s3Prefix: string;
   checksumMode: ChecksumMode;
+  expectContinue: boolean;
   partChecksum: PartChecksum;
   partSize?: number;
   partMemory?: number;
@@ -89,6 +90,11 @@ const program = new Command('tus-s3-server')
       .env('S3_CHECKSUM_MODE')
       .choices(['WHEN_REQUIRED', 'WHEN_SUPPORTED'])
       .default('WHEN_REQUIRED'),
+  )
+  .addOption(
+    new Option('--expect-continue', 'send Expect: 100-continue with large S3 bodies').default(
+      false,
+    ),
   )
   .addOption(
     new Option('--part-checksum <kind>', 'how part bodies are proven intact to S3')
@@ -166,6 +172,7 @@ async function main(): Promise<void> {
       region: o.s3Region,
       credentials,
       checksumMode: o.checksumMode,
+      expectContinue: o.expectContinue,
     });
     try {
       await client.send(new HeadBucketCommand({ Bucket: o.s3Bucket }));

@@ -27,6 +27,8 @@ export interface S3Options {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** See ChecksumMode; default 'WHEN_REQUIRED' (Content-MD5 per part). */
   checksumMode?: ChecksumMode;
+  /** `Expect: 100-continue` on large bodies (default off; see S3ConnectionOptions). */
+  expectContinue?: boolean;
   /**
    * How each part body is proven intact to S3: 'md5' (default) sends Content-MD5, which
    * every S3 verifies, at ~1.7 CPU s per GiB; 'none' leaves it to TCP/TLS, as

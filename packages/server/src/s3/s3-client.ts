@@ -22,6 +22,13 @@ export interface S3ConnectionOptions {
    * full hash of each part is CPU spent for nothing.
    */
   signPayload?: boolean;
+  /**
+   * Send `Expect: 100-continue` on bodies of 2 MiB or more (the SDK's default). Off by
+   * default: Ceph RGW (beast) answers such a request with `Connection: close`, so every
+   * part paid a new TCP connection plus a round trip before its first byte. Without it a
+   * refused request (bad credentials) wastes one body's upload, once.
+   */
+  expectContinue?: boolean;
 }
 
 const ignore = (): void => {};
@@ -34,6 +41,7 @@ export function createS3Client(opts: S3ConnectionOptions): S3Client {
     forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
     requestChecksumCalculation: opts.checksumMode ?? 'WHEN_REQUIRED',
     responseChecksumValidation: opts.checksumMode ?? 'WHEN_REQUIRED',
+    expectContinueHeader: opts.expectContinue ? 2 * 1024 * 1024 : false,
   };
   if (opts.credentials) config.credentials = opts.credentials;
   // Without a logger the SDK writes some warnings (a failed streaming request) straight to

@@ -22,7 +22,8 @@ import type { StoredPart } from './offset.js';
 import { bareEtag } from './s3-client.js';
 import { partAddress } from './upload-part.js';
 
-const SLICE = 256 * 1024;
+// Slices of the part buffer (no copies) pushed into the request body at once.
+const SLICE = 1024 * 1024;
 
 type BufferState = 'filling' | 'held' | 'released';
 
@@ -139,6 +140,11 @@ export class StreamedPart {
 
   private pump(): void {
     while (this.wanted && this.sent < this.filled) {
+      // Pushed as the body arrived (64 KiB and less), each slice was a write to S3's
+      // socket, a syscall that on loopback also runs the receiver's TCP path. Held until
+      // a whole SLICE is in (runs of 3, alternated, 8 MiB PATCHes): 2.9 CPU s/GiB at
+      // 123-125 MiB/s as it arrived, 2.7 at 128-129 with 256 KiB, 2.5 at 127-128 with 1 MiB.
+      if (this.filled - this.sent < SLICE && this.filled < this.buf.length) break;
       const end = Math.min(this.filled, this.sent + SLICE);
       const slice = this.buf.subarray(this.sent, end);
       this.sent = end;
