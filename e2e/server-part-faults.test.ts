@@ -23,9 +23,10 @@ import {
 const PS = S3_MIN_PART_SIZE;
 
 describe.each([
-  ['Content-MD5 (whole parts)', 'md5'],
-  ['no part checksum (parts stream while they arrive)', 'none'],
-] as const)('an UploadPart cut by the network, %s', (_name, partChecksum) => {
+  ['Content-MD5 (whole parts)', 'md5', false],
+  ['no part checksum (parts stream while they arrive)', 'none', false],
+  ['Content-MD5, with Expect: 100-continue', 'md5', true],
+] as const)('an UploadPart cut by the network, %s', (_name, partChecksum, expectContinue) => {
   let backend: Backend;
   let proxy: S3FaultProxy;
   let server: RunningServer;
@@ -36,7 +37,7 @@ describe.each([
     if (!s3?.endpoint) throw new Error('s3 backend expected');
     proxy = await startS3FaultProxy(s3.endpoint);
     server = await startInProcess({
-      s3: { ...s3, endpoint: proxy.endpoint, partChecksum },
+      s3: { ...s3, endpoint: proxy.endpoint, partChecksum, expectContinue },
       partSize: PS,
     });
     store = server.tus.datastore as S3MultipartStore;

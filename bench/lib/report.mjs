@@ -190,7 +190,12 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
   L.push('');
   L.push(
     "Each cell: median (min–max) over the reps. × A: throughput over A's in the same rep. " +
-      'Server CPU: user+system seconds of the server process per GiB uploaded, start-up excluded. ' +
+      (meta.warmServers
+        ? 'Each server (B, C, D) first took one smaller upload of the same case (warm-up; ' +
+          'clients and A start cold); (at start): its peak RSS after that. Server CPU: ' +
+          'user+system seconds of the server process per GiB uploaded, start-up and warm-up excluded. '
+        : 'Servers start cold (`--cold`); (at start): peak RSS once listening. Server CPU: ' +
+          'user+system seconds of the server process per GiB uploaded, start-up excluded. ') +
       "Every object's size was checked with HeadObject after every run, and its SHA-256 (GET) " +
       'on the first rep (of the many concurrent uploads, 5 objects).',
   );

@@ -1,5 +1,5 @@
 // A TCP proxy on 127.0.0.1 between the server and the real RGW that cuts an UploadPart's
-// connection at a chosen moment: before its body leaves (when RGW says "100 Continue") or
+// connection at a chosen moment: before its body leaves (as its request line arrives) or
 // after RGW has every byte (when its final answer arrives, which is then lost). Everything
 // else passes untouched, so S3 itself is never imitated.
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -34,16 +34,33 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
       client.destroy();
       upstream.destroy();
     };
+    const isPart = () => /[?&]partNumber=/.test(current) && /[?&]uploadId=/.test(current);
     client.on('data', (d: Buffer) => {
       // Request lines are ASCII; a body of random bytes will not contain one by chance.
-      for (const m of d.toString('latin1').matchAll(REQUEST_LINE)) current = m[2] ?? '';
+      let started = false;
+      for (const m of d.toString('latin1').matchAll(REQUEST_LINE)) {
+        current = m[2] ?? '';
+        started = true;
+      }
+      if (started && plan?.when === 'before-body' && plan.left > 0 && isPart()) {
+        // Nothing of this request reaches RGW; the server is still writing its body.
+        plan.left--;
+        cuts++;
+        kill();
+        return;
+      }
       upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
-      const isPart = /[?&]partNumber=/.test(current) && /[?&]uploadId=/.test(current);
-      if (plan && plan.left > 0 && isPart && d.subarray(0, 9).toString('latin1') === 'HTTP/1.1 ') {
+      if (
+        plan &&
+        plan.left > 0 &&
+        isPart() &&
+        d.subarray(0, 9).toString('latin1') === 'HTTP/1.1 '
+      ) {
+        // A "100 Continue" (the server sent Expect) is not the answer: wait for that.
         const interim = d.subarray(9, 12).toString('latin1') === '100';
-        if ((plan.when === 'before-body') === interim) {
+        if (plan.when === 'after-body' && !interim) {
           plan.left--;
           cuts++;
           kill();
