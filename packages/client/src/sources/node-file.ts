@@ -16,7 +16,10 @@ export interface NodeFileSourceOptions {
    * chunk size). 'buffer': each chunk is read into one Uint8Array (memory: one chunk).
    */
   bodyMode?: 'stream' | 'buffer';
-  /** Read size in 'stream' mode (default 256 KiB). */
+  /**
+   * Read size in 'stream' mode and for checksums (default 1 MiB). Each piece is one body
+   * chunk for fetch; at 256 KiB the client spent 1.45 CPU s per GiB sent, at 1 MiB 1.1.
+   */
   pieceSize?: number;
   /** Default `filetype` metadata. */
   type?: string;
@@ -36,7 +39,7 @@ export async function nodeFileSource(
     throw e;
   }
   const size = st.size;
-  const piece = o.pieceSize ?? 256 * 1024;
+  const piece = o.pieceSize ?? 1024 * 1024;
   const mode = o.bodyMode ?? 'stream';
 
   async function readExact(start: number, end: number): Promise<Uint8Array> {
