@@ -252,25 +252,39 @@ function plan(wls, reps, caseFilter, caps) {
 // and A stay cold: each is a new process per run. `--cold` skips the warm-up.
 const WARM_SIZE = 64 * MiB;
 
-async function warmUp(server, wl, c, id, ctx) {
-  const small = wl.id === 'small';
-  const files = small ? wl.files.slice(0, wl.concurrency) : [ctx.files.warm];
-  const jobFile = path.join(WORK, 'jobs', `${id}.warm.json`);
+/** The job a client child reads: what to upload, where, and the case's options. */
+function writeJob(name, { files, concurrency, wl, c, server, ctx, keyPrefix }) {
+  const jobFile = path.join(WORK, 'jobs', `${name}.json`);
   writeFileSync(
     jobFile,
     JSON.stringify({
       files: files.map((f) => ({ path: f.path, size: f.size, name: f.name })),
-      concurrency: small ? wl.concurrency : 1,
+      concurrency,
       chunkSize: wl.chunkSize,
-      endpoint: server.url,
+      endpoint: server?.url,
       s3: { ...ctx.s3Config, bucket: c.bucket },
-      keyPrefix: `${id}-warm-`,
+      keyPrefix,
       parallel: c.parallel,
       checksum: c.checksum,
       queueSize: c.queueSize,
       clientModule: OUR_CLIENT_MODULE,
     }),
   );
+  return jobFile;
+}
+
+async function warmUp(server, wl, c, id, ctx) {
+  const small = wl.id === 'small';
+  const files = small ? wl.files.slice(0, wl.concurrency) : [ctx.files.warm];
+  const jobFile = writeJob(`${id}.warm`, {
+    files,
+    concurrency: small ? wl.concurrency : 1,
+    wl,
+    c,
+    server,
+    ctx,
+    keyPrefix: `${id}-warm-`,
+  });
   await runClientChild({
     script: CLIENT_SCRIPTS[c.client],
     jobFile,
@@ -318,22 +332,15 @@ async function runOne({ wl, c, rep }, ctx) {
   }
   if (server && !opt.cold) await warmUp(server, wl, c, id, ctx);
   const bytes = wl.files.reduce((s, f) => s + f.size, 0);
-  const jobFile = path.join(WORK, 'jobs', `${id}.json`);
-  writeFileSync(
-    jobFile,
-    JSON.stringify({
-      files: wl.files.map((f) => ({ path: f.path, size: f.size, name: f.name })),
-      concurrency: wl.concurrency,
-      chunkSize: wl.chunkSize,
-      endpoint: server?.url,
-      s3: { ...ctx.s3Config, bucket: c.bucket },
-      keyPrefix: `${id}-`,
-      parallel: c.parallel,
-      checksum: c.checksum,
-      queueSize: c.queueSize,
-      clientModule: OUR_CLIENT_MODULE,
-    }),
-  );
+  const jobFile = writeJob(id, {
+    files: wl.files,
+    concurrency: wl.concurrency,
+    wl,
+    c,
+    server,
+    ctx,
+    keyPrefix: `${id}-`,
+  });
   const rgwPids = Object.values(rgw.pids).filter(Boolean);
   const rgwCpu = () => rgwPids.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
   let result;

@@ -61,7 +61,7 @@ export interface TusS3Options extends Partial<TusHooks> {
   queueSize?: number;
   /**
    * Part buffers one PATCH holds at once: the one filling and those whose bytes the kernel
-   * does not have yet (default 2).
+   * does not have yet (default 1).
    */
   partBuffers?: number;
   /**

@@ -69,7 +69,7 @@ export interface S3StoreOptions {
    */
   queueSize?: number;
   /**
-   * Part buffers one PATCH holds at once (default 2): the part filling, and parts whose
+   * Part buffers one PATCH holds at once (default 1): the part filling, and parts whose
    * bytes the kernel has not taken yet. A PATCH that would need more waits, its body
    * paused. The memory of one upload is partBuffers x part size.
    */
