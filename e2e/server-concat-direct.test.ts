@@ -234,6 +234,69 @@ describe('direct finals on S3', () => {
     expect(await backend.sha256Of(id)).toBe(sha256Hex(Buffer.concat(pieces)));
   });
 
+  it('the same final POST again (its 201 lost, or a crash mid-adoption) gets the same final', async () => {
+    const pieces = [randomBytes(2 * PS), randomBytes(PS + 7)];
+    const urls: string[] = [];
+    for (const p of pieces) urls.push(await createPartial(server.url, p.length));
+    const first = await finalPost(server.url, urls);
+    expect(first.status).toBe(201);
+    const url = locationOf(first, server.url);
+    const uploadsBefore = (await listMultipartUploads(bucket(), 'cd/')).length;
+    const mark = log.length;
+
+    // A 201 lost on the way: the repeat is answered with the same final, nothing new made.
+    const again = await finalPost(server.url, urls);
+    expect(again.status).toBe(201);
+    expect(locationOf(again, server.url)).toBe(url);
+    expect(again.headers.get('upload-concat')).toMatch(/^final;/);
+    const made = log.slice(mark).map((s) => s.command);
+    expect(made).not.toContain('CreateMultipartUploadCommand');
+    expect(made).not.toContain('PutObjectCommand');
+    expect((await listMultipartUploads(bucket(), 'cd/')).length).toBe(uploadsBefore);
+
+    // A crash after the first partial was adopted, before the second: the second is a plain
+    // partial again, with a multipart upload of its own.
+    const s3 = testS3Client();
+    const second = idOf(urls[1] as string);
+    const infoKey = `cd/${second}.info`;
+    const adopted = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket(), Key: infoKey }))
+      ).Body!.transformToString(),
+    );
+    expect(adopted.concat.adopted.finalId).toBe(idOf(url));
+    const own = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket(), Key: `cd/${second}` }),
+    );
+    const plain = { ...adopted, uploadId: own.UploadId, concat: { role: 'partial' } };
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket(), Key: infoKey, Body: JSON.stringify(plain) }),
+    );
+    const repaired = await finalPost(server.url, urls);
+    expect(repaired.status).toBe(201);
+    expect(locationOf(repaired, server.url)).toBe(url);
+    const now = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket(), Key: infoKey }))
+      ).Body!.transformToString(),
+    );
+    expect(now.concat.adopted).toEqual(adopted.concat.adopted);
+    expect(await listMultipartUploads(bucket(), `cd/${second}`)).toEqual([]);
+
+    // Not a repeat: another order, or only some of the partials.
+    for (const other of [[urls[1], urls[0]], [urls[0]]] as string[][]) {
+      const res = await finalPost(server.url, other);
+      expect(res.status).toBe(400);
+      expect((await res.text()).trim()).toContain(`belongs to final upload ${idOf(url)}`);
+    }
+
+    for (const [i, u] of urls.entries()) await uploadRest(u, pieces[i] as Buffer, 0);
+    expect(await headOffset(url)).toBe(2 * PS + PS + 7);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(Buffer.concat(pieces)));
+    // Once complete, its partials are gone: the same POST now names missing uploads.
+    expect((await finalPost(server.url, urls)).status).toBe(404);
+  });
+
   it('a crash between the last part of a partial and its completion: any HEAD repairs it', async () => {
     for (const lookAt of ['final', 'partial'] as const) {
       const pieces = [randomBytes(PS), randomBytes(PS - 3)];

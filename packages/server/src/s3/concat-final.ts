@@ -8,8 +8,9 @@ import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { buildFinalParts } from './concat.js';
 import { chooseFinalPartSize } from './concat-plan.js';
 import type { StoreContext } from './context.js';
-import { createDirectFinal } from './direct-final.js';
-import { adoptionOf, type UploadInfo } from './info.js';
+import { createDirectFinal, repeatDirectFinal } from './direct-final.js';
+import { type NamedPartials, namedPartials } from './final-partials.js';
+import type { UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import type { Progress, StoredPart } from './offset.js';
 import type { PartList } from './part-list.js';
@@ -37,26 +38,6 @@ export interface FinalDeps {
   settling: Map<string, Promise<UploadInfo | undefined>>;
 }
 
-/** A partial upload a final may name: 404 when missing, 400 when not a partial. */
-export async function partialState(deps: FinalDeps, id: string): Promise<UploadState> {
-  let state: UploadState;
-  try {
-    // loadState also completes a partial whose bytes are all durable.
-    state = await deps.loadState(id);
-  } catch (err) {
-    if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
-    throw err;
-  }
-  if (state.info.concat?.role !== 'partial') {
-    throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
-  }
-  const adopted = adoptionOf(state.info);
-  if (adopted) {
-    throw new TusError(400, `partial upload ${id} belongs to final upload ${adopted.finalId}`);
-  }
-  return state;
-}
-
 /** The length a final naming this partial gets from it (unknown while deferred: 400). */
 export function partialLength({ info }: UploadState): number {
   if (info.size === undefined) {
@@ -81,16 +62,17 @@ function finishedPartial(state: UploadState): UploadInfo {
 /**
  * Upload-Concat: final. Within the creation request: the partials are checked, the final
  * multipart upload and its info (which records the partials) are written, then its parts
- * are copied from the partials and it is completed. `loaded`: partials this request read
- * already (to size the final), not read again.
+ * are copied from the partials and it is completed. `named`: the partials as this request
+ * read them already (to size the final), not read again.
  */
 export async function createFinal(
   deps: FinalDeps,
   upload: Upload,
   ids: readonly string[],
-  loaded?: ReadonlyMap<string, UploadState>,
+  named?: NamedPartials,
 ): Promise<Upload> {
-  const states = await Promise.all(ids.map((id) => loaded?.get(id) ?? partialState(deps, id)));
+  const { states, repeats } = named ?? (await namedPartials(deps, ids));
+  if (repeats) return repeatDirectFinal(deps, upload, repeats);
   // concatenation-unfinished: none has finished, so they may write straight into the final.
   if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
     return createDirectFinal(deps, upload, states);

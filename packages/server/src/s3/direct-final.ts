@@ -10,7 +10,8 @@
 // adoption was cut short adopts the rest when it is next loaded; partials all complete
 // but the final not (a crash, or two completers racing) is completed by the next HEAD or
 // PATCH of the final or of any partial; a CompleteMultipartUpload that already happened
-// (NoSuchUpload) counts as done when the object has the final's length.
+// (NoSuchUpload) counts as done when the object has the final's length. A client that
+// never got the 201 sends the same POST again and gets this final (final-partials.ts).
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
@@ -71,6 +72,28 @@ export async function createDirectFinal(
   upload.offset = 0;
   upload.storage = storageOf(deps.ctx, info.id);
   upload.creation_date = info.createdAt;
+  return upload;
+}
+
+/**
+ * The same final POST again (final-partials.ts): answered with the final it created, after
+ * the repair its next look would do (adopting partials a crash left out, completing it if
+ * every partial is done). The new id @tus/server drew for the request goes unused.
+ */
+export async function repeatDirectFinal(
+  deps: FinalDeps,
+  upload: Upload,
+  final: UploadInfo,
+): Promise<Upload> {
+  const { info } = await directFinalState(deps, final);
+  deps.ctx.log.info({ id: info.id }, 'final POST repeated: answered with its final');
+  tellRequest(info);
+  upload.id = info.id;
+  upload.size = info.size;
+  upload.offset = 0;
+  upload.metadata = info.metadata;
+  upload.storage = storageOf(deps.ctx, info.id);
+  upload.creation_date = info.completedAt === undefined ? info.createdAt : undefined;
   return upload;
 }
 

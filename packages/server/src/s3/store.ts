@@ -20,10 +20,11 @@ import { currentRequest, type RequestContext } from '../request-context.js';
 import type { PartChecksum } from './body-checksum.js';
 import { BufferPool, DEFAULT_PART_BUFFERS } from './buffer-pool.js';
 import { finish } from './completion.js';
-import { createFinal, type FinalDeps, partialLength, partialState } from './concat-final.js';
+import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
 import type { StoreContext } from './context.js';
 import { settleFinal } from './direct-final.js';
 import { deleteExpired } from './expiration.js';
+import { type NamedPartials, namedPartials } from './final-partials.js';
 import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
@@ -108,7 +109,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   // What the last request left of each upload (upload-state.ts says when it is trusted).
   private readonly states = new StateCache();
   /** Partials a final's creation request read to size it, for its create(). */
-  private readonly partialsSized = new WeakMap<RequestContext, Map<string, UploadState>>();
+  private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -197,8 +198,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     }
     const request = currentRequest();
     if (request?.concat?.role === 'final') {
-      const loaded = this.partialsSized.get(request);
-      return createFinal(this.finals, upload, request.concat.partials, loaded);
+      const named = this.partialsSized.get(request);
+      return createFinal(this.finals, upload, request.concat.partials, named);
     }
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
@@ -234,14 +235,15 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
 
   /**
    * For Upload-Concat: final. Each must be a partial upload of this store of known length
-   * that no other final adopted; whether finished or not is the final's business.
+   * that no final adopted (unless the POST repeats that final's creation); whether
+   * finished or not is the final's business.
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
-    const states = await Promise.all(ids.map((id) => partialState(this.finals, id)));
+    const named = await namedPartials(this.finals, ids);
     const request = currentRequest();
     // create() follows in the same request: each partial read costs S3 three round trips.
-    if (request) this.partialsSized.set(request, new Map(ids.map((id, i) => [id, states[i]!])));
-    return states.map(partialLength);
+    if (request) this.partialsSized.set(request, named);
+    return named.states.map(partialLength);
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
