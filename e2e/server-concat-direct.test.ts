@@ -297,6 +297,21 @@ describe('direct finals on S3', () => {
     expect((await finalPost(server.url, urls)).status).toBe(404);
   });
 
+  it('final POSTs racing over the same partials: one final, every one answered with it', async () => {
+    const pieces = [randomBytes(PS), randomBytes(PS), randomBytes(99)];
+    const urls: string[] = [];
+    for (const p of pieces) urls.push(await createPartial(server.url, p.length));
+    const before = store.metrics.partialsAdopted;
+    const answers = await Promise.all([1, 2, 3].map(() => finalPost(server.url, urls)));
+    expect(answers.map((r) => r.status)).toEqual([201, 201, 201]);
+    const [url, ...others] = answers.map((r) => locationOf(r, server.url));
+    expect(others).toEqual([url, url]);
+    expect(store.metrics.partialsAdopted - before).toBe(urls.length);
+    await Promise.all(urls.map((u, i) => uploadRest(u, pieces[i] as Buffer, 0)));
+    expect(await headOffset(url as string)).toBe(2 * PS + 99);
+    expect(await backend.sha256Of(idOf(url as string))).toBe(sha256Hex(Buffer.concat(pieces)));
+  });
+
   it('a crash between the last part of a partial and its completion: any HEAD repairs it', async () => {
     for (const lookAt of ['final', 'partial'] as const) {
       const pieces = [randomBytes(PS), randomBytes(PS - 3)];

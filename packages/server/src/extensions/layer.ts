@@ -3,7 +3,7 @@
 // turns a final concatenation request into one @tus/server accepts, and completes the
 // response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
 import type { EventEmitter } from 'node:events';
-import { EVENTS } from '@tus/utils';
+import { EVENTS, type Locker } from '@tus/utils';
 import type { DirectBody } from '../direct-body.js';
 import { TusError } from '../errors.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from '../request-checks.js';
@@ -17,6 +17,7 @@ import {
   uploadConcatHeader,
 } from './concatenation.js';
 import { advertisedExtensions, Extension, TUS_SERVER_CONCATENATION_SPELLING } from './names.js';
+import { lockPartials } from './partial-locks.js';
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
@@ -51,19 +52,31 @@ export async function handleTusRequest(
   // prepare() runs in the request's context too: what the store reads there (a final's
   // partials) it keeps for the same request.
   return requestContext.run(ctx, async () => {
-    let forward: Request;
+    const unlock: Unlock[] = [];
     try {
-      forward = await prepare(tus, request, ctx);
-    } catch (err) {
-      if (err instanceof TusError) return refusal(err);
-      throw err;
+      let forward: Request;
+      try {
+        forward = await prepare(tus, request, ctx, unlock);
+      } catch (err) {
+        if (err instanceof TusError) return refusal(err);
+        throw err;
+      }
+      const response = await tus.server.handleWeb(forward);
+      return complete(tus, forward, response, ctx);
+    } finally {
+      for (const release of unlock) await release();
     }
-    const response = await tus.server.handleWeb(forward);
-    return complete(tus, forward, response, ctx);
   });
 }
 
-async function prepare(tus: TusS3, request: Request, ctx: RequestContext): Promise<Request> {
+type Unlock = () => Promise<void>;
+
+async function prepare(
+  tus: TusS3,
+  request: Request,
+  ctx: RequestContext,
+  unlock: Unlock[],
+): Promise<Request> {
   const store = tus.datastore;
   const { method, headers } = request;
   // Without Tus-Resumable @tus/server answers 412 first; keep that order.
@@ -85,7 +98,14 @@ async function prepare(tus: TusS3, request: Request, ctx: RequestContext): Promi
   }
   ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
   if (ctx.concat.role === 'partial') return request;
+  unlock.push(await lockPartials(await lockerOf(tus, request), ctx.concat.partials));
   return finalCreation(request, ctx.concat.partials, store);
+}
+
+/** The locker @tus/server uses for this request (its default or the configured one). */
+async function lockerOf(tus: TusS3, request: Request): Promise<Locker> {
+  const locker = tus.server.options.locker;
+  return typeof locker === 'function' ? locker(request) : locker;
 }
 
 /**

@@ -1,0 +1,36 @@
+// A final's creation holds the tus locks of the partials it names, from before it reads
+// them until its response: two creations over the same partials (a client's retry racing
+// its first attempt, two clients) then run one after the other, so the second sees the
+// first's adoption (and, for the same list, gets the same final) instead of both adopting
+// and leaving each partial to whichever wrote last, with neither final ever complete.
+// The same locks serialize it with PATCH, HEAD and DELETE on those partials. Distributed
+// only as far as the configured @tus/server locker is.
+import { ERRORS, type Lock, type Locker } from '@tus/utils';
+import { TusError } from '../errors.js';
+
+/** Locks every id (each once, in one global order so creations never deadlock). */
+export async function lockPartials(
+  locker: Locker,
+  ids: readonly string[],
+): Promise<() => Promise<void>> {
+  const held: Lock[] = [];
+  const release = async () => {
+    for (const lock of held.splice(0).reverse()) await lock.unlock();
+  };
+  // Holders are not asked to let go early: a final's creation is a few S3 round trips.
+  const never = new AbortController().signal;
+  try {
+    for (const id of [...new Set(ids)].sort()) {
+      const lock = locker.newLock(id);
+      await lock.lock(never, () => {});
+      held.push(lock);
+    }
+  } catch (err) {
+    await release();
+    if (err === ERRORS.ERR_LOCK_TIMEOUT) {
+      throw new TusError(423, 'a partial upload is in use by another request; try again');
+    }
+    throw err;
+  }
+  return release;
+}
