@@ -72,7 +72,7 @@ export async function createFinal(
   named?: NamedPartials,
 ): Promise<Upload> {
   const { states, repeats } = named ?? (await namedPartials(deps, ids));
-  if (repeats) return repeatDirectFinal(deps, upload, repeats);
+  if (repeats) return repeatDirectFinal(deps, upload, repeats, states);
   // concatenation-unfinished: none has finished, so they may write straight into the final.
   if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
     return createDirectFinal(deps, upload, states);

@@ -76,24 +76,31 @@ export async function createDirectFinal(
 }
 
 /**
- * The same final POST again (final-partials.ts): answered with the final it created, after
- * the repair its next look would do (adopting partials a crash left out, completing it if
- * every partial is done). The new id @tus/server drew for the request goes unused.
+ * The same final POST again (final-partials.ts): answered with the final it created, once
+ * the partials a crash left out are adopted. `partials` are as this request read them
+ * (reading them completed any whose bytes were all durable, and with them the final), so
+ * only those not adopted are read again. The new id @tus/server drew goes unused.
  */
 export async function repeatDirectFinal(
   deps: FinalDeps,
   upload: Upload,
   final: UploadInfo,
+  partials: readonly UploadState[],
 ): Promise<Upload> {
-  const { info } = await directFinalState(deps, final);
-  deps.ctx.log.info({ id: info.id }, 'final POST repeated: answered with its final');
-  tellRequest(info);
-  upload.id = info.id;
-  upload.size = info.size;
+  await adoptMissing(
+    deps,
+    final,
+    partials.map((p) => p.info),
+  );
+  deps.ctx.log.info({ id: final.id }, 'final POST repeated: answered with its final');
+  tellRequest(final);
+  upload.id = final.id;
+  upload.size = final.size;
   upload.offset = 0;
-  upload.metadata = info.metadata;
-  upload.storage = storageOf(deps.ctx, info.id);
-  upload.creation_date = info.completedAt === undefined ? info.createdAt : undefined;
+  upload.metadata = final.metadata;
+  upload.storage = storageOf(deps.ctx, final.id);
+  // Unfinished (isRepeatOf): it expires like any unfinished upload.
+  upload.creation_date = final.createdAt;
   return upload;
 }
 

@@ -1,7 +1,7 @@
 // A process-wide cap on the bytes held in part buffers. Each upload needs up to
 // partBuffers of them (buffer-pool.ts: BufferLease); without a cap, memory grows with the
-// number of concurrent uploads (20 uploads of 8 MiB parts reached ~600 MiB). Past the cap a PATCH waits for
-// a buffer, its request body paused, instead of failing.
+// number of concurrent uploads (20 uploads of 8 MiB parts reached ~600 MiB). Past the cap
+// a PATCH waits for a buffer, its request body paused, instead of failing.
 //
 // Why this cannot deadlock: a PATCH asks for a buffer only when it holds no other buffer
 // but the parts it has already sent to S3 (patch-receiver.ts flushes, or for a checksummed
