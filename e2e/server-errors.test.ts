@@ -1,6 +1,7 @@
 // Must-show 5 and 6 of the server issue: every bad request gets the status the tus spec
 // names and leaves the upload intact; two concurrent PATCHes never mix bytes.
 import { randomBytes } from 'node:crypto';
+import { MemoryLocker } from '@tus/server';
 import {
   type Backend,
   backends,
@@ -15,6 +16,7 @@ import {
   tus,
   uploadRest,
 } from './helpers/server.js';
+import { stalledPatch } from './helpers/stalled-patch.js';
 
 const MiB = 1024 * 1024;
 const MAX = 20 * MiB;
@@ -164,5 +166,35 @@ describe.each(backends)('bad input on %s', (_name, makeBackend) => {
     // Each byte range came wholly from one request: either all of A's prefix, or all of B's.
     expect([stored, mixedWithB]).toContain(result);
     if (b.status === 409) expect(result).toBe(stored);
+  });
+
+  it("a request that cannot get its upload's lock in time gets 423, the upload intact", async () => {
+    const locked = await startInProcess({
+      ...backend.options,
+      partSize: 5 * MiB,
+      locker: new MemoryLocker({ acquireLockTimeout: 300 }),
+    });
+    try {
+      const data = randomBytes(3 * MiB);
+      const url = await createUpload(locked.url, data.length);
+      // The holder is asked to let go but drains for @tus/server's 3 s: longer than 300 ms.
+      const stalled = await stalledPatch(url, 0, data.length, data.subarray(0, MiB));
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await tus(url, 'HEAD');
+      expect(res.status).toBe(423);
+      expect(res.headers.get('content-type') ?? '').not.toContain('html');
+      stalled.socket.destroy();
+      let offset = -1;
+      for (let i = 0; i < 50 && offset < 0; i++) {
+        const head = await tus(url, 'HEAD');
+        if (head.status === 200) offset = Number(head.headers.get('upload-offset'));
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(offset).toBe(MiB);
+      expect(await uploadRest(url, data, offset)).toBe(data.length);
+      expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    } finally {
+      await locked.close();
+    }
   });
 });

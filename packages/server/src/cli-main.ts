@@ -3,8 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { Redis } from 'ioredis';
 import { normalizePath, parseDuration, parseSize } from './config.js';
 import { collectStartupGarbage } from './heap-tuning.js';
+import { RedisLocker } from './locks/redis-locker.js';
 import { createLogger } from './log.js';
 import { tusS3Middleware } from './middleware.js';
 import { mountAt } from './mount.js';
@@ -60,6 +62,8 @@ interface CliOptions {
   expiration?: number;
   dataDir: string;
   trustProxy: boolean;
+  redisUrl?: string;
+  lockLease?: number;
   logLevel: string;
 }
 
@@ -146,6 +150,20 @@ const program = new Command('tus-s3-server')
       .env('TRUST_PROXY')
       .default(false),
   )
+  .addOption(
+    new Option(
+      '--redis-url <url>',
+      'Redis for upload locks shared by several instances; absent: locks in this process only',
+    ).env('REDIS_URL'),
+  )
+  .addOption(
+    new Option(
+      '--lock-lease <duration>',
+      'with --redis-url: how long a dead instance keeps its uploads locked (default 10s)',
+    )
+      .env('LOCK_LEASE')
+      .argParser(asDuration),
+  )
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('warn'))
   .showHelpAfterError(false)
   .configureOutput({
@@ -194,6 +212,8 @@ async function main(): Promise<void> {
       client,
     };
   }
+  const redis = o.redisUrl ? await connectRedis(o.redisUrl) : undefined;
+  const locker = redis ? new RedisLocker({ redis, lease: o.lockLease, logger }) : undefined;
   const tus = createTusServer({
     s3,
     dataDir: o.dataDir,
@@ -205,6 +225,7 @@ async function main(): Promise<void> {
     maxSize: o.maxSize,
     expiration: o.expiration ?? 0,
     respectForwardedHeaders: o.trustProxy,
+    locker,
     logger,
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));
@@ -217,6 +238,9 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   process.stdout.write(`tus-s3-server: storage: ${tus.describe()}\n`);
+  process.stdout.write(
+    `tus-s3-server: locks: ${o.redisUrl ? `redis at ${redactUrl(o.redisUrl)}, shared by every instance` : 'in this process only (one instance; --redis-url for several)'}\n`,
+  );
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
 
   let sweep: NodeJS.Timeout | undefined;
@@ -237,7 +261,11 @@ async function main(): Promise<void> {
     if (sweep) clearInterval(sweep);
     logger.info({ signal }, 'draining in-flight requests');
     // In-flight PATCHes finish and are acknowledged; idle keep-alive sockets close now.
-    server.close(() => process.exit(0));
+    server.close(() => {
+      void Promise.all([locker?.close(), redis?.quit()])
+        .catch(() => {})
+        .finally(() => process.exit(0));
+    });
     server.closeIdleConnections();
     setTimeout(() => {
       server.closeAllConnections();
@@ -246,6 +274,45 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** A connected client, or a one-line error when the Redis does not answer. */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Reconnecting is ioredis's job; requests see failures as lock errors. The first error
+  // names the cause better than the "Connection is closed" connect() rejects with.
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => {
+    cause ??= err;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000);
+      }),
+    ]);
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(
+      `cannot reach redis at ${redactUrl(url)}: ${(cause ?? (err as Error)).message}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,16 @@ export class TusError extends Error {
 
 export { ERRORS };
 
+/** A lock not acquired in time (tus: 423 Locked); the request may be tried again. */
+export function lockTimeoutError(): TusError {
+  return new TusError(423, 'upload is in use by another request; try again');
+}
+
+/** A lock timeout from any locker: @tus/server's own (500 as it stands) or ours (423). */
+export function isLockTimeout(err: unknown): boolean {
+  return err === ERRORS.ERR_LOCK_TIMEOUT || (err instanceof TusError && err.status_code === 423);
+}
+
 /** True for any S3 "no such thing" answer (RGW says NoSuchKey where AWS says NoSuchUpload). */
 export function isS3NotFound(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;

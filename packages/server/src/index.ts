@@ -2,6 +2,7 @@ export { TusError } from './errors.js';
 export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './extensions/checksum.js';
 export { CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER } from './extensions/layer.js';
 export { Extension, type ExtensionName } from './extensions/names.js';
+export { RedisLocker, type RedisLockerOptions } from './locks/redis-locker.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
 export { PART_CHECKSUMS, type PartChecksum } from './s3/body-checksum.js';

@@ -4,8 +4,9 @@ import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { Server, type ServerOptions } from '@tus/server';
-import type { DataStore } from '@tus/utils';
+import { type DataStore, ERRORS } from '@tus/utils';
 import type { Logger } from 'pino';
+import { lockTimeoutError } from './errors.js';
 import {
   EXTENSION_REQUEST_HEADERS,
   EXTENSION_RESPONSE_HEADERS,
@@ -135,6 +136,10 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     // CORS: browsers may send Upload-Checksum and read our extension headers.
     allowedHeaders: [...(tusOptions.allowedHeaders ?? []), ...EXTENSION_REQUEST_HEADERS],
     exposedHeaders: [...(tusOptions.exposedHeaders ?? []), ...EXTENSION_RESPONSE_HEADERS],
+    onResponseError: async (req, err) =>
+      (await tusOptions.onResponseError?.(req, err)) ??
+      // @tus/server answers a lock it waited for in vain with 500; tus names 423 for it.
+      (err === ERRORS.ERR_LOCK_TIMEOUT ? lockTimeoutError() : undefined),
     generateUrl:
       tusOptions.generateUrl ??
       ((_req, { proto, host, path: configured, id }) => {

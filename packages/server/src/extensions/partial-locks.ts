@@ -5,8 +5,8 @@
 // and leaving each partial to whichever wrote last, with neither final ever complete.
 // The same locks serialize it with PATCH, HEAD and DELETE on those partials. Distributed
 // only as far as the configured @tus/server locker is.
-import { ERRORS, type Lock, type Locker } from '@tus/utils';
-import { TusError } from '../errors.js';
+import type { Lock, Locker } from '@tus/utils';
+import { isLockTimeout, TusError } from '../errors.js';
 
 /** Locks every id (each once, in one global order so creations never deadlock). */
 export async function lockPartials(
@@ -27,7 +27,7 @@ export async function lockPartials(
     }
   } catch (err) {
     await release();
-    if (err === ERRORS.ERR_LOCK_TIMEOUT) {
+    if (isLockTimeout(err)) {
       throw new TusError(423, 'a partial upload is in use by another request; try again');
     }
     throw err;

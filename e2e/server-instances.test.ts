@@ -1,0 +1,179 @@
+// Two server processes (the CLI) on one bucket and one Redis (--redis-url), as behind a
+// load balancer: any instance serves any request, and the shared locker serializes the
+// requests of one upload across them.
+// - A PATCH stuck on one instance (its client's network gone, the socket half-open): a
+//   HEAD on the other asks it to let go, the bytes it received count, the upload goes on.
+// - Final POSTs over the same partials racing on both instances: one final.
+// - An instance SIGKILLed while it holds an upload's lock: the other serves the upload one
+//   lease later, from the last acknowledged offset.
+// - Our client, parallel 4, through a round-robin balancer over both: exact bytes.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { startBalancer } from './helpers/balancer.js';
+import { lastLine, runCli } from './helpers/client-cli.js';
+import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
+import {
+  type Backend,
+  type CliServer,
+  createUpload,
+  headOffset,
+  idOf,
+  patch,
+  s3Backend,
+  sha256Hex,
+  startCli,
+  tus,
+} from './helpers/server.js';
+import { stalledPatch } from './helpers/stalled-patch.js';
+
+const MiB = 1024 * 1024;
+const PS = 5 * MiB;
+const LEASE_MS = 1000;
+
+const redisUrl = () => {
+  const u = process.env.TUS_S3_TEST_REDIS_URL;
+  if (!u) throw new Error('TUS_S3_TEST_REDIS_URL is not set (jest global setup starts redis)');
+  return u;
+};
+
+let backend: Backend;
+let redis: Redis;
+let a: CliServer;
+let b: CliServer;
+let dir: string;
+
+const instance = () =>
+  startCli([
+    ...backend.cliArgs,
+    '--part-size',
+    '5MiB',
+    '--redis-url',
+    redisUrl(),
+    '--lock-lease',
+    `${LEASE_MS}ms`,
+  ]);
+
+beforeAll(async () => {
+  backend = await s3Backend('mi/');
+  redis = new Redis(redisUrl());
+  dir = await tmpDir('instances-');
+});
+
+afterAll(async () => {
+  await redis?.quit();
+  await backend?.cleanup().catch(() => {});
+  await removeDir(dir);
+});
+
+beforeEach(async () => {
+  [a, b] = await Promise.all([instance(), instance()]);
+});
+
+afterEach(async () => {
+  await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
+});
+
+/** `url` on another instance: same path, that instance's origin. */
+const via = (server: CliServer, url: string) => new URL(new URL(url).pathname, server.url).href;
+
+/** Waits until the server has taken `id`'s lock (the PATCH is being received). */
+async function lockTaken(id: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await redis.exists(`tus-s3:lock:${id}`)) === 1) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`lock of ${id} never taken`);
+}
+
+test('a PATCH stalled on one instance: a HEAD on the other takes over with its bytes counted', async () => {
+  const data = randomBytes(3 * PS);
+  const url = await createUpload(a.url, data.length);
+  const stalled = await stalledPatch(url, 0, data.length, data.subarray(0, 3 * MiB));
+  await lockTaken(idOf(url));
+  await new Promise((r) => setTimeout(r, 300)); // the 3 MiB reach the store
+  // Without a shared lock B answers at once from S3, where none of the 3 MiB is yet.
+  expect(await headOffset(via(b, url))).toBe(3 * MiB);
+  expect(stalled.answer()).toMatch(/^HTTP\/1.1 204[\s\S]*upload-offset: 3145728/i);
+  stalled.socket.destroy();
+  const res = await patch(via(b, url), 3 * MiB, data.subarray(3 * MiB));
+  expect(res.status).toBe(204);
+  expect(res.headers.get('upload-offset')).toBe(String(data.length));
+  expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+});
+
+test('final POSTs over the same partials racing on both instances: one final', async () => {
+  const pieces = [randomBytes(PS), randomBytes(PS), randomBytes(99)];
+  const urls: string[] = [];
+  for (const [i, p] of pieces.entries()) {
+    const res = await tus(i % 2 ? b.url : a.url, 'POST', {
+      'Upload-Length': String(p.length),
+      'Upload-Concat': 'partial',
+    });
+    expect(res.status).toBe(201);
+    urls.push(res.headers.get('location') as string);
+  }
+  const answers = await Promise.all(
+    [a, b, a, b].map((s) => tus(s.url, 'POST', { 'Upload-Concat': `final;${urls.join(' ')}` })),
+  );
+  expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+  const finals = answers.map((r) => idOf(r.headers.get('location') as string));
+  expect(new Set(finals).size).toBe(1);
+  const final = `${a.url}/${finals[0]}`;
+  await Promise.all(
+    urls.map(async (u, i) => {
+      const res = await patch(via(i % 2 ? a : b, u), 0, pieces[i] as Buffer);
+      expect(res.status).toBe(204);
+    }),
+  );
+  expect(await headOffset(via(b, final))).toBe(2 * PS + 99);
+  expect(await backend.sha256Of(finals[0] as string)).toBe(sha256Hex(Buffer.concat(pieces)));
+});
+
+test('an instance killed while it holds a lock: the other serves the upload one lease later', async () => {
+  const data = randomBytes(3 * PS);
+  const url = await createUpload(a.url, data.length);
+  expect((await patch(url, 0, data.subarray(0, PS + 7))).status).toBe(204);
+  const stalled = await stalledPatch(
+    url,
+    PS + 7,
+    data.length - PS - 7,
+    data.subarray(PS + 7, 2 * PS),
+  );
+  await lockTaken(idOf(url));
+  await a.stop('SIGKILL');
+  stalled.socket.destroy();
+  // The dead instance's lock is still there: B has to outwait its lease.
+  expect(await redis.exists(`tus-s3:lock:${idOf(url)}`)).toBe(1);
+  const offset = await headOffset(via(b, url));
+  expect(offset).toBe(PS + 7);
+  const res = await patch(via(b, url), offset, data.subarray(offset));
+  expect(res.status).toBe(204);
+  expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+});
+
+test('our client, parallel 4, through a round-robin balancer over both instances', async () => {
+  const balancer = await startBalancer([a.url, b.url]);
+  try {
+    const file = await makeRandomFile(dir, 48 * MiB + 123, { name: 'balanced.bin' });
+    const run = runCli([
+      file.path,
+      '--endpoint',
+      `${balancer.url}${new URL(a.url).pathname}`,
+      '--parallel',
+      '4',
+      '--store',
+      path.join(dir, 'resume.json'),
+    ]);
+    const code = await run.exited;
+    if (code !== 0) throw new Error(`tus-upload exited ${code}: ${run.stderr()}`);
+    expect(run.stderr()).toContain('parallel upload: 4 partial uploads');
+    const url = lastLine(run.stdout());
+    expect(new URL(url).origin).toBe(balancer.url);
+    expect(await backend.sha256Of(idOf(url))).toBe(file.sha256);
+    // Both instances served a fair share.
+    expect(Math.min(...balancer.counts)).toBeGreaterThan(5);
+  } finally {
+    await balancer.close();
+  }
+});

@@ -1,0 +1,257 @@
+// A @tus/server Locker shared by every instance that talks to one Redis, so that several
+// servers behind a load balancer serialize the requests of one upload as a single server
+// does. A lock is a key holding its owner's random token with a lease: the holder renews
+// it while its request runs, so a crashed or partitioned instance frees its uploads one
+// lease later instead of never. Redis pub/sub carries the two messages @tus/server's
+// locking needs across instances: "release" (a waiter asks whoever holds the upload to
+// cancel its request, typically a PATCH whose client reconnected elsewhere after a cut)
+// and "released" (wakes waiters at once instead of at their next poll). Messages are only
+// a speed-up: a waiter also polls, so a lost message costs one poll interval.
+//
+// A lease is about liveness, not the safety of bytes: if a holder stalls past its lease
+// (a paused VM) and another request takes over, the two write the same offsets with the
+// same client bytes, and every S3 write the store makes is idempotent per offset.
+import { randomBytes } from 'node:crypto';
+import type { Lock, Locker, RequestRelease } from '@tus/utils';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { lockTimeoutError } from '../errors.js';
+import { silentLogger } from '../log.js';
+
+export interface RedisLockerOptions {
+  /**
+   * The connection for commands; the locker duplicates it once for its subscription.
+   * Closing it stays the caller's job (close() only ends the duplicate).
+   */
+  redis: Redis;
+  /** Key and channel prefix, so that deployments can share one Redis (default 'tus-s3:lock:'). */
+  prefix?: string;
+  /** How long a request waits for a lock before it gets 423 (ms, default 30 s). */
+  acquireTimeout?: number;
+  /** How long a lock outlives a holder that stopped renewing it (ms, default 10 s). */
+  lease?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_PREFIX = 'tus-s3:lock:';
+const DEFAULT_ACQUIRE_TIMEOUT = 30_000;
+const DEFAULT_LEASE = 10_000;
+const MIN_LEASE = 300;
+// A waiter tries again this often even if no "released" message arrives (lease expiry of
+// a crashed holder sends none).
+const POLL_MS = 200;
+// A waiter repeats its request to let go this often: the holder may have changed since.
+const ASK_AGAIN_MS = 1_000;
+
+// Both only act while the key still holds the caller's token, so a holder whose lease ran
+// out never extends or deletes the lock its successor took.
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1]) else return 0 end`;
+
+interface Held {
+  token: string;
+  requestRelease: RequestRelease;
+  renew: NodeJS.Timeout;
+  renewedAt: number;
+}
+
+export class RedisLocker implements Locker {
+  readonly prefix: string;
+  readonly acquireTimeout: number;
+  readonly lease: number;
+  private readonly redis: Redis;
+  private readonly log: Logger;
+  /** Locks this process holds, by upload id. */
+  private readonly held = new Map<string, Held>();
+  /** Callbacks of this process's waiters, by upload id. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private subscriber?: Redis;
+  private subscribed?: Promise<void>;
+
+  constructor(options: RedisLockerOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.acquireTimeout = options.acquireTimeout ?? DEFAULT_ACQUIRE_TIMEOUT;
+    this.lease = options.lease ?? DEFAULT_LEASE;
+    this.log = options.logger ?? silentLogger;
+    // Renewal runs every lease / 3: much shorter and a busy event loop loses the lease.
+    if (!(this.lease >= MIN_LEASE)) throw new Error(`lock lease must be at least ${MIN_LEASE} ms`);
+  }
+
+  newLock(id: string): Lock {
+    return new RedisLock(this, id);
+  }
+
+  /** Ends the subscription; locks still held stay in Redis until their lease ends. */
+  async close(): Promise<void> {
+    for (const h of this.held.values()) clearInterval(h.renew);
+    this.held.clear();
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    this.subscribed = undefined;
+    if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+
+  /** @internal */
+  keyOf(id: string): string {
+    return `${this.prefix}${id}`;
+  }
+
+  /** @internal The subscription must exist before this process holds or awaits a lock. */
+  listening(): Promise<void> {
+    this.subscribed ??= this.subscribe();
+    return this.subscribed;
+  }
+
+  /** @internal One attempt: true if the lock is now this process's under `token`. */
+  async tryTake(id: string, token: string, requestRelease: RequestRelease): Promise<boolean> {
+    const ok = await this.redis.set(this.keyOf(id), token, 'PX', this.lease, 'NX');
+    if (ok !== 'OK') return false;
+    const held: Held = {
+      token,
+      requestRelease,
+      renewedAt: Date.now(),
+      renew: setInterval(() => void this.renew(id, held), Math.floor(this.lease / 3)),
+    };
+    held.renew.unref();
+    this.held.set(id, held);
+    return true;
+  }
+
+  /** @internal */
+  async askRelease(id: string): Promise<void> {
+    await this.redis.publish(`${this.prefix}release`, id);
+  }
+
+  /** @internal Resolves on a "released" message for `id`, after `ms`, or on abort. */
+  waitForRelease(id: string, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.waiters.get(id) ?? new Set<() => void>();
+      this.waiters.set(id, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.waiters.get(id) === waiters) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+      waiters.add(done);
+    });
+  }
+
+  /** @internal */
+  async release(id: string, token: string): Promise<void> {
+    const held = this.held.get(id);
+    if (held?.token === token) {
+      clearInterval(held.renew);
+      this.held.delete(id);
+    }
+    const deleted = await this.redis.eval(RELEASE, 1, this.keyOf(id), token);
+    if (deleted === 1) await this.redis.publish(`${this.prefix}released`, id);
+    else this.log.warn({ id }, 'lock lease had run out before release');
+  }
+
+  private async renew(id: string, held: Held): Promise<void> {
+    try {
+      const ok = await this.redis.eval(RENEW, 1, this.keyOf(id), held.token, this.lease);
+      if (ok === 1) {
+        held.renewedAt = Date.now();
+        return;
+      }
+      this.lost(id, held, 'lock taken over after its lease ran out');
+    } catch (err) {
+      // Redis unreachable: the lease may still be ours; once it surely is not, stop.
+      if (Date.now() - held.renewedAt >= this.lease) this.lost(id, held, 'lock lease not renewed');
+      else this.log.warn({ id, err }, 'lock renewal failed; retrying');
+    }
+  }
+
+  private lost(id: string, held: Held, why: string): void {
+    if (this.held.get(id) !== held) return;
+    clearInterval(held.renew);
+    this.held.delete(id);
+    this.log.warn({ id }, why);
+    void held.requestRelease();
+  }
+
+  private async subscribe(): Promise<void> {
+    const sub = this.redis.duplicate();
+    this.subscriber = sub;
+    sub.on('error', (err: unknown) => this.log.warn({ err }, 'lock subscription error'));
+    sub.on('message', (channel: string, id: string) => {
+      if (channel === `${this.prefix}release`) {
+        const held = this.held.get(id);
+        if (held) void held.requestRelease();
+      } else if (channel === `${this.prefix}released`) {
+        for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
+      }
+    });
+    await sub.subscribe(`${this.prefix}release`, `${this.prefix}released`);
+  }
+}
+
+class RedisLock implements Lock {
+  private token?: string;
+
+  constructor(
+    private readonly locker: RedisLocker,
+    private readonly id: string,
+  ) {}
+
+  async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
+    const token = randomBytes(16).toString('hex');
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort);
+    const timer = setTimeout(() => stop.abort(), this.locker.acquireTimeout);
+    try {
+      // Redis calls do not see the abort: a Redis that stopped answering must still end
+      // in a timeout, not in a request that hangs.
+      const acquired = await Promise.race([
+        this.acquire(token, requestRelease, stop.signal),
+        new Promise<false>((resolve) =>
+          stop.signal.addEventListener('abort', () => resolve(false)),
+        ),
+      ]);
+      if (!acquired) throw lockTimeoutError();
+      this.token = token;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  async unlock(): Promise<void> {
+    const token = this.token;
+    if (token === undefined) return;
+    this.token = undefined;
+    await this.locker.release(this.id, token);
+  }
+
+  private async acquire(
+    token: string,
+    requestRelease: RequestRelease,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    await this.locker.listening();
+    let askedAt = Number.NEGATIVE_INFINITY;
+    while (!signal.aborted) {
+      if (await this.locker.tryTake(this.id, token, requestRelease)) {
+        // The race in lock() may have given up already: do not keep what nobody will free.
+        if (signal.aborted) await this.locker.release(this.id, token);
+        return !signal.aborted;
+      }
+      if (Date.now() - askedAt >= ASK_AGAIN_MS) {
+        askedAt = Date.now();
+        await this.locker.askRelease(this.id);
+      }
+      await this.locker.waitForRelease(this.id, POLL_MS, signal);
+    }
+    return false;
+  }
+}
