@@ -178,6 +178,21 @@ test('a holder whose lease was taken over is told to stop, and its unlock frees 
   expect(await connections[0]?.get(`${prefix}taken`)).toBe('someone-else');
 });
 
+test('a Redis that does not answer: the lock fails with 423 at its timeout, never hangs', async () => {
+  // A port nothing listens on: ioredis queues the commands and keeps reconnecting.
+  // (disconnectTimeout: ioredis's timer for a socket that never closes, 2 s by default.)
+  const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, disconnectTimeout: 50 });
+  redis.on('error', () => {});
+  connections.push(redis);
+  const locker = new RedisLocker({ redis, prefix, acquireTimeout: 500 });
+  lockers.push(locker);
+  await expect(locker.newLock('offline').lock(never(), () => {})).rejects.toMatchObject({
+    status_code: 423,
+  });
+  connections.pop();
+  redis.disconnect();
+});
+
 test('a lease under 300 ms is refused', () => {
   expect(() => instance({ lease: 100 })).toThrow('lock lease must be at least 300 ms');
 });

@@ -262,7 +262,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'draining in-flight requests');
     // In-flight PATCHes finish and are acknowledged; idle keep-alive sockets close now.
     server.close(() => {
-      void Promise.all([locker?.close(), redis?.quit()])
+      void Promise.all([
+        locker?.close(),
+        redis?.status === 'ready' ? redis.quit() : redis?.disconnect(),
+      ])
         .catch(() => {})
         .finally(() => process.exit(0));
     });

@@ -91,7 +91,9 @@ export class RedisLocker implements Locker {
     const sub = this.subscriber;
     this.subscriber = undefined;
     this.subscribed = undefined;
-    if (sub) await sub.quit().catch(() => sub.disconnect());
+    // QUIT waits for a connection that may never come back; only a live one gets it.
+    if (sub?.status === 'ready') await sub.quit().catch(() => sub.disconnect());
+    else sub?.disconnect();
   }
 
   /** @internal */
@@ -101,7 +103,11 @@ export class RedisLocker implements Locker {
 
   /** @internal The subscription must exist before this process holds or awaits a lock. */
   listening(): Promise<void> {
-    this.subscribed ??= this.subscribe();
+    // A failed subscription is tried again by the next lock, not remembered.
+    this.subscribed ??= this.subscribe().catch((err: unknown) => {
+      this.subscribed = undefined;
+      throw err;
+    });
     return this.subscribed;
   }
 
@@ -179,6 +185,7 @@ export class RedisLocker implements Locker {
   }
 
   private async subscribe(): Promise<void> {
+    this.subscriber?.disconnect();
     const sub = this.redis.duplicate();
     this.subscriber = sub;
     sub.on('error', (err: unknown) => this.log.warn({ err }, 'lock subscription error'));
