@@ -50,6 +50,37 @@ describe('tus-s3-server CLI', () => {
     expect(dead.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('refuses an unreachable redis or a too short lock lease in one line, exit 1', () => {
+    const r = runCli(['--redis-url', 'redis://user:secret@127.0.0.1:1', '--data-dir', '.tmp/x']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /cannot reach redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED/,
+    );
+    const url = process.env.TUS_S3_TEST_REDIS_URL as string;
+    const short = runCli(['--redis-url', url, '--lock-lease', '100ms', '--data-dir', '.tmp/x']);
+    expect(short.status).toBe(1);
+    expect(short.stderr.trim()).toBe('tus-s3-server: lock lease must be at least 300 ms');
+  });
+
+  it('says where its locks live: this process, or the redis it was given', async () => {
+    const dir = await tmpDir();
+    const url = process.env.TUS_S3_TEST_REDIS_URL as string;
+    for (const [args, said] of [
+      [[], 'locks: in this process only (one instance; --redis-url for several)'],
+      [['--redis-url', url], `locks: redis at ${url}, shared by every instance`],
+    ] as const) {
+      const srv = await startCli(['--data-dir', dir, ...args], { S3_BUCKET: '' });
+      try {
+        expect(srv.output()).toContain(said);
+        expect((await tus(srv.url, 'OPTIONS')).status).toBe(204);
+      } finally {
+        expect(await srv.stop()).toBe(0);
+      }
+    }
+    await removeDir(dir);
+  });
+
   it('runs on the local file store without S3 and says so', async () => {
     const dir = await tmpDir();
     const srv = await startCli(['--data-dir', dir], { S3_BUCKET: '' });
