@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Redis } from 'ioredis';
 import { normalizePath, parseDuration, parseSize } from './config.js';
 import { collectStartupGarbage } from './heap-tuning.js';
+import { connectRedis, redactUrl } from './locks/redis-connection.js';
 import { RedisLocker } from './locks/redis-locker.js';
 import { createLogger } from './log.js';
 import { tusS3Middleware } from './middleware.js';
@@ -277,45 +277,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-/** A connected client, or a one-line error when the Redis does not answer. */
-async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  // Reconnecting is ioredis's job; requests see failures as lock errors. The first error
-  // names the cause better than the "Connection is closed" connect() rejects with.
-  let cause: Error | undefined;
-  redis.on('error', (err: Error) => {
-    cause ??= err;
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      redis.connect().then(() => redis.ping()),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000);
-      }),
-    ]);
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(
-      `cannot reach redis at ${redactUrl(url)}: ${(cause ?? (err as Error)).message}`,
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-  return redis;
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 main().catch((err: unknown) => {

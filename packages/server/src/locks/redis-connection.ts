@@ -1,0 +1,41 @@
+// The CLI's Redis connection: checked at start, so a wrong URL is a one-line error.
+import { Redis } from 'ioredis';
+
+/** A connected client, or a one-line error when the Redis does not answer. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Reconnecting is ioredis's job; requests see failures as lock errors. The first error
+  // names the cause better than the "Connection is closed" connect() rejects with.
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => {
+    cause ??= err;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000);
+      }),
+    ]);
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(
+      `cannot reach redis at ${redactUrl(url)}: ${(cause ?? (err as Error)).message}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
