@@ -47,8 +47,10 @@ const ASK_AGAIN_MS = 1_000;
 // out never extends or deletes the lock its successor took.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// Release and its "released" message in one round trip (every tus request ends in one).
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1]) else return 0 end`;
+  redis.call('del', KEYS[1]); redis.call('publish', ARGV[2], ARGV[3]); return 1
+  else return 0 end`;
 
 interface Held {
   token: string;
@@ -62,6 +64,8 @@ export class RedisLocker implements Locker {
   readonly acquireTimeout: number;
   readonly lease: number;
   private readonly redis: Redis;
+  private readonly releaseChannel: string;
+  private readonly releasedChannel: string;
   private readonly log: Logger;
   /** Locks this process holds, by upload id. */
   private readonly held = new Map<string, Held>();
@@ -75,6 +79,8 @@ export class RedisLocker implements Locker {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.acquireTimeout = options.acquireTimeout ?? DEFAULT_ACQUIRE_TIMEOUT;
     this.lease = options.lease ?? DEFAULT_LEASE;
+    this.releaseChannel = `${this.prefix}release`;
+    this.releasedChannel = `${this.prefix}released`;
     this.log = options.logger ?? silentLogger;
     // Renewal runs every lease / 3: much shorter and a busy event loop loses the lease.
     if (!(this.lease >= MIN_LEASE)) throw new Error(`lock lease must be at least ${MIN_LEASE} ms`);
@@ -128,7 +134,7 @@ export class RedisLocker implements Locker {
 
   /** @internal */
   async askRelease(id: string): Promise<void> {
-    await this.redis.publish(`${this.prefix}release`, id);
+    await this.redis.publish(this.releaseChannel, id);
   }
 
   /** @internal Resolves on a "released" message for `id`, after `ms`, or on abort. */
@@ -156,9 +162,15 @@ export class RedisLocker implements Locker {
       clearInterval(held.renew);
       this.held.delete(id);
     }
-    const deleted = await this.redis.eval(RELEASE, 1, this.keyOf(id), token);
-    if (deleted === 1) await this.redis.publish(`${this.prefix}released`, id);
-    else this.log.warn({ id }, 'lock lease had run out before release');
+    const deleted = await this.redis.eval(
+      RELEASE,
+      1,
+      this.keyOf(id),
+      token,
+      this.releasedChannel,
+      id,
+    );
+    if (deleted !== 1) this.log.warn({ id }, 'lock lease had run out before release');
   }
 
   private async renew(id: string, held: Held): Promise<void> {
@@ -190,14 +202,14 @@ export class RedisLocker implements Locker {
     this.subscriber = sub;
     sub.on('error', (err: unknown) => this.log.warn({ err }, 'lock subscription error'));
     sub.on('message', (channel: string, id: string) => {
-      if (channel === `${this.prefix}release`) {
+      if (channel === this.releaseChannel) {
         const held = this.held.get(id);
         if (held) void held.requestRelease();
-      } else if (channel === `${this.prefix}released`) {
+      } else if (channel === this.releasedChannel) {
         for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
       }
     });
-    await sub.subscribe(`${this.prefix}release`, `${this.prefix}released`);
+    await sub.subscribe(this.releaseChannel, this.releasedChannel);
   }
 }
 
