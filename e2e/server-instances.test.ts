@@ -152,6 +152,26 @@ test('an instance killed while it holds a lock: the other serves the upload one 
   expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
 });
 
+test.each([
+  ['part-aligned PATCHes', PS],
+  ['PATCHes that end mid-part', 3 * MiB + 5],
+])('a PATCH at an offset another instance moved on from gets 409 (%s)', async (_, step) => {
+  const data = randomBytes(3 * PS);
+  const other = Buffer.alloc(step, 0xee);
+  const url = await createUpload(a.url, data.length);
+  // B takes the first PATCH and remembers where it left the upload; A moves it on.
+  expect((await patch(via(b, url), 0, data.subarray(0, step))).status).toBe(204);
+  expect((await patch(url, step, data.subarray(step, 2 * step))).status).toBe(204);
+  // A client that never saw A's 204 (a cut connection) and sends the same offset again,
+  // here with other bytes: B must see A's bytes, not its own memory of the upload.
+  const stale = await patch(via(b, url), step, other);
+  expect(stale.status).toBe(409);
+  expect(await headOffset(via(b, url))).toBe(2 * step);
+  const rest = await patch(via(b, url), 2 * step, data.subarray(2 * step));
+  expect(rest.status).toBe(204);
+  expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+});
+
 test('our client, parallel 4, through a round-robin balancer over both instances', async () => {
   const balancer = await startBalancer([a.url, b.url]);
   try {

@@ -2,8 +2,13 @@
 // one part never opens a multipart upload. Both cut S3 requests (recorded on the wire
 // against RGW here); neither may make the server believe something S3 contradicts: a
 // second instance moving an upload on, or a crash between PutObject and the info rewrite.
+// Under a locker shared by instances, memory is trusted only while no other request took
+// the upload's lock in between (the lock generation RedisLocker counts).
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Lock, Locker } from '@tus/utils';
+import { Redis } from 'ioredis';
+import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
 import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
@@ -141,6 +146,85 @@ describe('what the store remembers between requests (RGW)', () => {
     expect((await tus(url, 'HEAD')).status).toBe(404);
   });
 });
+
+describe('memory under a shared locker (RGW, redis)', () => {
+  let backend: Backend;
+  let log: Sent[];
+  const servers: RunningServer[] = [];
+  const connections: Redis[] = [];
+  const lockers: RedisLocker[] = [];
+  let a: RunningServer;
+  let b: RunningServer;
+  /** Any locker but @tus/server's own and RedisLocker: one that tells no generation. */
+  let plain: RunningServer;
+  const redisLocker = () => {
+    const url = process.env.TUS_S3_TEST_REDIS_URL;
+    if (!url) throw new Error('TUS_S3_TEST_REDIS_URL is not set (jest global setup starts redis)');
+    const redis = new Redis(url);
+    connections.push(redis);
+    const locker = new RedisLocker({ redis, prefix: `mem-${process.pid}:` });
+    lockers.push(locker);
+    return locker;
+  };
+  beforeAll(async () => {
+    backend = await s3Backend('shared/');
+    const rec = recordedS3(backend);
+    log = rec.log;
+    a = await startInProcess({ s3: rec.s3, partSize: PS, locker: redisLocker() });
+    b = await startInProcess({ ...backend.options, partSize: PS, locker: redisLocker() });
+    plain = await startInProcess({ s3: rec.s3, partSize: PS, locker: new NoWaitLocker() });
+    servers.push(a, b, plain);
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(lockers.map((l) => l.close()));
+    await Promise.all(connections.map((c) => c.quit()));
+    await backend?.cleanup();
+  });
+
+  it("trusts memory across one instance's consecutive locks, not across another's", async () => {
+    const data = randomBytes(4 * PS);
+    const url = await createUpload(a.url, data.length);
+    const onB = `${b.url}/${idOf(url)}`;
+    expect((await patch(url, 0, data.subarray(0, PS))).status).toBe(204);
+    log.length = 0;
+    expect((await patch(url, PS, data.subarray(PS, 2 * PS))).status).toBe(204);
+    expect(commands(log)).toEqual(['UploadPart']);
+    // B only looks (HEAD takes the lock too): A can no longer know nothing changed.
+    expect(await headOffset(onB)).toBe(2 * PS);
+    log.length = 0;
+    expect((await patch(url, 2 * PS, data.subarray(2 * PS, 3 * PS))).status).toBe(204);
+    expect(commands(log)).toEqual(expect.arrayContaining(['GetObject', 'ListParts']));
+    log.length = 0;
+    expect((await patch(url, 3 * PS, data.subarray(3 * PS))).status).toBe(204);
+    // Consecutive again: neither the PATCH nor the completion it ends in reads S3.
+    expect(commands(log)).toEqual([
+      'UploadPart',
+      'CompleteMultipartUpload',
+      'HeadObject',
+      'PutObject',
+    ]);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+
+  it('a locker that tells no generation: every PATCH reads S3', async () => {
+    const data = randomBytes(3 * PS);
+    const url = await createUpload(plain.url, data.length);
+    expect((await patch(url, 0, data.subarray(0, PS))).status).toBe(204);
+    log.length = 0;
+    expect((await patch(url, PS, data.subarray(PS, 2 * PS))).status).toBe(204);
+    expect(commands(log)).toEqual(expect.arrayContaining(['GetObject', 'ListParts']));
+    expect(await uploadRest(url, data, 2 * PS)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+});
+
+/** Stands for a distributed locker of the user's (these tests never overlap requests). */
+class NoWaitLocker implements Locker {
+  newLock(): Lock {
+    return { lock: async () => {}, unlock: async () => {} };
+  }
+}
 
 describe('partChecksum none (RGW)', () => {
   let backend: Backend;

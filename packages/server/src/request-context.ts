@@ -21,6 +21,11 @@ export interface RequestContext {
   concat?: ConcatRequest;
   /** The request body for a store that reads it itself (direct-body.ts). */
   body?: DirectBody;
+  /**
+   * The generation of each upload lock this request took from a locker shared by several
+   * instances (RedisLocker): every acquisition of an upload's lock, anywhere, counts one up.
+   */
+  lockGenerations?: Map<string, number>;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */
@@ -40,4 +45,12 @@ export const requestContext = new AsyncLocalStorage<RequestContext>();
 
 export function currentRequest(): RequestContext | undefined {
   return requestContext.getStore();
+}
+
+/** Records that the current request took `id`'s shared lock as its `generation`-th holder. */
+export function noteLockGeneration(id: string, generation: number): void {
+  const request = currentRequest();
+  if (!request) return;
+  request.lockGenerations ??= new Map();
+  request.lockGenerations.set(id, generation);
 }

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
-import { Server, type ServerOptions } from '@tus/server';
+import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import { type DataStore, ERRORS } from '@tus/utils';
 import type { Logger } from 'pino';
 import { lockTimeoutError } from './errors.js';
@@ -70,6 +70,11 @@ export interface TusS3Options extends Partial<TusHooks> {
    * buffer, its body paused (default 64 MiB, at least one PATCH's partBuffers).
    */
   partMemory?: number;
+  /**
+   * @tus/server's locker (default: its MemoryLocker, one process). Several instances need
+   * a RedisLocker; with any other locker the store re-reads every upload from S3 on every
+   * request, as it cannot tell whether another instance changed it.
+   */
   locker?: ServerOptions['locker'];
   logger?: Logger;
 }
@@ -119,6 +124,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       partBuffers,
       partMemory,
       partChecksum: s3.partChecksum,
+      // Any locker but @tus/server's own process-local one may be shared by instances.
+      sharedLocks: tusOptions.locker !== undefined && !(tusOptions.locker instanceof MemoryLocker),
       logger: log,
     });
     describe = () =>

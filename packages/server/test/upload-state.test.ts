@@ -49,4 +49,29 @@ describe('StateCache', () => {
     cache.forget('u1');
     expect(cache.take('u1')).toBeUndefined();
   });
+
+  it('under shared locks, trusts memory only into the very next lock generation', () => {
+    const cache = new StateCache(true);
+    cache.remember(at(40), 7);
+    // The same request (write after getUpload) and the next lock on the upload.
+    expect(cache.forPatchAt('u1', 40, 7)).toBeDefined();
+    expect(cache.forPatchAt('u1', 40, 8)).toBeDefined();
+    // Another request took the lock in between: forgotten, also for the next one.
+    expect(cache.forPatchAt('u1', 40, 9)).toBeUndefined();
+    expect(cache.forPatchAt('u1', 40, 8)).toBeUndefined();
+    // No generation on either side: the locker tells none, nothing is trusted.
+    cache.remember(at(40));
+    expect(cache.forPatchAt('u1', 40, 1)).toBeUndefined();
+    cache.remember(at(40), 3);
+    expect(cache.take('u1', undefined)).toBeUndefined();
+    cache.remember(at(40), 3);
+    expect(cache.take('u1', 4)?.progress.offset).toBe(40);
+  });
+
+  it('a process-local locker needs no generation', () => {
+    const cache = new StateCache();
+    cache.remember(at(40), 7);
+    expect(cache.forPatchAt('u1', 40, 12)).toBeDefined();
+    expect(cache.forPatchAt('u1', 40, undefined)).toBeDefined();
+  });
 });

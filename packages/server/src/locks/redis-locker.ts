@@ -8,6 +8,10 @@
 // and "released" (wakes waiters at once instead of at their next poll). Messages are only
 // a speed-up: a waiter also polls, so a lost message costs one poll interval.
 //
+// Every acquisition also counts the upload's lock generation up and tells the request
+// (request-context.ts): a store keeps what it learnt of an upload between requests only
+// while no other request, on any instance, took the upload's lock in between.
+//
 // A lease is about liveness, not the safety of bytes: if a holder stalls past its lease
 // (a paused VM) and another request takes over, the two write the same offsets with the
 // same client bytes, and every S3 write the store makes is idempotent per offset.
@@ -17,6 +21,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { lockTimeoutError } from '../errors.js';
 import { silentLogger } from '../log.js';
+import { noteLockGeneration } from '../request-context.js';
 
 export interface RedisLockerOptions {
   /**
@@ -43,8 +48,16 @@ const POLL_MS = 200;
 // A waiter repeats its request to let go this often: the holder may have changed since.
 const ASK_AGAIN_MS = 1_000;
 
-// Both only act while the key still holds the caller's token, so a holder whose lease ran
-// out never extends or deletes the lock its successor took.
+// Taking a lock counts the upload's generation up (kept a day after its last use, far
+// beyond any memory a store keeps of an upload): a store may trust what it remembers of an
+// upload from its previous request only if that request's lock was the one just before.
+// Returns the generation, or 0 when the lock is taken.
+const TAKE = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  local g = redis.call('incr', KEYS[2]); redis.call('pexpire', KEYS[2], ARGV[3]); return g
+  else return 0 end`;
+const GENERATION_TTL_MS = 24 * 3600 * 1000;
+// Renew and release only act while the key still holds the caller's token, so a holder
+// whose lease ran out never extends or deletes the lock its successor took.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 // Release and its "released" message in one round trip (every tus request ends in one).
@@ -117,10 +130,28 @@ export class RedisLocker implements Locker {
     return this.subscribed;
   }
 
-  /** @internal One attempt: true if the lock is now this process's under `token`. */
-  async tryTake(id: string, token: string, requestRelease: RequestRelease): Promise<boolean> {
-    const ok = await this.redis.set(this.keyOf(id), token, 'PX', this.lease, 'NX');
-    if (ok !== 'OK') return false;
+  /** @internal Ids cannot hold '/' (they are one URL path segment): no lock key is like it. */
+  generationKeyOf(id: string): string {
+    return `${this.prefix}generation/${id}`;
+  }
+
+  /**
+   * @internal One attempt: the lock's generation if it is now this process's under
+   * `token`, else 0.
+   */
+  async tryTake(id: string, token: string, requestRelease: RequestRelease): Promise<number> {
+    const generation = Number(
+      await this.redis.eval(
+        TAKE,
+        2,
+        this.keyOf(id),
+        this.generationKeyOf(id),
+        token,
+        this.lease,
+        GENERATION_TTL_MS,
+      ),
+    );
+    if (!(generation > 0)) return 0;
     const held: Held = {
       token,
       requestRelease,
@@ -129,7 +160,7 @@ export class RedisLocker implements Locker {
     };
     held.renew.unref();
     this.held.set(id, held);
-    return true;
+    return generation;
   }
 
   /** @internal */
@@ -260,9 +291,11 @@ class RedisLock implements Lock {
     await this.locker.listening();
     let askedAt = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
-      if (await this.locker.tryTake(this.id, token, requestRelease)) {
+      const generation = await this.locker.tryTake(this.id, token, requestRelease);
+      if (generation > 0) {
         // The race in lock() may have given up already: do not keep what nobody will free.
         if (signal.aborted) await this.locker.release(this.id, token);
+        else noteLockGeneration(this.id, generation);
         return !signal.aborted;
       }
       if (Date.now() - askedAt >= ASK_AGAIN_MS) {

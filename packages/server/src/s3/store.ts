@@ -82,6 +82,13 @@ export interface S3StoreOptions {
   partMemory?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
+  /**
+   * @tus/server's locker is shared with other instances (not its process-local
+   * MemoryLocker). What the store remembers of an upload between requests is then trusted
+   * only under a RedisLocker, and only while no other request took the upload's lock in
+   * between (upload-state.ts); under any other shared locker, never.
+   */
+  sharedLocks?: boolean;
   logger?: Logger;
 }
 
@@ -107,7 +114,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     staged?: boolean,
   ) => Promise<UploadInfo>;
   // What the last request left of each upload (upload-state.ts says when it is trusted).
-  private readonly states = new StateCache();
+  private readonly states: StateCache;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
 
@@ -128,6 +135,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
     );
     this.ctx = ctx;
+    this.states = new StateCache(opts.sharedLocks === true);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
     this.receiver = new PatchReceiver({
@@ -158,7 +166,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       loadState: (id) => this.loadState(id),
       finish: this.finish,
       remove: (id) => this.remove(id),
-      remember: (state) => this.states.remember(state),
+      remember: (state) => this.states.remember(state, lockGeneration(state.info.id)),
       forget: (info) => {
         this.states.forget(info.id);
         this.parts.forget(info);
@@ -209,7 +217,10 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     });
     // A partial may be adopted by a final (direct-final.ts), maybe on another instance, before
     // its first byte: what it is then must come from S3, not from this memory.
-    if (!partial) this.states.remember({ info, progress: emptyProgress(), loadedAt: Date.now() });
+    if (!partial) {
+      const state = { info, progress: emptyProgress(), loadedAt: Date.now() };
+      this.states.remember(state, lockGeneration(info.id));
+    }
     tellRequest(info);
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
@@ -218,10 +229,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
 
   override async getUpload(id: string): Promise<Upload> {
     const request = currentRequest();
+    const generation = lockGeneration(id);
     const known =
-      request?.method === 'PATCH' ? this.states.forPatchAt(id, request.uploadOffset) : undefined;
+      request?.method === 'PATCH'
+        ? this.states.forPatchAt(id, request.uploadOffset, generation)
+        : undefined;
     const state = known ?? (await this.loadState(id));
-    if (!known) this.states.remember(state);
+    if (!known) this.states.remember(state, generation);
     tellRequest(state.info);
     if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
@@ -247,7 +261,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
-    const state = this.states.take(id) ?? (await this.loadState(id));
+    const generation = lockGeneration(id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id));
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -255,7 +270,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       throw new TusError(400, 'Upload-Length is below the offset');
     state.info = { ...state.info, size: length };
     await writeInfo(this.ctx, state.info);
-    this.states.remember(state);
+    this.states.remember(state, generation);
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
@@ -278,7 +293,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     id: string,
     offset: number,
   ): Promise<number> {
-    const state = this.states.take(id) ?? (await this.loadState(id));
+    const generation = lockGeneration(id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id));
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of body) {
@@ -318,7 +334,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     } else {
       this.parts.remember(info, written.parts);
     }
-    this.states.remember({ ...state, info: after, progress: written });
+    this.states.remember({ ...state, info: after, progress: written }, generation);
     return written.offset;
   }
 
@@ -363,4 +379,9 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   private loadState(id: string): Promise<UploadState> {
     return loadState(this.loading, id);
   }
+}
+
+/** The generation of the shared lock the current request holds on `id`, if any. */
+function lockGeneration(id: string): number | undefined {
+  return currentRequest()?.lockGenerations?.get(id);
 }

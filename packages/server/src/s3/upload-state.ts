@@ -7,8 +7,15 @@
 // every 8 MiB a mobile client sends). The memory is only trusted where it cannot be stale
 // without the client noticing: a PATCH whose Upload-Offset is exactly the remembered
 // offset. Anything else (HEAD, a different offset, a request after a failure, an entry
-// idle for IDLE_MS) reads S3 again, so another instance that moved the upload on, or a
-// crash, is seen by the first request that could be misled by it.
+// idle for IDLE_MS) reads S3 again, so a crash is seen by the first request that could be
+// misled by it.
+//
+// With several instances (a locker they share), the offset alone proves nothing: another
+// instance may have taken the upload on from the remembered offset, and a client that
+// missed that 204 sends the same offset again. Its bytes would overwrite acknowledged ones.
+// So a shared locker counts every acquisition of an upload's lock (its generation), and
+// memory is trusted only when the request's lock directly follows the one the memory was
+// written under: no request, anywhere, touched the upload in between.
 import type { UploadInfo } from './info.js';
 import type { Progress } from './offset.js';
 import { RecentMap } from './recent-map.js';
@@ -19,6 +26,8 @@ export interface UploadState {
   loadedAt: number;
   /** Staged objects (segments, marks, pending parts) may exist: completion must list them. */
   staged?: boolean;
+  /** The shared lock generation of the request that learnt this state (shared locks). */
+  generation?: number;
 }
 
 const IDLE_MS = 60_000;
@@ -27,13 +36,20 @@ const LIMIT = 1000;
 export class StateCache {
   private readonly states = new RecentMap<string, UploadState>(LIMIT);
 
-  remember(state: UploadState): void {
-    this.states.set(state.info.id, { ...state, loadedAt: Date.now() });
+  /**
+   * @param sharedLocks the locker is shared with other instances: memory needs the
+   *   generation of each request's lock (undefined: the locker records none, never trusted).
+   */
+  constructor(private readonly sharedLocks = false) {}
+
+  /** `generation`: of the current request's lock on the upload (shared locks). */
+  remember(state: UploadState, generation?: number): void {
+    this.states.set(state.info.id, { ...state, loadedAt: Date.now(), generation });
   }
 
   /** The remembered state when a PATCH claims exactly its offset; it stays remembered. */
-  forPatchAt(id: string, offset: number | undefined): UploadState | undefined {
-    const state = this.fresh(id);
+  forPatchAt(id: string, offset: number | undefined, generation?: number): UploadState | undefined {
+    const state = this.fresh(id, generation);
     return state && offset !== undefined && state.progress.offset === offset ? state : undefined;
   }
 
@@ -41,8 +57,8 @@ export class StateCache {
    * The remembered state for the write that follows getUpload/create in the same request;
    * it is forgotten, so a write that fails leaves nothing to trust.
    */
-  take(id: string): UploadState | undefined {
-    const state = this.fresh(id);
+  take(id: string, generation?: number): UploadState | undefined {
+    const state = this.fresh(id, generation);
     this.states.delete(id);
     return state;
   }
@@ -51,11 +67,21 @@ export class StateCache {
     this.states.delete(id);
   }
 
-  private fresh(id: string): UploadState | undefined {
+  private fresh(id: string, generation: number | undefined): UploadState | undefined {
     const state = this.states.get(id);
-    if (state && Date.now() - state.loadedAt < IDLE_MS) return state;
+    if (state && Date.now() - state.loadedAt < IDLE_MS && this.continues(state, generation)) {
+      return state;
+    }
     this.states.delete(id);
     return undefined;
+  }
+
+  /** Same request (same generation) or the very next lock on the upload. */
+  private continues(state: UploadState, generation: number | undefined): boolean {
+    if (!this.sharedLocks) return true;
+    const before = state.generation;
+    if (generation === undefined || before === undefined) return false;
+    return generation === before || generation === before + 1;
   }
 }
 
