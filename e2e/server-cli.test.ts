@@ -50,7 +50,7 @@ describe('tus-s3-server CLI', () => {
     expect(dead.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('refuses an unreachable redis or a too short lock lease in one line, exit 1', () => {
+  it('refuses an unreachable redis, a too short lock lease or one without redis in one line, exit 1', () => {
     const r = runCli(['--redis-url', 'redis://user:secret@127.0.0.1:1', '--data-dir', '.tmp/x']);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -61,6 +61,12 @@ describe('tus-s3-server CLI', () => {
     const short = runCli(['--redis-url', url, '--lock-lease', '100ms', '--data-dir', '.tmp/x']);
     expect(short.status).toBe(1);
     expect(short.stderr.trim()).toBe('tus-s3-server: lock lease must be at least 300 ms');
+    // A lease means nothing to locks that die with the process: said, not ignored.
+    const alone = runCli(['--lock-lease', '5s', '--data-dir', '.tmp/x']);
+    expect(alone.status).toBe(1);
+    expect(alone.stderr.trim()).toBe(
+      'tus-s3-server: --lock-lease needs --redis-url (locks in this process end with it)',
+    );
   });
 
   it('says where its locks live: this process, or the redis it was given', async () => {

@@ -174,6 +174,9 @@ const program = new Command('tus-s3-server')
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts<CliOptions>();
+  if (o.lockLease !== undefined && !o.redisUrl) {
+    throw new Error('--lock-lease needs --redis-url (locks in this process end with it)');
+  }
   const logger = createLogger(o.logLevel);
   const path = normalizePath(o.path);
   const credentials =
