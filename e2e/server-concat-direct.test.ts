@@ -26,6 +26,7 @@ import {
   tus,
   uploadRest,
 } from './helpers/server.js';
+import { stalledPatch } from './helpers/stalled-patch.js';
 
 const MiB = 1024 * 1024;
 const PS = 5 * MiB;
@@ -354,5 +355,59 @@ describe('direct finals on S3', () => {
     expect((await tus(url, 'DELETE')).status).toBe(204);
     expect((await tus(url, 'HEAD')).status).toBe(404);
     expect(await keysOf(idOf(url))).toEqual([]);
+  });
+
+  it.each([
+    ['the final', -1],
+    ['a partial with bytes', 0],
+    ['a partial without bytes', 1],
+  ])(
+    'DELETE of %s before the final is complete terminates the final and all its partials',
+    async (_, which) => {
+      const pieces = [randomBytes(2 * PS), randomBytes(2 * MiB)];
+      const urls: string[] = [];
+      for (const p of pieces) urls.push(await createPartial(server.url, p.length));
+      const created = await finalPost(server.url, urls);
+      expect(created.status).toBe(201);
+      const url = locationOf(created, server.url);
+      // Part 1 of the first partial and a staged tail of 1 MiB.
+      expect(
+        await uploadRest(urls[0] as string, (pieces[0] as Buffer).subarray(0, PS + MiB), 0),
+      ).toBe(PS + MiB);
+      const target = which < 0 ? url : (urls[which] as string);
+      expect((await tus(target, 'DELETE')).status).toBe(204);
+      for (const u of [url, ...urls]) {
+        expect((await tus(u, 'HEAD')).status).toBe(404);
+        expect(await keysOf(idOf(u))).toEqual([]);
+      }
+      const res = await patch(urls[1] as string, 0, pieces[1] as Buffer);
+      expect(res.status).toBe(404);
+      expect(await listMultipartUploads(bucket(), `cd/${idOf(url)}`)).toEqual([]);
+    },
+  );
+
+  it("DELETE of a partial while its sibling's PATCH hangs: that PATCH is stopped first, nothing is left", async () => {
+    const pieces = [randomBytes(2 * PS), randomBytes(2 * PS)];
+    const urls: string[] = [];
+    for (const p of pieces) urls.push(await createPartial(server.url, p.length));
+    const created = await finalPost(server.url, urls);
+    expect(created.status).toBe(201);
+    const url = locationOf(created, server.url);
+    // The sibling's client sent a part and a MiB more, then lost its network.
+    const sent = (pieces[1] as Buffer).subarray(0, PS + MiB);
+    const stalled = await stalledPatch(urls[1] as string, 0, 2 * PS, sent);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await tus(urls[0] as string, 'DELETE')).status).toBe(204);
+      // The hanging PATCH was answered (its lock asked back) before the group went.
+      expect(stalled.answer()).toMatch(/^HTTP\/1.1 \d{3}/);
+      for (const u of [url, ...urls]) {
+        expect((await tus(u, 'HEAD')).status).toBe(404);
+        expect(await keysOf(idOf(u))).toEqual([]);
+      }
+      expect(await listMultipartUploads(bucket(), `cd/${idOf(url)}`)).toEqual([]);
+    } finally {
+      stalled.socket.destroy();
+    }
   });
 });

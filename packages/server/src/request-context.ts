@@ -26,6 +26,11 @@ export interface RequestContext {
    * instances (RedisLocker): every acquisition of an upload's lock, anywhere, counts one up.
    */
   lockGenerations?: Map<string, number>;
+  /**
+   * Takes @tus/server's locks of other uploads than the request's own (in one global order)
+   * until the returned release; TusError 423 when one stays taken.
+   */
+  lockUploads?: (ids: readonly string[]) => Promise<() => Promise<void>>;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */

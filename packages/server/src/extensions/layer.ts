@@ -44,7 +44,13 @@ export async function handleTusRequest(
   basePath: string,
   body?: DirectBody,
 ): Promise<Response> {
-  const ctx: RequestContext = { baseUrl: basePath, method: request.method, reply: {}, body };
+  const ctx: RequestContext = {
+    baseUrl: basePath,
+    method: request.method,
+    reply: {},
+    body,
+    lockUploads: async (ids) => lockPartials(await lockerOf(tus, request), ids),
+  };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
   const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);

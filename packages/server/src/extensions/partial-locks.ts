@@ -3,8 +3,9 @@
 // its first attempt, two clients) then run one after the other, so the second sees the
 // first's adoption (and, for the same list, gets the same final) instead of both adopting
 // and leaving each partial to whichever wrote last, with neither final ever complete.
-// The same locks serialize it with PATCH, HEAD and DELETE on those partials. Distributed
-// only as far as the configured @tus/server locker is.
+// The same locks serialize it with PATCH, HEAD and DELETE on those partials. The
+// termination of a direct final's group takes them the same way (s3/direct-termination.ts).
+// Distributed only as far as the configured @tus/server locker is.
 import type { Lock, Locker } from '@tus/utils';
 import { isLockTimeout, TusError } from '../errors.js';
 
@@ -28,7 +29,7 @@ export async function lockPartials(
   } catch (err) {
     await release();
     if (isLockTimeout(err)) {
-      throw new TusError(423, 'a partial upload is in use by another request; try again');
+      throw new TusError(423, 'an upload it concerns is in use by another request; try again');
     }
     throw err;
   }

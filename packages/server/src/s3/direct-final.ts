@@ -12,16 +12,15 @@
 // PATCH of the final or of any partial; a CompleteMultipartUpload that already happened
 // (NoSuchUpload) counts as done when the object has the final's length. A client that
 // never got the 201 sends the same POST again and gets this final (final-partials.ts).
-import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import { ERRORS, isS3NotFound, TusError } from '../errors.js';
 import { currentRequest } from '../request-context.js';
+import { abortMultipart } from './abort.js';
 import type { FinalDeps } from './concat-final.js';
 import { removePartials } from './concat-final.js';
 import { directLayout } from './direct-layout.js';
 import { adoptionOf, multipartId, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
-import { objectKey } from './keys.js';
 import { objectLength } from './load-state.js';
 import { partCount } from './parts.js';
 import { startUpload } from './start-upload.js';
@@ -125,17 +124,9 @@ async function adopt(
   await writeInfo(ctx, adopted);
   deps.forget(partial);
   if (partial.uploadId !== undefined) {
-    await ctx.client
-      .send(
-        new AbortMultipartUploadCommand({
-          Bucket: ctx.bucket,
-          Key: objectKey(ctx.prefix, partial.id),
-          UploadId: partial.uploadId,
-        }),
-      )
-      .catch((err: unknown) => {
-        if (!isS3NotFound(err)) ctx.log.warn({ err, id: partial.id }, 'could not abort');
-      });
+    await abortMultipart(ctx, partial.id, partial.uploadId).catch((err: unknown) =>
+      ctx.log.warn({ err, id: partial.id }, 'could not abort'),
+    );
   }
   ctx.metrics.partialsAdopted++;
 }

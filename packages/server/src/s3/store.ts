@@ -3,26 +3,28 @@
 // instance can serve any request and a restarted one loses nothing acknowledged.
 // This file is the DataStore surface; the work is done by the modules it wires together.
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import type { DirectBodyStore } from '../direct-body.js';
-import { ERRORS, isS3NotFound, TusError } from '../errors.js';
+import { ERRORS, TusError } from '../errors.js';
 import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import type { ConcatenatingStore } from '../extensions/concatenation.js';
 import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
 import { silentLogger } from '../log.js';
 import { currentRequest, type RequestContext } from '../request-context.js';
+import { abortMultipart } from './abort.js';
 import type { PartChecksum } from './body-checksum.js';
 import { BufferPool, DEFAULT_PART_BUFFERS } from './buffer-pool.js';
 import { finish } from './completion.js';
 import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
 import type { StoreContext } from './context.js';
 import { settleFinal } from './direct-final.js';
+import {
+  type TerminationDeps,
+  terminateDirectGroup,
+  unfinishedDirectFinalOf,
+} from './direct-termination.js';
 import { deleteExpired } from './expiration.js';
 import { type NamedPartials, namedPartials } from './final-partials.js';
 import { adoptionOf, type UploadInfo } from './info.js';
@@ -108,6 +110,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   private readonly receiver: PatchReceiver;
   private readonly finals: FinalDeps;
   private readonly loading: LoadDeps;
+  private readonly termination: TerminationDeps;
   private readonly finish: (
     info: UploadInfo,
     progress: Progress,
@@ -175,6 +178,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       settling: new Map(),
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
+    this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
     // What this store implements is what OPTIONS advertises (front.ts).
     this.extensions = [
       Extension.Creation,
@@ -339,21 +343,16 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   }
 
   override async remove(id: string): Promise<void> {
-    const { client, bucket, prefix } = this.ctx;
     const info = await readInfo(this.ctx, id);
-    if (info.uploadId !== undefined) {
-      await client
-        .send(
-          new AbortMultipartUploadCommand({
-            Bucket: bucket,
-            Key: objectKey(prefix, id),
-            UploadId: info.uploadId,
-          }),
-        )
-        .catch((err: unknown) => {
-          if (!isS3NotFound(err)) throw err;
-        });
-    }
+    const final = await unfinishedDirectFinalOf(this.ctx, info);
+    if (final) await terminateDirectGroup(this.termination, final, info);
+    else await this.removeUpload(info);
+  }
+
+  private async removeUpload(info: UploadInfo): Promise<void> {
+    const { client, bucket, prefix } = this.ctx;
+    const { id } = info;
+    if (info.uploadId !== undefined) await abortMultipart(this.ctx, id, info.uploadId);
     this.parts.forget(info);
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
