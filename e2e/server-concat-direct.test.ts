@@ -357,6 +357,15 @@ describe('direct finals on S3', () => {
     expect(await keysOf(idOf(url))).toEqual([]);
   });
 
+  /** A partial per piece (no bytes yet) and the direct final over them. */
+  async function directGroup(pieces: Buffer[]): Promise<{ url: string; urls: string[] }> {
+    const urls: string[] = [];
+    for (const p of pieces) urls.push(await createPartial(server.url, p.length));
+    const created = await finalPost(server.url, urls);
+    expect(created.status).toBe(201);
+    return { url: locationOf(created, server.url), urls };
+  }
+
   it.each([
     ['the final', -1],
     ['a partial with bytes', 0],
@@ -365,11 +374,7 @@ describe('direct finals on S3', () => {
     'DELETE of %s before the final is complete terminates the final and all its partials',
     async (_, which) => {
       const pieces = [randomBytes(2 * PS), randomBytes(2 * MiB)];
-      const urls: string[] = [];
-      for (const p of pieces) urls.push(await createPartial(server.url, p.length));
-      const created = await finalPost(server.url, urls);
-      expect(created.status).toBe(201);
-      const url = locationOf(created, server.url);
+      const { url, urls } = await directGroup(pieces);
       // Part 1 of the first partial and a staged tail of 1 MiB.
       expect(
         await uploadRest(urls[0] as string, (pieces[0] as Buffer).subarray(0, PS + MiB), 0),
@@ -388,11 +393,7 @@ describe('direct finals on S3', () => {
 
   it("DELETE of a partial while its sibling's PATCH hangs: that PATCH is stopped first, nothing is left", async () => {
     const pieces = [randomBytes(2 * PS), randomBytes(2 * PS)];
-    const urls: string[] = [];
-    for (const p of pieces) urls.push(await createPartial(server.url, p.length));
-    const created = await finalPost(server.url, urls);
-    expect(created.status).toBe(201);
-    const url = locationOf(created, server.url);
+    const { url, urls } = await directGroup(pieces);
     // The sibling's client sent a part and a MiB more, then lost its network.
     const sent = (pieces[1] as Buffer).subarray(0, PS + MiB);
     const stalled = await stalledPatch(urls[1] as string, 0, 2 * PS, sent);
