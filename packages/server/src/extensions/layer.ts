@@ -17,7 +17,7 @@ import {
   uploadConcatHeader,
 } from './concatenation.js';
 import { advertisedExtensions, Extension, TUS_SERVER_CONCATENATION_SPELLING } from './names.js';
-import { lockPartials } from './partial-locks.js';
+import { lockUploads } from './upload-locks.js';
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
@@ -49,7 +49,7 @@ export async function handleTusRequest(
     method: request.method,
     reply: {},
     body,
-    lockUploads: async (ids) => lockPartials(await lockerOf(tus, request), ids),
+    lockUploads: async (ids) => lockUploads(await lockerOf(tus, request), ids),
   };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
@@ -104,7 +104,7 @@ async function prepare(
   }
   ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
   if (ctx.concat.role === 'partial') return request;
-  unlock.push(await lockPartials(await lockerOf(tus, request), ctx.concat.partials));
+  unlock.push(await lockUploads(await lockerOf(tus, request), ctx.concat.partials));
   return finalCreation(request, ctx.concat.partials, store);
 }
 

@@ -13,14 +13,14 @@
 // (NoSuchUpload) counts as done when the object has the final's length. A client that
 // never got the 201 sends the same POST again and gets this final (final-partials.ts).
 import type { Upload } from '@tus/utils';
-import { ERRORS, isS3NotFound, TusError } from '../errors.js';
+import { isS3NotFound, TusError } from '../errors.js';
 import { currentRequest } from '../request-context.js';
 import { abortMultipart } from './abort.js';
 import type { FinalDeps } from './concat-final.js';
 import { removePartials } from './concat-final.js';
 import { directLayout } from './direct-layout.js';
 import { adoptionOf, multipartId, type UploadInfo } from './info.js';
-import { readInfo, writeInfo } from './info-io.js';
+import { findInfo, readInfo, writeInfo } from './info-io.js';
 import { objectLength } from './load-state.js';
 import { partCount } from './parts.js';
 import { startUpload } from './start-upload.js';
@@ -154,14 +154,8 @@ export async function settleFinal(
   const running = deps.settling.get(finalId);
   if (running) return running;
   const work = (async () => {
-    let final: UploadInfo;
-    try {
-      final = await readInfo(deps.ctx, finalId);
-    } catch (err) {
-      if (err === ERRORS.FILE_NOT_FOUND) return undefined;
-      throw err;
-    }
-    if (final.concat?.role !== 'final' || !final.concat.direct) return undefined;
+    const final = await findInfo(deps.ctx, finalId);
+    if (final?.concat?.role !== 'final' || !final.concat.direct) return undefined;
     return settle(deps, final, false);
   })();
   deps.settling.set(finalId, work);
@@ -176,17 +170,10 @@ async function settle(deps: FinalDeps, final: UploadInfo, repair: boolean): Prom
   if (final.completedAt !== undefined) return removePartials(deps, final);
   if (final.concat?.role !== 'final') return final;
   const { partials } = final.concat;
-  const infos = await Promise.all(
-    partials.map((p) =>
-      readInfo(deps.ctx, p.id).catch((err: unknown) => {
-        if (err === ERRORS.FILE_NOT_FOUND) return undefined;
-        throw err;
-      }),
-    ),
-  );
+  const infos = await Promise.all(partials.map((p) => findInfo(deps.ctx, p.id)));
   if (infos.some((i) => i === undefined)) {
-    // Removed by a completer that raced this one (then the final says complete), or
-    // terminated (then this final can never complete, and expires).
+    // Removed by a completer that raced this one (then the final says complete), or by a
+    // termination of the group that a crash cut short (the final goes with it, or expires).
     const now = await readInfo(deps.ctx, final.id);
     return now.completedAt !== undefined ? removePartials(deps, now) : now;
   }

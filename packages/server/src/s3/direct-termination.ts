@@ -11,12 +11,11 @@
 // comes finds nothing. The multipart upload is aborted before any info goes: a crash in
 // between leaves a group whose final can never complete, which the same DELETE again, or
 // the expiration sweep, removes.
-import { ERRORS } from '../errors.js';
 import { currentRequest } from '../request-context.js';
 import { abortMultipart } from './abort.js';
 import type { StoreContext } from './context.js';
-import { adoptionOf, type UploadInfo } from './info.js';
-import { readInfo } from './info-io.js';
+import { adoptionOf, isUnfinishedDirect, type UploadInfo } from './info.js';
+import { findInfo } from './info-io.js';
 
 export interface TerminationDeps {
   ctx: StoreContext;
@@ -33,7 +32,7 @@ export async function unfinishedDirectFinalOf(
   info: UploadInfo,
 ): Promise<UploadInfo | undefined> {
   const adopted = adoptionOf(info);
-  const final = adopted ? await readOrUndefined(ctx, adopted.finalId) : info;
+  const final = adopted ? await findInfo(ctx, adopted.finalId) : info;
   return final && isUnfinishedDirect(final) ? final : undefined;
 }
 
@@ -49,14 +48,14 @@ export async function terminateDirectGroup(
   try {
     // While this request waited, a sibling's last PATCH may have completed the final (its
     // partials then go with the completion), or another DELETE removed the group.
-    const now = await readOrUndefined(ctx, final.id);
+    const now = await findInfo(ctx, final.id);
     if (now === undefined || !isUnfinishedDirect(now)) {
       await deps.removeUpload(requested);
       return;
     }
     if (now.uploadId !== undefined) await abortMultipart(ctx, now.id, now.uploadId);
     for (const id of partialIds(now)) {
-      const partial = id === requested.id ? requested : await readOrUndefined(ctx, id);
+      const partial = id === requested.id ? requested : await findInfo(ctx, id);
       // A partial the final never adopted (a crash cut its adoption short) is its own.
       if (partial && adoptionOf(partial)?.finalId === now.id) await deps.removeUpload(partial);
     }
@@ -67,21 +66,6 @@ export async function terminateDirectGroup(
   }
 }
 
-function isUnfinishedDirect(info: UploadInfo): boolean {
-  return (
-    info.concat?.role === 'final' && info.concat.direct === true && info.completedAt === undefined
-  );
-}
-
 function partialIds(final: UploadInfo): string[] {
   return final.concat?.role === 'final' ? final.concat.partials.map((p) => p.id) : [];
-}
-
-async function readOrUndefined(ctx: StoreContext, id: string): Promise<UploadInfo | undefined> {
-  try {
-    return await readInfo(ctx, id);
-  } catch (err) {
-    if (err === ERRORS.FILE_NOT_FOUND) return undefined;
-    throw err;
-  }
 }

@@ -8,8 +8,8 @@
 // that lost nothing: the retry gets the final its first attempt made instead.
 import { ERRORS, TusError } from '../errors.js';
 import type { FinalDeps } from './concat-final.js';
-import { adoptionOf, type UploadInfo } from './info.js';
-import { readInfo } from './info-io.js';
+import { adoptionOf, isUnfinishedDirect, type UploadInfo } from './info.js';
+import { findInfo } from './info-io.js';
 import type { UploadState } from './upload-state.js';
 
 export interface NamedPartials {
@@ -31,10 +31,7 @@ export async function namedPartials(
   const infos = states.map((s) => s.info);
   const candidate = adoptingFinal(infos);
   if (candidate !== undefined) {
-    const final = await readInfo(deps.ctx, candidate).catch((err: unknown) => {
-      if (err === ERRORS.FILE_NOT_FOUND) return undefined;
-      throw err;
-    });
+    const final = await findInfo(deps.ctx, candidate);
     if (final !== undefined && isRepeatOf(final, ids)) return { states, repeats: final };
   }
   for (const info of infos) {
@@ -64,9 +61,9 @@ export function adoptingFinal(partials: readonly UploadInfo[]): string | undefin
 
 /** Whether `final` is an unfinished direct final of exactly the partials `ids`, in order. */
 export function isRepeatOf(final: UploadInfo, ids: readonly string[]): boolean {
-  const concat = final.concat;
-  if (concat?.role !== 'final' || !concat.direct || final.completedAt !== undefined) return false;
-  return concat.partials.length === ids.length && concat.partials.every((p, i) => p.id === ids[i]);
+  if (!isUnfinishedDirect(final) || final.concat?.role !== 'final') return false;
+  const { partials } = final.concat;
+  return partials.length === ids.length && partials.every((p, i) => p.id === ids[i]);
 }
 
 async function loadPartial(deps: FinalDeps, id: string): Promise<UploadState> {

@@ -20,6 +20,16 @@ export async function readInfo(ctx: StoreContext, id: string): Promise<UploadInf
   }
 }
 
+/** The info of upload `id`, or undefined when there is none. */
+export async function findInfo(ctx: StoreContext, id: string): Promise<UploadInfo | undefined> {
+  try {
+    return await readInfo(ctx, id);
+  } catch (err) {
+    if (err === ERRORS.FILE_NOT_FOUND) return undefined;
+    throw err;
+  }
+}
+
 export async function writeInfo(ctx: StoreContext, info: UploadInfo): Promise<void> {
   const body = Buffer.from(serializeInfo(info), 'utf-8');
   await ctx.client.send(

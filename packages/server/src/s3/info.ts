@@ -58,6 +58,13 @@ export function adoptionOf(info: UploadInfo): Adoption | undefined {
   return info.concat?.role === 'partial' ? info.concat.adopted : undefined;
 }
 
+/** A direct final (direct-final.ts) not complete yet. */
+export function isUnfinishedDirect(info: UploadInfo): boolean {
+  return (
+    info.concat?.role === 'final' && info.concat.direct === true && info.completedAt === undefined
+  );
+}
+
 /** The multipart upload id of an upload that must have one (finals, deferred lengths). */
 export function multipartId(info: UploadInfo): string {
   if (!info.uploadId) throw new Error(`upload ${info.id} has no multipart upload`);

@@ -1,13 +1,13 @@
 import { MemoryLocker } from '@tus/server';
 import { TusError } from '../src/errors.js';
-import { lockPartials } from '../src/extensions/partial-locks.js';
+import { lockUploads } from '../src/extensions/upload-locks.js';
 
 const never = new AbortController().signal;
 
-describe('lockPartials', () => {
+describe('lockUploads', () => {
   it('holds each partial once until released', async () => {
     const locker = new MemoryLocker({ acquireLockTimeout: 200 });
-    const release = await lockPartials(locker, ['b', 'a', 'b']);
+    const release = await lockUploads(locker, ['b', 'a', 'b']);
     const other = locker.newLock('a');
     await expect(other.lock(never, () => {})).rejects.toBeDefined();
     await release();
@@ -19,7 +19,7 @@ describe('lockPartials', () => {
     const locker = new MemoryLocker({ acquireLockTimeout: 200 });
     const busy = locker.newLock('b');
     await busy.lock(never, () => {});
-    const err = await lockPartials(locker, ['a', 'b']).catch((e: unknown) => e);
+    const err = await lockUploads(locker, ['a', 'b']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TusError);
     expect((err as TusError).status_code).toBe(423);
     const a = locker.newLock('a');

@@ -1,16 +1,17 @@
-// A final's creation holds the tus locks of the partials it names, from before it reads
-// them until its response: two creations over the same partials (a client's retry racing
-// its first attempt, two clients) then run one after the other, so the second sees the
-// first's adoption (and, for the same list, gets the same final) instead of both adopting
-// and leaving each partial to whichever wrote last, with neither final ever complete.
-// The same locks serialize it with PATCH, HEAD and DELETE on those partials. The
-// termination of a direct final's group takes them the same way (s3/direct-termination.ts).
-// Distributed only as far as the configured @tus/server locker is.
+// Holding the tus locks of uploads other than a request's own. A final's creation holds
+// the locks of the partials it names, from before it reads them until its response: two
+// creations over the same partials (a client's retry racing its first attempt, two
+// clients) then run one after the other, so the second sees the first's adoption (and,
+// for the same list, gets the same final) instead of both adopting and leaving each
+// partial to whichever wrote last, with neither final ever complete. The same locks
+// serialize it with PATCH, HEAD and DELETE on those partials. The termination of a direct
+// final's group takes them the same way (s3/direct-termination.ts). Distributed only as
+// far as the configured @tus/server locker is.
 import type { Lock, Locker } from '@tus/utils';
 import { isLockTimeout, TusError } from '../errors.js';
 
 /** Locks every id (each once, in one global order so creations never deadlock). */
-export async function lockPartials(
+export async function lockUploads(
   locker: Locker,
   ids: readonly string[],
 ): Promise<() => Promise<void>> {
