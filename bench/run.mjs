@@ -7,6 +7,8 @@
 //   options: --reps N  --cases A,C,D  --workloads one-patch,small  --profile (node --cpu-prof
 //            on every server child, profiles in bench/.work/prof/)  --no-build  --write
 //            --server-node-args=--trace-gc (extra node flags for the server children)
+//            --rgw-conf 'rgw max chunk size = 1048576;...'  --osd-conf '...' (extra ceph.conf
+//            lines for RGW / the OSD; experiments, never an official run)
 //
 // Starts its own bluestore Ceph RGW in bench/.work/rgw, makes the random files in
 // bench/.work, runs each (workload, case, rep) with the server and the client as separate
@@ -73,6 +75,8 @@ const { values: opt } = parseArgs({
     write: { type: 'boolean', default: false },
     // Extra node flags for the server children only (experiments: --trace-gc, ...).
     'server-node-args': { type: 'string' },
+    'rgw-conf': { type: 'string' },
+    'osd-conf': { type: 'string' },
   },
 });
 
@@ -458,7 +462,16 @@ async function main() {
   const t0 = Date.now();
   const caseFilter = opt.cases ? new Set(opt.cases.split(',')) : null;
   const wlFilter = opt.workloads ? new Set(opt.workloads.split(',')) : null;
-  const official = (!opt.quick && !caseFilter && !wlFilter && !opt.reps) || opt.write;
+  const confLines = (v) =>
+    (v ?? '')
+      .split(';')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  const extraConf = { rgw: confLines(opt['rgw-conf']), osd: confLines(opt['osd-conf']) };
+  const tunedRgw = extraConf.rgw.length + extraConf.osd.length > 0;
+  // A tuned RGW is an experiment: its results never replace the official ones.
+  const official =
+    ((!opt.quick && !caseFilter && !wlFilter && !opt.reps) || opt.write) && !tunedRgw;
   ensureTools();
   if (!opt['no-build']) build();
   const distHash = snapshotPackages();
@@ -476,7 +489,8 @@ async function main() {
   await stopRgw(path.join(WORK, 'rgw')).catch(() => {});
   log('starting RGW (bluestore) in bench/.work/rgw');
   rgwStarted = true;
-  const rgw = await startRgw({ dir: path.join(WORK, 'rgw'), objectstore: 'bluestore' });
+  if (tunedRgw) log(`RGW with extra ceph.conf lines: ${JSON.stringify(extraConf)}`);
+  const rgw = await startRgw({ dir: path.join(WORK, 'rgw'), objectstore: 'bluestore', extraConf });
   const s3Config = {
     endpoint: rgw.endpoint,
     region: rgw.region,
@@ -573,6 +587,7 @@ async function main() {
       distSha256: distHash,
     },
     clientCaps: caps,
+    rgwExtraConf: tunedRgw ? extraConf : null,
     command: `pnpm bench${opt.quick ? ' --quick' : ''}${process.argv
       .slice(2)
       .filter((a) => a !== '--quick')

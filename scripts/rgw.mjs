@@ -54,7 +54,7 @@ const layout = (dir) => ({
   outOf: (name) => path.join(dir, 'log', `${name}.out`),
 });
 
-function cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes }) {
+function cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes, extraConf }) {
   const L = layout(dir);
   const osdStore =
     objectstore === 'bluestore'
@@ -111,6 +111,7 @@ function cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes }) {
     '',
     '[osd]',
     ...osdStore,
+    ...(extraConf.osd ?? []),
     'osd memory target = 1073741824',
     '',
     '[client.rgw]',
@@ -119,6 +120,7 @@ function cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes }) {
     'rgw gc obj min wait = 10',
     'rgw gc processor period = 10',
     'rgw enable usage log = false',
+    ...(extraConf.rgw ?? []),
     '',
   ].join('\n')}`;
 }
@@ -204,7 +206,7 @@ async function waitFor(what, timeoutMs, probe, onTimeout) {
   }
 }
 
-async function startOnce({ dir, objectstore, memstoreBytes }) {
+async function startOnce({ dir, objectstore, memstoreBytes, extraConf }) {
   const L = layout(dir);
   const [monPort, rgwPort] = await freePorts(2);
   const fsid = randomUUID();
@@ -213,7 +215,10 @@ async function startOnce({ dir, objectstore, memstoreBytes }) {
   }
   for (const p of [L.run, L.log, L.mon, L.osd, path.join(dir, 'rgw')])
     mkdirSync(p, { recursive: true });
-  writeFileSync(L.conf, cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes }));
+  writeFileSync(
+    L.conf,
+    cephConf({ dir, fsid, monPort, rgwPort, objectstore, memstoreBytes, extraConf }),
+  );
   const c = ['-c', L.conf];
   const cli = ['--connect-timeout', '30', ...c];
   const daemonLog = (name) => openSync(L.outOf(name), 'a');
@@ -362,6 +367,9 @@ export async function startRgw({
   dir,
   objectstore = 'memstore',
   memstoreBytes = 2 * 1024 ** 3,
+  // Experiments only (bench --rgw-conf / --osd-conf): extra ceph.conf lines for the
+  // [client.rgw] and [osd] sections, e.g. { rgw: ['rgw max chunk size = 1048576'] }.
+  extraConf = {},
 } = {}) {
   if (!dir) throw new Error('startRgw: dir is required');
   if (objectstore !== 'memstore' && objectstore !== 'bluestore') {
@@ -378,7 +386,7 @@ export async function startRgw({
   );
   for (let attempt = 1; ; attempt++) {
     try {
-      const env = await startOnce({ dir, objectstore, memstoreBytes });
+      const env = await startOnce({ dir, objectstore, memstoreBytes, extraConf });
       return { ...env, stop: () => stopRgw(dir) };
     } catch (e) {
       await stopRgw(dir).catch(() => {});

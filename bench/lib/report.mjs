@@ -97,7 +97,7 @@ export function targets(summary) {
     p4?.available && p4.ratioToA ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
     p4?.available && p4.ratioToA ? p4.ratioToA.med >= 1.0 : null,
     [
-      p4?.available ? null : 'our client has no parallel option yet (issue 4)',
+      p4?.available ? null : 'Dp4 was not run (filtered run, or a client without --parallel)',
       `D one stream: ${fx(d1, 2)} × A`,
       ratio('one-patch', 'Dp4s') === undefined
         ? null

@@ -6,6 +6,9 @@
 //                                             # by request kind and size
 //   node bench/probes/rgw-probe.mjs early-cut # one 8 MiB "PATCH" whose part ends X MiB
 //                                             # early, the X MiB staged as an object (XS env)
+//
+// RGW_CONF / OSD_CONF (';'-separated ceph.conf lines) try a setting, e.g.
+//   RGW_CONF='rgw max chunk size = 1048576' node bench/probes/rgw-probe.mjs latency
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { startRgw, stopRgw } from '../../scripts/rgw.mjs';
@@ -127,7 +130,16 @@ if (!probe) {
   process.exit(1);
 }
 const dir = new URL('../.work/probe-rgw', import.meta.url).pathname;
-const rgw = await startRgw({ dir, objectstore: 'bluestore' });
+const confLines = (v) =>
+  (v ?? '')
+    .split(';')
+    .map((l) => l.trim())
+    .filter(Boolean);
+const rgw = await startRgw({
+  dir,
+  objectstore: 'bluestore',
+  extraConf: { rgw: confLines(process.env.RGW_CONF), osd: confLines(process.env.OSD_CONF) },
+});
 try {
   const s3 = new S3.S3Client({
     endpoint: rgw.endpoint,
