@@ -1,6 +1,10 @@
 // Expiration: Upload-Expires on unfinished uploads, 410 once expired, and a sweep that
 // removes expired uploads under this server's prefix and nothing else.
-import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { listKeys, listMultipartUploads, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
@@ -49,16 +53,33 @@ describe('expiration on S3', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other/x.info', Body: '{}' }));
     await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'other/abc' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'exp-not-ours.txt', Body: 'x' }));
+    // Look-alikes of staged objects under the prefix, older than the expiration too.
+    for (const Key of ['exp/abc.seg.12', 'exp/abc.txt'])
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+    // Uploads that lost their info record (a removal outlived by a write, or an operator):
+    // an unfinished one with a multipart upload and a staged segment, and a finished one.
+    const lostInfo = async (size: number, body: Buffer) => {
+      const url = await createUpload(server.url, size);
+      expect((await patch(url, 0, body)).status).toBe(204);
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `exp/${idOf(url)}.info` }));
+      return url;
+    };
+    const orphan = await lostInfo(20 * 1024 * 1024, Buffer.alloc(1024, 1));
+    expect((await listKeys(bucket, `exp/${idOf(orphan)}.seg.`)).length).toBe(1);
+    expect((await listMultipartUploads(bucket, `exp/${idOf(orphan)}`)).length).toBe(1);
+    const doneOrphan = await lostInfo(3, Buffer.from('xyz'));
 
     await new Promise((r) => setTimeout(r, EXP + 300));
     const fresh = await createUpload(server.url, 10);
+    // Lost its info too, but too recently for the sweep to take its staging for an orphan.
+    const young = await lostInfo(20 * 1024 * 1024, Buffer.alloc(1024, 2));
     expect((await tus(stale, 'HEAD')).status).toBe(410);
     expect((await patch(stale, 5, Buffer.from('67890'))).status).toBe(410);
     expect((await tus(done, 'HEAD')).status).toBe(200);
 
     const removed = await server.tus.server.cleanUpExpiredUploads();
-    // The stale one and the one the first test left unfinished.
-    expect(removed).toBe(2);
+    // The stale one, the one the first test left unfinished, and the orphan's multipart upload.
+    expect(removed).toBe(3);
     expect(await listKeys(bucket, `exp/${idOf(stale)}`)).toEqual([]);
     expect(await listMultipartUploads(bucket, `exp/${idOf(stale)}`)).toEqual([]);
     expect((await tus(stale, 'HEAD')).status).toBe(404);
@@ -67,5 +88,13 @@ describe('expiration on S3', () => {
     expect(await listKeys(bucket, 'other/')).toEqual(['other/x.info']);
     expect((await listMultipartUploads(bucket, 'other/')).length).toBe(1);
     expect(await listKeys(bucket, 'exp-not-ours')).toEqual(['exp-not-ours.txt']);
+    expect(await listKeys(bucket, 'exp/abc.')).toEqual(['exp/abc.seg.12', 'exp/abc.txt']);
+    // The orphan's segment and multipart upload are gone; a finished upload's object is
+    // never the sweep's to delete; the young orphan keeps its segment and multipart upload.
+    expect(await listKeys(bucket, `exp/${idOf(orphan)}`)).toEqual([]);
+    expect(await listMultipartUploads(bucket, `exp/${idOf(orphan)}`)).toEqual([]);
+    expect(await listKeys(bucket, `exp/${idOf(doneOrphan)}`)).toEqual([`exp/${idOf(doneOrphan)}`]);
+    expect((await listKeys(bucket, `exp/${idOf(young)}.seg.`)).length).toBe(1);
+    expect((await listMultipartUploads(bucket, `exp/${idOf(young)}`)).length).toBe(1);
   });
 });

@@ -1,7 +1,15 @@
 import { normalizePath, parseDuration, parseSize } from '../src/config.js';
 import { refusalFor } from '../src/request-checks.js';
 import { isExpired, parseInfo, serializeInfo } from '../src/s3/info.js';
-import { idFromInfoKey, isValidId, parseSegmentOffset, segmentKey } from '../src/s3/keys.js';
+import {
+  idFromInfoKey,
+  idFromStagingKey,
+  isValidId,
+  parseSegmentOffset,
+  pendingKey,
+  segmentKey,
+  unverifiedKey,
+} from '../src/s3/keys.js';
 import { contentDispositionOf, contentTypeOf } from '../src/s3/object-headers.js';
 
 describe('parseSize', () => {
@@ -65,6 +73,17 @@ describe('keys', () => {
   it('recognises only its own info keys', () => {
     expect(idFromInfoKey('p/', 'p/abc.info')).toBe('abc');
     expect(idFromInfoKey('p/', 'q/abc.info')).toBeUndefined();
+    expect(idFromStagingKey('p/', segmentKey('p/', 'abc', 7))).toBe('abc');
+    expect(idFromStagingKey('p/', pendingKey('p/', 'a-b', 'tok', 2))).toBe('a-b');
+    expect(idFromStagingKey('p/', unverifiedKey('p/', 'abc', 1, 3))).toBe('abc');
+    for (const key of [
+      'p/abc.info',
+      'p/abc',
+      'p/abc.txt',
+      'p/abc.seg.12',
+      'q/abc.seg.000000000000007',
+    ])
+      expect(idFromStagingKey('p/', key)).toBeUndefined();
     expect(idFromInfoKey('p/', 'p/a.b.info')).toBeUndefined();
   });
   it('accepts only URL-safe ids', () => {

@@ -1,7 +1,10 @@
 // The expiration sweep: unfinished uploads older than the expiration go, and so do
 // multipart uploads under this store's prefix that no info record names (lost info, or
-// a partial's own one that a crash kept its adoption from aborting, direct-final.ts).
-// Touches nothing outside the prefix.
+// a partial's own one that a crash kept its adoption from aborting, direct-final.ts),
+// and staged objects (segments, pending parts, marks) of uploads that have no info
+// record (a write that outlived its upload's removal). Orphans go only once they are
+// older than the expiration, so nothing of an upload being created is taken for one.
+// Touches nothing outside the prefix, and never an upload's object itself.
 import {
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
@@ -10,7 +13,8 @@ import {
 import type { StoreContext } from './context.js';
 import { isExpired } from './info.js';
 import { readInfo } from './info-io.js';
-import { idFromInfoKey, isValidId } from './keys.js';
+import { idFromInfoKey, idFromStagingKey, isValidId } from './keys.js';
+import { deleteKeys } from './staging.js';
 
 /** Removes (with `remove`) what has expired; returns how many uploads went. */
 export async function deleteExpired(
@@ -23,12 +27,18 @@ export async function deleteExpired(
   let removed = 0;
   // Upload id -> the multipart upload its info names (undefined: none, or unreadable).
   const known = new Map<string, string | undefined>();
+  // Staged objects old enough to go if their upload turns out to have no info.
+  const oldStaged: { id: string; key: string }[] = [];
   let token: string | undefined;
   do {
     const res = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const obj of res.Contents ?? []) {
+      const staged = obj.Key ? idFromStagingKey(prefix, obj.Key) : undefined;
+      if (staged && obj.Key && (obj.LastModified?.getTime() ?? now) + expiration < now) {
+        oldStaged.push({ id: staged, key: obj.Key });
+      }
       const id = obj.Key ? idFromInfoKey(prefix, obj.Key) : undefined;
       if (!id) continue;
       const info = await readInfo(ctx, id).catch(() => undefined);
@@ -41,6 +51,12 @@ export async function deleteExpired(
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
   removed += await abortOrphans(ctx, expiration, known, now);
+  // `known` holds every info the listing saw, expired ones included: their staging went
+  // with `remove`, and what a live upload staged is never touched here.
+  const orphans = oldStaged.filter((s) => !known.has(s.id)).map((s) => s.key);
+  await deleteKeys(client, bucket, orphans);
+  if (orphans.length > 0)
+    ctx.log.info({ count: orphans.length }, 'orphaned staged objects deleted');
   return removed;
 }
 

@@ -76,6 +76,15 @@ export function parseSegmentOffset(prefix: string, id: string, key: string): num
   return Number(digits);
 }
 
+/** Upload id of a staged object's key under `prefix`, or undefined when it is not one. */
+export function idFromStagingKey(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const dot = key.indexOf('.', prefix.length);
+  const id = key.slice(prefix.length, dot);
+  if (dot < 0 || !isValidId(id)) return undefined;
+  return parseStagingKey(prefix, id, key) ? id : undefined;
+}
+
 /** Upload id of an info key under `prefix`, or undefined when it is not one. */
 export function idFromInfoKey(prefix: string, key: string): string | undefined {
   if (!key.startsWith(prefix) || !key.endsWith(INFO_SUFFIX)) return undefined;
