@@ -391,6 +391,39 @@ describe('direct finals on S3', () => {
     },
   );
 
+  it.each([
+    ['the final and a partial', -1, 0],
+    ['two partials', 0, 1],
+  ])(
+    'DELETEs of %s of one group at once: no deadlock, the group goes, a loser retries to 404',
+    async (_, a, b) => {
+      const pieces = [randomBytes(2 * PS), randomBytes(2 * MiB)];
+      const { url, urls } = await directGroup(pieces);
+      const pick = (i: number) => (i < 0 ? url : (urls[i] as string));
+      const t0 = Date.now();
+      // Each DELETE holds its own upload's lock and needs the other's: before, both
+      // waited out the lock timeout (30 s), the locker spinning a core meanwhile.
+      const answers = await Promise.all([tus(pick(a), 'DELETE'), tus(pick(b), 'DELETE')]);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const statuses = answers.map((r) => r.status).sort();
+      // One terminates the group; the other either found it gone (204, 404) or was told
+      // the group is being terminated (423) and gets 404 when it tries again.
+      expect(statuses).toContain(204);
+      for (const [i, res] of answers.entries()) {
+        expect([204, 404, 423]).toContain(res.status);
+        if (res.status === 423) {
+          expect(await res.text()).toMatch(/terminat/);
+          expect((await tus(pick(i === 0 ? a : b), 'DELETE')).status).toBe(404);
+        }
+      }
+      for (const u of [url, ...urls]) {
+        expect((await tus(u, 'HEAD')).status).toBe(404);
+        expect(await keysOf(idOf(u))).toEqual([]);
+      }
+      expect(await listMultipartUploads(bucket(), `cd/${idOf(url)}`)).toEqual([]);
+    },
+  );
+
   it("DELETE of a partial while its sibling's PATCH hangs: that PATCH is stopped first, nothing is left", async () => {
     const pieces = [randomBytes(2 * PS), randomBytes(2 * PS)];
     const { url, urls } = await directGroup(pieces);

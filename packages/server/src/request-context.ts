@@ -7,6 +7,14 @@ import type { DirectBody } from './direct-body.js';
 import type { ExpectedChecksum } from './extensions/checksum.js';
 import type { ConcatRequest } from './extensions/concatenation.js';
 
+/** How long to wait for a lock, and what the 423 says if it stays taken. */
+export interface LockWait {
+  /** At most this long (ms); else the locker's own acquisition timeout. */
+  ms?: number;
+  /** The 423's reason. */
+  busy?: string;
+}
+
 export interface RequestContext {
   /** URL path the uploads are served under for this request (the mount path). */
   baseUrl: string;
@@ -30,7 +38,7 @@ export interface RequestContext {
    * Takes @tus/server's locks of other uploads than the request's own (in one global order)
    * until the returned release; TusError 423 when one stays taken.
    */
-  lockUploads?: (ids: readonly string[]) => Promise<() => Promise<void>>;
+  lockUploads?: (ids: readonly string[], wait?: LockWait) => Promise<() => Promise<void>>;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */

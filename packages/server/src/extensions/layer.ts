@@ -49,7 +49,7 @@ export async function handleTusRequest(
     method: request.method,
     reply: {},
     body,
-    lockUploads: async (ids) => lockUploads(await lockerOf(tus, request), ids),
+    lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),
   };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;

@@ -9,28 +9,33 @@
 // far as the configured @tus/server locker is.
 import type { Lock, Locker } from '@tus/utils';
 import { isLockTimeout, TusError } from '../errors.js';
+import type { LockWait } from '../request-context.js';
 
 /** Locks every id (each once, in one global order so creations never deadlock). */
 export async function lockUploads(
   locker: Locker,
   ids: readonly string[],
+  wait: LockWait = {},
 ): Promise<() => Promise<void>> {
   const held: Lock[] = [];
   const release = async () => {
     for (const lock of held.splice(0).reverse()) await lock.unlock();
   };
   // Holders are not asked to let go early: a final's creation is a few S3 round trips.
-  const never = new AbortController().signal;
+  const stop = wait.ms === undefined ? new AbortController().signal : AbortSignal.timeout(wait.ms);
   try {
     for (const id of [...new Set(ids)].sort()) {
       const lock = locker.newLock(id);
-      await lock.lock(never, () => {});
+      await lock.lock(stop, () => {});
       held.push(lock);
     }
   } catch (err) {
     await release();
     if (isLockTimeout(err)) {
-      throw new TusError(423, 'an upload it concerns is in use by another request; try again');
+      throw new TusError(
+        423,
+        wait.busy ?? 'an upload it concerns is in use by another request; try again',
+      );
     }
     throw err;
   }

@@ -8,7 +8,10 @@
 //
 // The other members' locks are taken first (the request holds its own), so a PATCH in
 // flight on a sibling is asked to stop and ends before anything goes; a PATCH that then
-// comes finds nothing. The multipart upload is aborted before any info goes: a crash in
+// comes finds nothing. Two DELETEs in one group would each hold a lock the other waits
+// for, so before that a DELETE claims the group's termination (one more lock, never an
+// upload's): a second DELETE that finds it claimed answers 423 at once, which lets go of
+// its own upload's lock for the first, and its retry finds nothing (404). The multipart upload is aborted before any info goes: a crash in
 // between leaves a group whose final can never complete, which the same DELETE again, or
 // the expiration sweep, removes.
 import { currentRequest } from '../request-context.js';
@@ -44,8 +47,14 @@ export async function terminateDirectGroup(
 ): Promise<void> {
   const { ctx } = deps;
   const members = [final.id, ...partialIds(final)].filter((id) => id !== requested.id);
-  const release = (await currentRequest()?.lockUploads?.(members)) ?? (async () => {});
+  const lockUploads = currentRequest()?.lockUploads ?? (async () => async () => {});
+  const unclaim = await lockUploads([terminationClaim(final.id)], {
+    ms: CLAIM_WAIT_MS,
+    busy: 'another request is terminating the group this upload belongs to; try again',
+  });
+  let release = async () => {};
   try {
+    release = await lockUploads(members);
     // While this request waited, a sibling's last PATCH may have completed the final (its
     // partials then go with the completion), or another DELETE removed the group.
     const now = await findInfo(ctx, final.id);
@@ -63,7 +72,17 @@ export async function terminateDirectGroup(
     ctx.log.debug({ id: now.id, requested: requested.id }, 'direct final group terminated');
   } finally {
     await release();
+    await unclaim();
   }
+}
+
+// Long enough for a claim released a moment ago, short enough that the loser's own lock,
+// which the winner waits for, comes free at once.
+const CLAIM_WAIT_MS = 250;
+
+/** The lock that claims a group's termination: ids never contain a dot (keys.ts). */
+function terminationClaim(finalId: string): string {
+  return `${finalId}.terminating`;
 }
 
 function partialIds(final: UploadInfo): string[] {
