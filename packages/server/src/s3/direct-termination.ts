@@ -11,9 +11,11 @@
 // comes finds nothing. Two DELETEs in one group would each hold a lock the other waits
 // for, so before that a DELETE claims the group's termination (one more lock, never an
 // upload's): a second DELETE that finds it claimed answers 423 at once, which lets go of
-// its own upload's lock for the first, and its retry finds nothing (404). The multipart upload is aborted before any info goes: a crash in
-// between leaves a group whose final can never complete, which the same DELETE again, or
-// the expiration sweep, removes.
+// its own upload's lock for the first, and its retry finds nothing (404).
+//
+// The multipart upload is aborted before any info goes: a crash in between leaves a group
+// whose final can never complete, which the same DELETE again, or the expiration sweep,
+// removes.
 import { currentRequest } from '../request-context.js';
 import { abortMultipart } from './abort.js';
 import type { StoreContext } from './context.js';

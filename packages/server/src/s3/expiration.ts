@@ -34,12 +34,13 @@ export async function deleteExpired(
     const res = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
-    for (const obj of res.Contents ?? []) {
-      const staged = obj.Key ? idFromStagingKey(prefix, obj.Key) : undefined;
-      if (staged && obj.Key && (obj.LastModified?.getTime() ?? now) + expiration < now) {
-        oldStaged.push({ id: staged, key: obj.Key });
+    for (const { Key: key, LastModified: modified } of res.Contents ?? []) {
+      if (!key) continue;
+      const staged = idFromStagingKey(prefix, key);
+      if (staged && (modified?.getTime() ?? now) + expiration < now) {
+        oldStaged.push({ id: staged, key });
       }
-      const id = obj.Key ? idFromInfoKey(prefix, obj.Key) : undefined;
+      const id = idFromInfoKey(prefix, key);
       if (!id) continue;
       const info = await readInfo(ctx, id).catch(() => undefined);
       known.set(id, info ? (info.uploadId ?? '') : undefined);
