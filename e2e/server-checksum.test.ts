@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createTusServer, type S3MultipartStore } from '@tus-s3/server';
+import { forward } from './helpers/forward.js';
 import { listKeys, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
@@ -65,19 +66,7 @@ async function startFlipProxy(target: string): Promise<FlipProxy> {
         done(null, chunk);
       },
     });
-    const out = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const out = forward(req, res, upstream);
     out.on('error', () => res.destroy());
     req.pipe(flipper).pipe(out);
   });

@@ -1,8 +1,9 @@
 // A round-robin HTTP load balancer on 127.0.0.1: each request goes to the next backend,
 // whatever connection it came on, with its Host header kept (so Locations point back
 // here, as behind a real balancer).
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward } from './forward.js';
 
 export interface Balancer {
   url: string;
@@ -19,19 +20,7 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
     const i = next++ % targets.length;
     counts[i] = (counts[i] ?? 0) + 1;
     const target = targets[i] as URL;
-    const upstream = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const upstream = forward(req, res, target);
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
