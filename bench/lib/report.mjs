@@ -196,6 +196,9 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
           'user+system seconds of the server process per GiB uploaded, start-up and warm-up excluded. '
         : 'Servers start cold (`--cold`); (at start): peak RSS once listening. Server CPU: ' +
           'user+system seconds of the server process per GiB uploaded, start-up excluded. ') +
+      (meta.backendWarm
+        ? `Before rep 0, the new RGW took ${meta.backendWarm.rounds} × ${meta.backendWarm.bytes / MiB} MiB as A sends it, then deleted (${meta.backendWarm.seconds.toFixed(0)} s), so rep 0 does not meet a cold bluestore. `
+        : '') +
       "Every object's size was checked with HeadObject after every run, and its SHA-256 (GET) " +
       'on the first rep (of the many concurrent uploads, 5 objects).',
   );
