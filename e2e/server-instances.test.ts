@@ -4,6 +4,7 @@
 // - A PATCH stuck on one instance (its client's network gone, the socket half-open): a
 //   HEAD on the other asks it to let go, the bytes it received count, the upload goes on.
 // - Final POSTs over the same partials racing on both instances: one final.
+// - DELETEs of one direct group on both instances at once: no deadlock, the group goes.
 // - An instance SIGKILLed while it holds an upload's lock: the other serves the upload one
 //   lease later, from the last acknowledged offset.
 // - Our client, parallel 4, through a round-robin balancer over both: exact bytes.
@@ -13,6 +14,7 @@ import { Redis } from 'ioredis';
 import { startBalancer } from './helpers/balancer.js';
 import { lastLine, runCli } from './helpers/client-cli.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
+import { listKeys, listMultipartUploads } from './helpers/s3.js';
 import {
   type Backend,
   type CliServer,
@@ -128,6 +130,42 @@ test('final POSTs over the same partials racing on both instances: one final', a
   );
   expect(await headOffset(via(b, final))).toBe(2 * PS + 99);
   expect(await backend.sha256Of(finals[0] as string)).toBe(sha256Hex(Buffer.concat(pieces)));
+});
+
+test('DELETEs of a direct final on one instance and of its partial on the other, at once', async () => {
+  // Each DELETE holds its own upload's Redis lock and needs the other's: the group's
+  // termination claim (a lock of its own) lets one through and tells the other 423.
+  const urls: string[] = [];
+  for (const size of [PS, 99]) {
+    const res = await tus(a.url, 'POST', {
+      'Upload-Length': String(size),
+      'Upload-Concat': 'partial',
+    });
+    expect(res.status).toBe(201);
+    urls.push(res.headers.get('location') as string);
+  }
+  const created = await tus(b.url, 'POST', { 'Upload-Concat': `final;${urls.join(' ')}` });
+  expect(created.status).toBe(201);
+  const final = via(b, created.headers.get('location') as string);
+  expect((await patch(urls[0] as string, 0, randomBytes(MiB))).status).toBe(204);
+  const targets = [final, via(a, urls[0] as string)];
+  const t0 = Date.now();
+  const answers = await Promise.all(targets.map((u) => tus(u, 'DELETE')));
+  expect(Date.now() - t0).toBeLessThan(5000);
+  expect(answers.map((r) => r.status)).toContain(204);
+  for (const [i, res] of answers.entries()) {
+    expect([204, 404, 423]).toContain(res.status);
+    if (res.status === 423) {
+      expect(await res.text()).toMatch(/terminat/);
+      expect((await tus(targets[i] as string, 'DELETE')).status).toBe(404);
+    }
+  }
+  for (const u of [final, ...urls]) {
+    expect((await tus(via(a, u), 'HEAD')).status).toBe(404);
+    expect((await tus(via(b, u), 'HEAD')).status).toBe(404);
+  }
+  expect(await listKeys(backend.bucket as string, `mi/${idOf(final)}`)).toEqual([]);
+  expect(await listMultipartUploads(backend.bucket as string, `mi/${idOf(final)}`)).toEqual([]);
 });
 
 test('an instance killed while it holds a lock: the other serves the upload one lease later', async () => {
