@@ -5,7 +5,7 @@ import {
   DeleteObjectCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { listKeys, listMultipartUploads, testS3Client } from './helpers/s3.js';
+import { listKeys, listMultipartUploads, objectText, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
   createUpload,
@@ -84,6 +84,15 @@ describe('expiration on S3', () => {
     expect(await listMultipartUploads(bucket, `exp/${idOf(stale)}`)).toEqual([]);
     expect((await tus(stale, 'HEAD')).status).toBe(404);
     expect((await tus(done, 'HEAD')).status).toBe(200);
+    // Its info was not rewritten when it completed (its object records that): the sweep
+    // found the object whole, kept both and wrote the completion into the info.
+    expect(await listKeys(bucket, `exp/${idOf(done)}`)).toEqual([
+      `exp/${idOf(done)}`,
+      `exp/${idOf(done)}.info`,
+    ]);
+    expect(JSON.parse(await objectText(bucket, `exp/${idOf(done)}.info`)).completedAt).toEqual(
+      expect.any(String),
+    );
     expect((await tus(fresh, 'HEAD')).status).toBe(200);
     expect(await listKeys(bucket, 'other/')).toEqual(['other/x.info']);
     expect((await listMultipartUploads(bucket, 'other/')).length).toBe(1);

@@ -87,6 +87,12 @@ export async function sha256OfObject(bucket: string, key: string): Promise<strin
   return hash.digest('hex');
 }
 
+/** An object's content as text (for small objects: info records). */
+export async function objectText(bucket: string, key: string): Promise<string> {
+  const res = await testS3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (res.Body as { transformToString(): Promise<string> }).transformToString();
+}
+
 export interface MultipartUploadInfo {
   key: string;
   uploadId: string;

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isS3NotFound } from '../errors.js';
 import type { StoreContext } from './context.js';
-import { adoptionOf, type UploadInfo } from './info.js';
+import { adoptionOf, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
@@ -29,8 +29,9 @@ export interface CompletionDeps {
 /**
  * Completes the object from a progress that reached the declared size: uploads the last
  * part from staged segments if needed, verifies the part list, completes, checks the
- * object's length, then marks the info complete and clears staging (unless the caller
- * knows nothing was ever staged: one listing less per upload). Returns the info as written.
+ * object's length, then marks the info complete (unless the object records it, see
+ * `objectRecordsCompletion`) and clears staging (unless the caller knows nothing was ever
+ * staged: one listing less per upload). Returns the info, complete.
  */
 export async function finish(
   deps: CompletionDeps,
@@ -86,7 +87,7 @@ export async function finish(
     if (!adopted) await completeMultipart(ctx, info, parts);
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
-  await writeInfo(ctx, done);
+  if (!objectRecordsCompletion(info)) await writeInfo(ctx, done);
   ctx.metrics.completed++;
   deps.parts.forget(info);
   // A final upload never staged anything.

@@ -1,4 +1,5 @@
-// The expiration sweep: unfinished uploads older than the expiration go, and so do
+// The expiration sweep: unfinished uploads older than the expiration go (a one-part upload
+// whose object is whole is finished, whatever its info says), and so do
 // multipart uploads under this store's prefix that no info record names (lost info, or
 // a partial's own one that a crash kept its adoption from aborting, direct-final.ts),
 // and staged objects (segments, pending parts, marks) of uploads that have no info
@@ -11,9 +12,10 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import type { StoreContext } from './context.js';
-import { isExpired } from './info.js';
-import { readInfo } from './info-io.js';
+import { isExpired, objectRecordsCompletion, type UploadInfo } from './info.js';
+import { readInfo, writeInfo } from './info-io.js';
 import { idFromInfoKey, idFromStagingKey, isValidId } from './keys.js';
+import { objectLength } from './load-state.js';
 import { deleteKeys } from './staging.js';
 
 /** Removes (with `remove`) what has expired; returns how many uploads went. */
@@ -45,6 +47,7 @@ export async function deleteExpired(
       const info = await readInfo(ctx, id).catch(() => undefined);
       known.set(id, info ? (info.uploadId ?? '') : undefined);
       if (info && isExpired(info, expiration, now)) {
+        if (await completedUnrecorded(ctx, info)) continue;
         await remove(id);
         removed++;
       }
@@ -59,6 +62,17 @@ export async function deleteExpired(
   if (orphans.length > 0)
     ctx.log.info({ count: orphans.length }, 'orphaned staged objects deleted');
   return removed;
+}
+
+/**
+ * A one-part upload whose object is there in full is finished, whatever its info says
+ * (`objectRecordsCompletion`): its info is marked complete, and it does not expire.
+ */
+async function completedUnrecorded(ctx: StoreContext, info: UploadInfo): Promise<boolean> {
+  if (!objectRecordsCompletion(info) || info.size === undefined) return false;
+  if ((await objectLength(ctx, info)) !== info.size) return false;
+  await writeInfo(ctx, { ...info, completedAt: new Date().toISOString() });
+  return true;
 }
 
 async function abortOrphans(

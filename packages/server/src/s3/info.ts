@@ -10,15 +10,18 @@ export interface UploadInfo {
   metadata?: Record<string, string | null>;
   /**
    * S3 multipart upload id. Absent for an upload of known size that fits in one part: its
-   * object is written whole by one PutObject when the last byte arrives (three S3 requests
-   * for a small file instead of ten).
+   * object is written whole by one PutObject when the last byte arrives (two S3 requests
+   * for a small file instead of ten: see `objectRecordsCompletion`).
    */
   uploadId?: string;
   /** Fixed at creation: every part but the last has exactly this size. */
   partSize: number;
   /** ISO 8601 creation time; expiration counts from it. */
   createdAt: string;
-  /** Set once CompleteMultipartUpload succeeded and the object was verified. */
+  /**
+   * Set once CompleteMultipartUpload succeeded and the object was verified; for an upload
+   * whose object records its completion, by the first look after it (load-state.ts).
+   */
   completedAt?: string;
   /** Role in the concatenation extension; absent for an ordinary upload. */
   concat?: ConcatInfo;
@@ -56,6 +59,18 @@ export interface Adoption {
 /** The final that adopted this partial, if any. */
 export function adoptionOf(info: UploadInfo): Adoption | undefined {
   return info.concat?.role === 'partial' ? info.concat.adopted : undefined;
+}
+
+/**
+ * A one-part upload outside any concatenation exists as an object only once all of its
+ * bytes are there (one PutObject writes it whole), so the object records its completion
+ * and the info is not rewritten when it completes: one S3 request less per small file.
+ * The first look at it from anywhere else (load-state.ts), or the expiration sweep, finds
+ * the object and writes `completedAt` then. Partials keep the rewrite: a final reads their
+ * infos to know they are done.
+ */
+export function objectRecordsCompletion(info: UploadInfo): boolean {
+  return info.uploadId === undefined && info.concat === undefined;
 }
 
 /** A direct final (direct-final.ts) not complete yet. */

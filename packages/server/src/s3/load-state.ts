@@ -50,15 +50,17 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     if (parts === 'gone') return recoverVanishedUpload(ctx, info);
     return completeState(await completeFinal(deps.finals, info, parts));
   }
-  const [parts, staged] = await Promise.all([
+  const onePart = multipartTarget(ctx.prefix, info) === undefined;
+  const [parts, staged, length] = await Promise.all([
     deps.parts.list(info),
     listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
+    onePart ? objectLength(ctx, info) : undefined,
   ]);
   if (parts === 'gone') return recoverVanishedUpload(ctx, info);
-  if (multipartTarget(ctx.prefix, info) === undefined) {
-    // A one-part upload whose PutObject landed but whose info was not rewritten (a crash).
-    const length = await objectLength(ctx, info);
-    if (length === info.size) return recoverVanishedUpload(ctx, info, length);
+  if (onePart && length === info.size) {
+    // A one-part upload whose PutObject landed: its object records its completion
+    // (objectRecordsCompletion), which the info now says too.
+    return recoverVanishedUpload(ctx, info, length, stagedKeys(staged).length > 0);
   }
   const progress = deriveProgress(
     parts,
@@ -101,12 +103,13 @@ async function recoverVanishedUpload(
   ctx: StoreContext,
   info: UploadInfo,
   known?: number,
+  staged = true,
 ): Promise<UploadState> {
   const length = known ?? (await objectLength(ctx, info));
   if (length !== undefined && info.size !== undefined && length === info.size) {
     const done = { ...info, completedAt: new Date().toISOString() };
     await writeInfo(ctx, done);
-    await clearStaging(ctx, info.id);
+    if (staged) await clearStaging(ctx, info.id);
     return completeState(done);
   }
   throw ERRORS.FILE_NOT_FOUND;

@@ -357,7 +357,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
     await deleteKeys(client, bucket, stagedKeys(staged));
-    // A one-part upload's object may exist before its info says complete (a crash between).
+    // A one-part upload's object may exist while its info does not say complete (see
+    // objectRecordsCompletion).
     if (info.completedAt !== undefined || info.uploadId === undefined) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(prefix, id) }));
     }
