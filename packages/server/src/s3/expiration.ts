@@ -12,10 +12,10 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import type { StoreContext } from './context.js';
-import { isExpired, objectRecordsCompletion, type UploadInfo } from './info.js';
-import { readInfo, writeInfo } from './info-io.js';
+import { isExpired, objectRecordsCompletion } from './info.js';
+import { readInfo } from './info-io.js';
 import { idFromInfoKey, idFromStagingKey, isValidId } from './keys.js';
-import { objectLength } from './load-state.js';
+import { recordCompletionIfWhole } from './load-state.js';
 import { deleteKeys } from './staging.js';
 
 /** Removes (with `remove`) what has expired; returns how many uploads went. */
@@ -47,7 +47,9 @@ export async function deleteExpired(
       const info = await readInfo(ctx, id).catch(() => undefined);
       known.set(id, info ? (info.uploadId ?? '') : undefined);
       if (info && isExpired(info, expiration, now)) {
-        if (await completedUnrecorded(ctx, info)) continue;
+        // A one-part upload whose object is whole is finished, whatever its info says
+        // (objectRecordsCompletion): its info is marked complete, and it does not expire.
+        if (objectRecordsCompletion(info) && (await recordCompletionIfWhole(ctx, info))) continue;
         await remove(id);
         removed++;
       }
@@ -62,17 +64,6 @@ export async function deleteExpired(
   if (orphans.length > 0)
     ctx.log.info({ count: orphans.length }, 'orphaned staged objects deleted');
   return removed;
-}
-
-/**
- * A one-part upload whose object is there in full is finished, whatever its info says
- * (`objectRecordsCompletion`): its info is marked complete, and it does not expire.
- */
-async function completedUnrecorded(ctx: StoreContext, info: UploadInfo): Promise<boolean> {
-  if (!objectRecordsCompletion(info) || info.size === undefined) return false;
-  if ((await objectLength(ctx, info)) !== info.size) return false;
-  await writeInfo(ctx, { ...info, completedAt: new Date().toISOString() });
-  return true;
 }
 
 async function abortOrphans(

@@ -105,12 +105,25 @@ async function recoverVanishedUpload(
   known?: number,
   staged = true,
 ): Promise<UploadState> {
+  const done = await recordCompletionIfWhole(ctx, info, known);
+  if (!done) throw ERRORS.FILE_NOT_FOUND;
+  if (staged) await clearStaging(ctx, info.id);
+  return completeState(done);
+}
+
+/**
+ * When the upload's object holds exactly its declared length, the upload is complete
+ * whatever its info says: the info is marked so, and returned. Undefined otherwise.
+ * `known`: the object's length, if already looked up.
+ */
+export async function recordCompletionIfWhole(
+  ctx: StoreContext,
+  info: UploadInfo,
+  known?: number,
+): Promise<UploadInfo | undefined> {
   const length = known ?? (await objectLength(ctx, info));
-  if (length !== undefined && info.size !== undefined && length === info.size) {
-    const done = { ...info, completedAt: new Date().toISOString() };
-    await writeInfo(ctx, done);
-    if (staged) await clearStaging(ctx, info.id);
-    return completeState(done);
-  }
-  throw ERRORS.FILE_NOT_FOUND;
+  if (length === undefined || info.size === undefined || length !== info.size) return undefined;
+  const done = { ...info, completedAt: new Date().toISOString() };
+  await writeInfo(ctx, done);
+  return done;
 }
