@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { removeDir, tmpDir } from './helpers/files.js';
+import { testRedisUrl } from './helpers/redis.js';
 import { createTestBucket, deleteBucketDeep, sha256OfObject, testS3Env } from './helpers/s3.js';
 import {
   createUpload,
@@ -57,7 +58,7 @@ describe('tus-s3-server CLI', () => {
     expect(r.stderr).toMatch(
       /cannot reach redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED/,
     );
-    const url = process.env.TUS_S3_TEST_REDIS_URL as string;
+    const url = testRedisUrl();
     const short = runCli(['--redis-url', url, '--lock-lease', '100ms', '--data-dir', '.tmp/x']);
     expect(short.status).toBe(1);
     expect(short.stderr.trim()).toBe('tus-s3-server: lock lease must be at least 300 ms');
@@ -71,7 +72,7 @@ describe('tus-s3-server CLI', () => {
 
   it('says where its locks live: this process, or the redis it was given', async () => {
     const dir = await tmpDir();
-    const url = process.env.TUS_S3_TEST_REDIS_URL as string;
+    const url = testRedisUrl();
     for (const [args, said] of [
       [[], 'locks: in this process only (one instance; --redis-url for several)'],
       [['--redis-url', url], `locks: redis at ${url}, shared by every instance`],

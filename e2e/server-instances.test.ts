@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { startBalancer } from './helpers/balancer.js';
 import { lastLine, runCli } from './helpers/client-cli.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
+import { testRedisUrl } from './helpers/redis.js';
 import { listKeys, listMultipartUploads } from './helpers/s3.js';
 import {
   type Backend,
@@ -33,12 +34,6 @@ const MiB = 1024 * 1024;
 const PS = 5 * MiB;
 const LEASE_MS = 1000;
 
-const redisUrl = () => {
-  const u = process.env.TUS_S3_TEST_REDIS_URL;
-  if (!u) throw new Error('TUS_S3_TEST_REDIS_URL is not set (jest global setup starts redis)');
-  return u;
-};
-
 let backend: Backend;
 let redis: Redis;
 let a: CliServer;
@@ -51,14 +46,14 @@ const instance = () =>
     '--part-size',
     '5MiB',
     '--redis-url',
-    redisUrl(),
+    testRedisUrl(),
     '--lock-lease',
     `${LEASE_MS}ms`,
   ]);
 
 beforeAll(async () => {
   backend = await s3Backend('mi/');
-  redis = new Redis(redisUrl());
+  redis = new Redis(testRedisUrl());
   dir = await tmpDir('instances-');
 });
 

@@ -8,13 +8,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
 import { type RequestContext, requestContext } from '../packages/server/src/request-context.js';
+import { testRedisUrl } from './helpers/redis.js';
 import { repoRoot } from './helpers/server.js';
-
-const url = () => {
-  const u = process.env.TUS_S3_TEST_REDIS_URL;
-  if (!u) throw new Error('TUS_S3_TEST_REDIS_URL is not set (jest global setup starts redis)');
-  return u;
-};
 
 const connections: Redis[] = [];
 const lockers: RedisLocker[] = [];
@@ -22,7 +17,7 @@ let prefix: string;
 let n = 0;
 
 function instance(opts: { acquireTimeout?: number; lease?: number } = {}): RedisLocker {
-  const redis = new Redis(url());
+  const redis = new Redis(testRedisUrl());
   connections.push(redis);
   const locker = new RedisLocker({ redis, prefix, ...opts });
   lockers.push(locker);
@@ -142,7 +137,7 @@ test('a live holder keeps its lock past many leases; a dead one loses it one lea
       '-e',
       `import { RedisLocker } from '@tus-s3/server';
        import { Redis } from 'ioredis';
-       const locker = new RedisLocker({ redis: new Redis(${JSON.stringify(url())}), prefix: ${JSON.stringify(prefix)}, lease: ${lease} });
+       const locker = new RedisLocker({ redis: new Redis(${JSON.stringify(testRedisUrl())}), prefix: ${JSON.stringify(prefix)}, lease: ${lease} });
        await locker.newLock('crashed').lock(new AbortController().signal, () => {});
        process.stdout.write('holding\\n');
        setInterval(() => {}, 1000);`,
@@ -221,7 +216,7 @@ test('each acquisition of an upload lock, on any instance, is the next generatio
   expect(await request(a, 'u')).toBe(first + 3);
   expect(await request(b, 'v')).toBe(other + 1);
   // The count lives in Redis, next to the lock, and expires on its own.
-  const redis = new Redis(url());
+  const redis = new Redis(testRedisUrl());
   connections.push(redis);
   expect(Number(await redis.get(`${prefix}generation/u`))).toBe(first + 3);
   expect(await redis.pttl(`${prefix}generation/u`)).toBeGreaterThan(3600_000);

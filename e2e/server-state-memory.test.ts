@@ -12,6 +12,7 @@ import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
 import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
 import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
+import { testRedisUrl } from './helpers/redis.js';
 import { listKeys, listMultipartUploads, objectText, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
@@ -182,9 +183,7 @@ describe('memory under a shared locker (RGW, redis)', () => {
   /** Any locker but @tus/server's own and RedisLocker: one that tells no generation. */
   let plain: RunningServer;
   const redisLocker = () => {
-    const url = process.env.TUS_S3_TEST_REDIS_URL;
-    if (!url) throw new Error('TUS_S3_TEST_REDIS_URL is not set (jest global setup starts redis)');
-    const redis = new Redis(url);
+    const redis = new Redis(testRedisUrl());
     connections.push(redis);
     const locker = new RedisLocker({ redis, prefix: `mem-${process.pid}:` });
     lockers.push(locker);
