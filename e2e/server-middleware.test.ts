@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '@tus/utils';
 import express from 'express';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
+import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
 import {
   type Backend,
   createUpload,

@@ -1,10 +1,10 @@
 // A part's buffer is reused as soon as the kernel has the part's bytes, before S3 answers
-// (streamed-part.ts). So an S3 failure before the body left is resent from memory, and one
+// (s3/parts/streamed.ts). So an S3 failure before the body left is resent from memory, and one
 // after it fails the PATCH: the offset then covers only parts S3 confirmed, and the client
 // resumes from it. Faults come from a proxy in front of the real RGW that cuts the
 // connection of one UploadPart, before its body or after RGW has all of it.
 import { randomBytes } from 'node:crypto';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
+import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
 import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { type S3FaultProxy, startS3FaultProxy } from './helpers/s3-fault-proxy.js';
 import {

@@ -6,8 +6,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import {
+  type RequestContext,
+  requestContext,
+} from '../packages/server/src/front/request-context.js';
 import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
-import { type RequestContext, requestContext } from '../packages/server/src/request-context.js';
 import { testRedisUrl } from './helpers/redis.js';
 import { repoRoot } from './helpers/server.js';
 

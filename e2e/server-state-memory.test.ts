@@ -9,7 +9,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Lock, Locker } from '@tus/utils';
 import { Redis } from 'ioredis';
 import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts.js';
+import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
 import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { testRedisUrl } from './helpers/redis.js';

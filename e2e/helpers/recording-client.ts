@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../packages/server/src/s3/s3-client.js';
+import { createS3Client } from '../../packages/server/src/s3/client.js';
 import type { S3Options } from '../../packages/server/src/tus-server.js';
 import { testS3Env } from './s3.js';
 import type { Backend } from './server.js';
@@ -57,7 +57,7 @@ export function recordingClient(): { client: S3Client; log: Sent[] } {
 /**
  * Hashes a stream body as the SDK sends it. The listener joins when the SDK pipes the body
  * into its request, so it sees exactly the chunks the request gets, and the pipe (which
- * streamed-part.ts watches) stays the same.
+ * s3/parts/streamed.ts watches) stays the same.
  */
 function tapStream(body: Readable, entry: Sent): void {
   const hash = createHash('md5');

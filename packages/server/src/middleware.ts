@@ -1,10 +1,10 @@
 // Express middleware: app.use('/files', tusS3Middleware(options)).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENTS } from '@tus/utils';
-import { DirectBody, readsDirectBody } from './direct-body.js';
-import { handleTusRequest } from './extensions/layer.js';
-import { sendWebResponse, toWebRequest, webBodyFrom } from './node-bridge.js';
-import { refusalFor, TUS_VERSION } from './request-checks.js';
+import { DirectBody, readsDirectBody } from './body/direct-body.js';
+import { handleTusRequest } from './front/handler.js';
+import { sendWebResponse, toWebRequest, webBodyFrom } from './front/node-bridge.js';
+import { refusalFor, TUS_VERSION } from './front/request-checks.js';
 import { createTusServer, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
@@ -54,7 +54,7 @@ function refuse(req: IncomingMessage, res: ServerResponse): boolean {
 }
 
 /**
- * A store that reads the body itself skips @tus/server's stream stages (direct-body.ts),
+ * A store that reads the body itself skips @tus/server's stream stages (body/direct-body.ts),
  * unless someone listens for POST_RECEIVE: @tus/server counts those progress events on
  * the bytes passing through its streams.
  */

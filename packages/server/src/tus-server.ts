@@ -11,11 +11,11 @@ import {
   EXTENSION_REQUEST_HEADERS,
   EXTENSION_RESPONSE_HEADERS,
   handleTusRequest,
-} from './extensions/layer.js';
+} from './front/handler.js';
+import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
-import { requestContext } from './request-context.js';
-import type { PartChecksum } from './s3/body-checksum.js';
-import { type ChecksumMode, createS3Client } from './s3/s3-client.js';
+import { type ChecksumMode, createS3Client } from './s3/client.js';
+import type { PartChecksum } from './s3/parts/part-checksum.js';
 import { S3MultipartStore } from './s3/store.js';
 
 export interface S3Options {

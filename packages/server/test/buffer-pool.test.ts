@@ -1,5 +1,5 @@
-import { BufferPool } from '../src/s3/buffer-pool.js';
-import { PartBudget } from '../src/s3/part-budget.js';
+import { BufferPool } from '../src/s3/memory/buffer-pool.js';
+import { PartBudget } from '../src/s3/memory/part-budget.js';
 
 const poolOf = (limit: number, minCachedSize = 0) => {
   const budget = new PartBudget(limit);

@@ -1,5 +1,5 @@
-import { chooseFinalPartSize, planFinal } from '../src/s3/concat-plan.js';
-import { DEFAULT_PART_SIZE, GiB, MiB, S3_MAX_PARTS, TiB } from '../src/s3/parts.js';
+import { chooseFinalPartSize, planFinal } from '../src/s3/concat/plan.js';
+import { DEFAULT_PART_SIZE, GiB, MiB, S3_MAX_PARTS, TiB } from '../src/s3/parts/arithmetic.js';
 
 const copies = (sizes: number[], ps: number) =>
   planFinal(sizes, ps).filter((p) => p.pieces.length === 1).length;

@@ -1,5 +1,5 @@
-import { normalizePath, parseDuration, parseSize } from '../src/config.js';
-import { refusalFor } from '../src/request-checks.js';
+import { normalizePath, parseDuration, parseSize } from '../src/cli/config.js';
+import { refusalFor } from '../src/front/request-checks.js';
 import { isExpired, parseInfo, serializeInfo } from '../src/s3/info.js';
 import {
   idFromInfoKey,

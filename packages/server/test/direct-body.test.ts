@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { BODY_HIGH_WATER_MARK, DirectBody, readsDirectBody } from '../src/direct-body.js';
+import { BODY_HIGH_WATER_MARK, DirectBody, readsDirectBody } from '../src/body/direct-body.js';
 
 const KiB = 1024;
 

@@ -1,4 +1,4 @@
-import { directLayout, type PartialFacts } from '../src/s3/direct-layout.js';
+import { directLayout, type PartialFacts } from '../src/s3/concat/direct-layout.js';
 
 const MiB = 1024 * 1024;
 const P = 8 * MiB;

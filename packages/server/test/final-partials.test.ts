@@ -1,4 +1,4 @@
-import { adoptingFinal, isRepeatOf } from '../src/s3/final-partials.js';
+import { adoptingFinal, isRepeatOf } from '../src/s3/concat/named-partials.js';
 import type { UploadInfo } from '../src/s3/info.js';
 
 const base = { version: 1 as const, partSize: 5 * 1024 * 1024, createdAt: '2026-11-21T00:00:00Z' };

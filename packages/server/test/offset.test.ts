@@ -1,4 +1,4 @@
-import { deriveProgress } from '../src/s3/offset.js';
+import { deriveProgress } from '../src/s3/state/progress.js';
 
 const ps = 10;
 const part = (n: number, size = ps) => ({ partNumber: n, size, etag: `e${n}` });

@@ -1,4 +1,4 @@
-import { DEFAULT_PART_MEMORY, PartBudget, partMemoryBudget } from '../src/s3/part-budget.js';
+import { DEFAULT_PART_MEMORY, PartBudget, partMemoryBudget } from '../src/s3/memory/part-budget.js';
 
 const MiB = 1024 * 1024;
 const flush = () => new Promise((r) => setImmediate(r));

@@ -1,4 +1,4 @@
-import { PartPipeline } from '../src/s3/part-pipeline.js';
+import { PartPipeline } from '../src/s3/parts/pipeline.js';
 
 const deferred = () => {
   let resolve!: () => void;

@@ -10,7 +10,7 @@ import {
   partStart,
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,
-} from '../src/s3/parts.js';
+} from '../src/s3/parts/arithmetic.js';
 
 describe('choosePartSize', () => {
   it('uses the preferred size when the upload fits in 10,000 parts', () => {

@@ -1,4 +1,4 @@
-import { RecentMap } from '../src/s3/recent-map.js';
+import { RecentMap } from '../src/s3/state/recent-map.js';
 
 describe('RecentMap', () => {
   it('forgets the least recently set entry beyond its limit', () => {

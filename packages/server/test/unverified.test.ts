@@ -1,5 +1,5 @@
 import { parseStagingKey, pendingKey, segmentKey, unverifiedKey } from '../src/s3/keys.js';
-import { settleRanges } from '../src/s3/unverified.js';
+import { settleRanges } from '../src/s3/staging/marks.js';
 
 const mark = (from: number, to: number) => ({ key: `k${from}-${to}`, from, to });
 

@@ -1,6 +1,6 @@
 import { MemoryLocker } from '@tus/server';
 import { TusError } from '../src/errors.js';
-import { lockUploads } from '../src/extensions/upload-locks.js';
+import { lockUploads } from '../src/locks/upload-locks.js';
 
 const never = new AbortController().signal;
 

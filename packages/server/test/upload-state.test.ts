@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { UploadInfo } from '../src/s3/info.js';
-import { emptyProgress, StateCache, type UploadState } from '../src/s3/upload-state.js';
+import { emptyProgress, StateCache, type UploadState } from '../src/s3/state/upload-state.js';
 
 const info: UploadInfo = {
   version: 1,

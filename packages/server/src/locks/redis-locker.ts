@@ -9,7 +9,7 @@
 // a speed-up: a waiter also polls, so a lost message costs one poll interval.
 //
 // Every acquisition also counts the upload's lock generation up and tells the request
-// (request-context.ts): a store keeps what it learnt of an upload between requests only
+// (front/request-context.ts): a store keeps what it learnt of an upload between requests only
 // while no other request, on any instance, took the upload's lock in between.
 //
 // A lease is about liveness, not the safety of bytes: if a holder stalls past its lease
@@ -20,8 +20,8 @@ import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { lockTimeoutError } from '../errors.js';
+import { noteLockGeneration } from '../front/request-context.js';
 import { silentLogger } from '../log.js';
-import { noteLockGeneration } from '../request-context.js';
 
 export interface RedisLockerOptions {
   /**

@@ -7,18 +7,18 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { isS3NotFound } from '../errors.js';
+import { quotedEtag } from './client.js';
 import type { StoreContext } from './context.js';
 import { adoptionOf, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
-import type { Progress, StoredPart } from './offset.js';
-import type { PartList } from './part-list.js';
-import { expectedPartLength, partCount } from './parts.js';
-import { quotedEtag } from './s3-client.js';
-import type { SegmentStaging } from './segments.js';
-import { clearStaging } from './staging-cleanup.js';
-import { uploadPart } from './upload-part.js';
+import { expectedPartLength, partCount } from './parts/arithmetic.js';
+import type { PartList } from './parts/list.js';
+import { uploadPart } from './parts/upload.js';
+import { clearStaging } from './staging/cleanup.js';
+import type { SegmentStaging } from './staging/segments.js';
+import type { Progress, StoredPart } from './state/progress.js';
 
 export interface CompletionDeps {
   ctx: StoreContext;

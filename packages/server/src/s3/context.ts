@@ -2,8 +2,8 @@
 // one set of counters and one logger. Passed explicitly, so each module says what it uses.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { PartChecksum } from './body-checksum.js';
 import type { StoreMetrics } from './metrics.js';
+import type { PartChecksum } from './parts/part-checksum.js';
 
 export interface StoreContext {
   client: S3Client;

@@ -1,7 +1,7 @@
 // The expiration sweep: unfinished uploads older than the expiration go (a one-part upload
 // whose object is whole is finished, whatever its info says), and so do
 // multipart uploads under this store's prefix that no info record names (lost info, or
-// a partial's own one that a crash kept its adoption from aborting, direct-final.ts),
+// a partial's own one that a crash kept its adoption from aborting, s3/concat/direct-final.ts),
 // and staged objects (segments, pending parts, marks) of uploads that have no info
 // record (a write that outlived its upload's removal). Orphans go only once they are
 // older than the expiration, so nothing of an upload being created is taken for one.
@@ -15,8 +15,8 @@ import type { StoreContext } from './context.js';
 import { isExpired, objectRecordsCompletion } from './info.js';
 import { readInfo } from './info-io.js';
 import { idFromInfoKey, idFromStagingKey, isValidId } from './keys.js';
-import { recordCompletionIfWhole } from './load-state.js';
-import { deleteKeys } from './staging.js';
+import { deleteKeys } from './staging/listing.js';
+import { recordCompletionIfWhole } from './state/object.js';
 
 /** Removes (with `remove`) what has expired; returns how many uploads went. */
 export async function deleteExpired(

@@ -20,7 +20,7 @@ export interface UploadInfo {
   createdAt: string;
   /**
    * Set once CompleteMultipartUpload succeeded and the object was verified; for an upload
-   * whose object records its completion, by the first look after it (load-state.ts).
+   * whose object records its completion, by the first look after it (s3/state/load.ts).
    */
   completedAt?: string;
   /** Role in the concatenation extension; absent for an ordinary upload. */
@@ -33,7 +33,7 @@ export interface UploadInfo {
  * when it was created); `partialsRemoved` is set once their objects and infos are gone.
  *
  * A `direct` final was created before its partials had any bytes (concatenation-unfinished,
- * direct-final.ts): each partial is `adopted` and writes its parts straight into the
+ * s3/concat/direct-final.ts): each partial is `adopted` and writes its parts straight into the
  * final's multipart upload, from part `firstPart` on, so the final is only completed,
  * never copied. An adopted partial has no multipart upload (nor object) of its own.
  */
@@ -65,7 +65,7 @@ export function adoptionOf(info: UploadInfo): Adoption | undefined {
  * A one-part upload outside any concatenation exists as an object only once all of its
  * bytes are there (one PutObject writes it whole), so the object records its completion
  * and the info is not rewritten when it completes: one S3 request less per small file.
- * The first look at it from anywhere else (load-state.ts), or the expiration sweep, finds
+ * The first look at it from anywhere else (s3/state/load.ts), or the expiration sweep, finds
  * the object and writes `completedAt` then. Partials keep the rewrite: a final reads their
  * infos to know they are done.
  */
@@ -73,7 +73,7 @@ export function objectRecordsCompletion(info: UploadInfo): boolean {
   return info.uploadId === undefined && info.concat === undefined;
 }
 
-/** A direct final (direct-final.ts) not complete yet. */
+/** A direct final (s3/concat/direct-final.ts) not complete yet. */
 export function isUnfinishedDirect(info: UploadInfo): boolean {
   return (
     info.concat?.role === 'final' && info.concat.direct === true && info.completedAt === undefined

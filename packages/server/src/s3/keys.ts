@@ -39,7 +39,7 @@ export function pendingKey(prefix: string, id: string, token: string, partNumber
 
 /**
  * A mark over parts [from, to] uploaded under an Upload-Checksum not verified yet: while
- * it exists, those parts never count toward the offset (see unverified.ts).
+ * it exists, those parts never count toward the offset (see s3/staging/marks.ts).
  */
 export function unverifiedKey(prefix: string, id: string, from: number, to: number): string {
   const pad = (n: number) => String(n).padStart(5, '0');

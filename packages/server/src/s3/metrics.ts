@@ -1,5 +1,5 @@
 // The store's counters, shared by every module that asks something of S3.
-import type { ConcatCounters } from './concat.js';
+import type { ConcatCounters } from './concat/build-parts.js';
 
 /** Counters for tests and operators: what the store asked of S3. */
 export interface StoreMetrics extends ConcatCounters {
@@ -25,7 +25,7 @@ export interface StoreMetrics extends ConcatCounters {
   pendingPartsStaged: number;
   pendingPartsCommitted: number;
   pendingBytesCommitted: number;
-  /** Partials that write straight into their final's multipart upload (direct-final.ts). */
+  /** Partials that write straight into their final's multipart upload (s3/concat/direct-final.ts). */
   partialsAdopted: number;
 }
 

@@ -6,51 +6,52 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
-import type { DirectBodyStore } from '../direct-body.js';
+import type { DirectBodyStore } from '../body/direct-body.js';
 import { ERRORS, TusError } from '../errors.js';
 import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import type { ConcatenatingStore } from '../extensions/concatenation.js';
 import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
+import { currentRequest, type RequestContext } from '../front/request-context.js';
 import { silentLogger } from '../log.js';
-import { currentRequest, type RequestContext } from '../request-context.js';
 import { abortMultipart } from './abort.js';
-import type { PartChecksum } from './body-checksum.js';
-import { BufferPool, DEFAULT_PART_BUFFERS } from './buffer-pool.js';
 import { finish } from './completion.js';
-import { createFinal, type FinalDeps, partialLength } from './concat-final.js';
-import type { StoreContext } from './context.js';
-import { settleFinal } from './direct-final.js';
+import type { FinalDeps } from './concat/deps.js';
+import { settleFinal } from './concat/direct-final.js';
+import { createFinal, partialLength } from './concat/final.js';
 import {
   type TerminationDeps,
   terminateDirectGroup,
   unfinishedDirectFinalOf,
-} from './direct-termination.js';
+} from './concat/group-termination.js';
+import { type NamedPartials, namedPartials } from './concat/named-partials.js';
+import type { StoreContext } from './context.js';
+import { startUpload } from './creation.js';
 import { deleteExpired } from './expiration.js';
-import { type NamedPartials, namedPartials } from './final-partials.js';
 import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
-import { type LoadDeps, loadState } from './load-state.js';
+import { BufferPool, DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
+import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
-import type { Progress } from './offset.js';
-import { PartBudget, partMemoryBudget } from './part-budget.js';
-import { PartList } from './part-list.js';
-import { DEFAULT_QUEUE_SIZE } from './part-pipeline.js';
 import {
   capacityOf,
   choosePartSize,
   DEFAULT_PART_SIZE,
   S3_MAX_OBJECT_SIZE,
   S3_MIN_PART_SIZE,
-} from './parts.js';
-import { PatchReceiver } from './patch-receiver.js';
-import { PendingParts } from './pending.js';
-import { SegmentStaging } from './segments.js';
-import { deleteKeys, listStaged, stagedKeys } from './staging.js';
-import { startUpload } from './start-upload.js';
-import { UnverifiedMarks } from './unverified.js';
-import { emptyProgress, StateCache, type UploadState } from './upload-state.js';
-import { storageOf, tellRequest, toUpload } from './upload-view.js';
+} from './parts/arithmetic.js';
+import { PartList } from './parts/list.js';
+import type { PartChecksum } from './parts/part-checksum.js';
+import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
+import { PatchReceiver } from './patch/receiver.js';
+import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
+import { UnverifiedMarks } from './staging/marks.js';
+import { PendingParts } from './staging/pending.js';
+import { SegmentStaging } from './staging/segments.js';
+import { type LoadDeps, loadState } from './state/load.js';
+import type { Progress } from './state/progress.js';
+import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
+import { storageOf, tellRequest, toUpload } from './state/view.js';
 
 export type { StoreMetrics } from './metrics.js';
 
@@ -68,7 +69,7 @@ export interface S3StoreOptions {
   /**
    * Part uploads to S3 in flight per PATCH (default 4). RGW answers a part 40-100 ms after
    * its last byte; more requests in flight hide that wait. They cost no part memory while
-   * they wait: a part's buffer is free once the kernel has its bytes (streamed-part.ts).
+   * they wait: a part's buffer is free once the kernel has its bytes (s3/parts/streamed.ts).
    */
   queueSize?: number;
   /**
@@ -88,14 +89,14 @@ export interface S3StoreOptions {
    * @tus/server's locker is shared with other instances (not its process-local
    * MemoryLocker). What the store remembers of an upload between requests is then trusted
    * only under a RedisLocker, and only while no other request took the upload's lock in
-   * between (upload-state.ts); under any other shared locker, never.
+   * between (s3/state/upload-state.ts); under any other shared locker, never.
    */
   sharedLocks?: boolean;
   logger?: Logger;
 }
 
 export class S3MultipartStore extends DataStore implements ConcatenatingStore, DirectBodyStore {
-  /** Reads request bodies straight from the node request when offered (direct-body.ts). */
+  /** Reads request bodies straight from the node request when offered (body/direct-body.ts). */
   readonly readsDirectBody = true;
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
@@ -116,7 +117,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     progress: Progress,
     staged?: boolean,
   ) => Promise<UploadInfo>;
-  // What the last request left of each upload (upload-state.ts says when it is trusted).
+  // What the last request left of each upload (s3/state/upload-state.ts says when it is trusted).
   private readonly states: StateCache;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
@@ -179,7 +180,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
     this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
-    // What this store implements is what OPTIONS advertises (front.ts).
+    // What this store implements is what OPTIONS advertises (front/handler.ts).
     this.extensions = [
       Extension.Creation,
       Extension.CreationWithUpload,
@@ -219,7 +220,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
     });
-    // A partial may be adopted by a final (direct-final.ts), maybe on another instance, before
+    // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance, before
     // its first byte: what it is then must come from S3, not from this memory.
     if (!partial) {
       const state = { info, progress: emptyProgress(), loadedAt: Date.now() };

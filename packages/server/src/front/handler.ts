@@ -1,0 +1,236 @@
+// The layer in front of @tus/server that adds what it lacks, through its public seams
+// only: parses Upload-Checksum and Upload-Concat into the request context for the store,
+// turns a final concatenation request into one @tus/server accepts, and completes the
+// response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
+import type { EventEmitter } from 'node:events';
+import type { Server } from '@tus/server';
+import { type DataStore, EVENTS, type Locker } from '@tus/utils';
+import type { DirectBody } from '../body/direct-body.js';
+import { TusError } from '../errors.js';
+import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from '../extensions/checksum.js';
+import {
+  type ConcatenatingStore,
+  isConcatenatingStore,
+  parseUploadConcat,
+  uploadConcatHeader,
+} from '../extensions/concatenation.js';
+import {
+  advertisedExtensions,
+  Extension,
+  TUS_SERVER_CONCATENATION_SPELLING,
+} from '../extensions/names.js';
+import { lockUploads } from '../locks/upload-locks.js';
+import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
+import { type RequestContext, requestContext } from './request-context.js';
+
+/** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
+export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
+export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
+/** Request headers browsers must be allowed to send, and response headers they may read. */
+export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum'];
+export const EXTENSION_RESPONSE_HEADERS = [CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER];
+
+/** What the front serves requests through: @tus/server and the store behind it. */
+export interface TusEndpoint {
+  server: Server;
+  datastore: DataStore;
+}
+
+interface PartSizedStore {
+  preferredPartSize(): number;
+}
+
+function isPartSized(store: unknown): store is PartSizedStore {
+  return typeof (store as Partial<PartSizedStore>).preferredPartSize === 'function';
+}
+
+/**
+ * Handles one tus request. `basePath` is the URL path the uploads live under (the mount
+ * path), used to read partial upload URLs and to write them back.
+ */
+export async function handleTusRequest(
+  tus: TusEndpoint,
+  request: Request,
+  basePath: string,
+  body?: DirectBody,
+): Promise<Response> {
+  const ctx: RequestContext = {
+    baseUrl: basePath,
+    method: request.method,
+    reply: {},
+    body,
+    lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),
+  };
+  const length = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
+  const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);
+  if (Number.isSafeInteger(offset) && offset >= 0) ctx.uploadOffset = offset;
+  // prepare() runs in the request's context too: what the store reads there (a final's
+  // partials) it keeps for the same request.
+  return requestContext.run(ctx, async () => {
+    const unlock: Unlock[] = [];
+    try {
+      let forward: Request;
+      try {
+        forward = await prepare(tus, request, ctx, unlock);
+      } catch (err) {
+        if (err instanceof TusError) return refusal(err);
+        throw err;
+      }
+      const response = await tus.server.handleWeb(forward);
+      return complete(tus, forward, response, ctx);
+    } finally {
+      for (const release of unlock) await release();
+    }
+  });
+}
+
+type Unlock = () => Promise<void>;
+
+async function prepare(
+  tus: TusEndpoint,
+  request: Request,
+  ctx: RequestContext,
+  unlock: Unlock[],
+): Promise<Request> {
+  const store = tus.datastore;
+  const { method, headers } = request;
+  // Without Tus-Resumable @tus/server answers 412 first; keep that order.
+  if ((method !== 'POST' && method !== 'PATCH') || !headers.has('tus-resumable')) return request;
+  const checksum = headers.get('upload-checksum');
+  if (checksum !== null) {
+    if (!store.hasExtension(Extension.Checksum)) {
+      // The spec: 400 when the server cannot compute the checksum. Accepting the bytes
+      // unchecked would tell the client they were verified.
+      throw new TusError(400, "Upload-Checksum cannot be verified by this server's storage");
+    }
+    ctx.checksum = parseUploadChecksum(checksum);
+  }
+  const concat = headers.get('upload-concat');
+  if (method !== 'POST' || concat === null) return request;
+  // A store without it gets @tus/server's own answer (501).
+  if (!store.hasExtension(TUS_SERVER_CONCATENATION_SPELLING) || !isConcatenatingStore(store)) {
+    return request;
+  }
+  ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
+  if (ctx.concat.role === 'partial') return request;
+  unlock.push(await lockUploads(await lockerOf(tus, request), ctx.concat.partials));
+  return finalCreation(request, ctx.concat.partials, store);
+}
+
+/** The locker @tus/server uses for this request (its default or the configured one). */
+async function lockerOf(tus: TusEndpoint, request: Request): Promise<Locker> {
+  const locker = tus.server.options.locker;
+  return typeof locker === 'function' ? locker(request) : locker;
+}
+
+/**
+ * @tus/server demands Upload-Length or Upload-Defer-Length on every creation, and a final
+ * upload's client sends neither: its length is the partials' sum, set here.
+ */
+async function finalCreation(
+  request: Request,
+  partials: string[],
+  store: ConcatenatingStore,
+): Promise<Request> {
+  if (request.headers.get('content-type') === TUS_MEDIA_TYPE) {
+    throw new TusError(403, 'a final upload is built from its partial uploads; it takes no bytes');
+  }
+  if (request.headers.has('upload-defer-length')) {
+    throw new TusError(400, 'a final upload has the length of its partials; do not defer it');
+  }
+  const sizes = await store.sizeOfPartials(partials);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const declared = request.headers.get('upload-length');
+  if (declared !== null && declared !== String(total)) {
+    throw new TusError(400, `Upload-Length ${declared} is not the partials' total ${total}`);
+  }
+  const headers = new Headers(request.headers);
+  headers.set('Upload-Length', String(total));
+  return new Request(request.url, { method: 'POST', headers });
+}
+
+async function complete(
+  tus: TusEndpoint,
+  request: Request,
+  response: Response,
+  ctx: RequestContext,
+): Promise<Response> {
+  const store = tus.datastore;
+  if (request.method === 'OPTIONS') {
+    response.headers.set('Tus-Extension', advertisedExtensions(store.extensions).join(','));
+    if (store.hasExtension(Extension.Checksum)) {
+      response.headers.set(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
+    }
+    if (isPartSized(store))
+      response.headers.set(PART_SIZE_HEADER, String(store.preferredPartSize()));
+    return response;
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  if (!ok) return response;
+  const { partSize, concat, unfinishedFinal, finishedFinal } = ctx.reply;
+  const described = request.method === 'HEAD' || request.method === 'POST';
+  if (described && partSize !== undefined) {
+    response.headers.set(PART_SIZE_HEADER, String(partSize));
+  }
+  if (described && concat) {
+    response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));
+  }
+  // The spec: no Upload-Offset for a final until its concatenation is finished.
+  if (described && unfinishedFinal) response.headers.delete('Upload-Offset');
+  // A request that completed a direct final (a partial's last PATCH, or a look that
+  // repaired it) finishes it for the hooks.
+  if (finishedFinal !== undefined) return finalFinished(tus, request, response, finishedFinal);
+  if (request.method === 'POST' && concat?.role === 'final' && !unfinishedFinal) {
+    const location = response.headers.get('location') ?? '';
+    const id = decodeURIComponent(location.replace(/\/+$/, '').split('/').pop() ?? '');
+    if (id) return finalFinished(tus, request, response, id);
+  }
+  return response;
+}
+
+/**
+ * A final upload is complete when its creation answers (or, for a direct final, when the
+ * request that completed its last partial does), but @tus/server only calls onUploadFinish
+ * (and emits POST_FINISH) for uploads that received bytes in that request or are empty.
+ */
+async function finalFinished(
+  tus: TusEndpoint,
+  request: Request,
+  response: Response,
+  id: string,
+): Promise<Response> {
+  // Loaded outside this request: it may be a partial's PATCH, and a PATCH on a final is refused.
+  const upload = await requestContext.exit(() => tus.datastore.getUpload(id));
+  if (upload.size === 0) return response; // @tus/server did both already
+  let result = response;
+  const hook = tus.server.options.onUploadFinish;
+  if (hook) {
+    try {
+      const patch = await hook(request, upload);
+      if (patch?.status_code || patch?.body || patch?.headers) {
+        const headers = new Headers(response.headers);
+        for (const [k, v] of Object.entries(patch.headers ?? {})) headers.set(k, String(v));
+        result = new Response(patch.body ?? null, {
+          status: patch.status_code ?? response.status,
+          headers,
+        });
+      }
+    } catch (err) {
+      const e = err as { status_code?: number; body?: string };
+      if (!e.status_code) throw err;
+      return refusal(new TusError(e.status_code, (e.body ?? '').trim() || 'onUploadFinish failed'));
+    }
+  }
+  // Listeners added with server.on() are on the server itself (it forwards them to its
+  // handlers too); its typed emit() signature does not fit an event's arguments.
+  (tus.server as EventEmitter).emit(EVENTS.POST_FINISH, request, result, upload);
+  return result;
+}
+
+function refusal(err: TusError): Response {
+  return new Response(err.body, {
+    status: err.status_code,
+    headers: { 'Tus-Resumable': TUS_VERSION, 'Content-Type': 'text/plain; charset=utf-8' },
+  });
+}

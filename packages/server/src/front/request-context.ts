@@ -1,0 +1,69 @@
+// Request-scoped facts shared by the layer in front of @tus/server (front/handler.ts) and the
+// store behind it. @tus/server hands the store only (stream, id, offset), so what the
+// store must know about the request (its Upload-Checksum, its Upload-Concat) and what the
+// response must tell about the upload (its part size, its concat role) travel here.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DirectBody } from '../body/direct-body.js';
+import type { ExpectedChecksum } from '../extensions/checksum.js';
+import type { ConcatRequest } from '../extensions/concatenation.js';
+
+/** How long to wait for a lock, and what the 423 says if it stays taken. */
+export interface LockWait {
+  /** At most this long (ms); else the locker's own acquisition timeout. */
+  ms?: number;
+  /** The 423's reason. */
+  busy?: string;
+}
+
+export interface RequestContext {
+  /** URL path the uploads are served under for this request (the mount path). */
+  baseUrl: string;
+  method: string;
+  /** Declared Content-Length of the request body, when there is one. */
+  contentLength?: number;
+  /** The Upload-Offset a PATCH claims, when well-formed. */
+  uploadOffset?: number;
+  /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */
+  checksum?: ExpectedChecksum;
+  /** Parsed Upload-Concat of a creation request. */
+  concat?: ConcatRequest;
+  /** The request body for a store that reads it itself (body/direct-body.ts). */
+  body?: DirectBody;
+  /**
+   * The generation of each upload lock this request took from a locker shared by several
+   * instances (RedisLocker): every acquisition of an upload's lock, anywhere, counts one up.
+   */
+  lockGenerations?: Map<string, number>;
+  /**
+   * Takes @tus/server's locks of other uploads than the request's own (in one global order)
+   * until the returned release; TusError 423 when one stays taken.
+   */
+  lockUploads?: (ids: readonly string[], wait?: LockWait) => Promise<() => Promise<void>>;
+  /** Filled by the store for the response headers. */
+  reply: {
+    /** The upload's S3 part size (Tus-S3-Part-Size). */
+    partSize?: number;
+    /** The upload's concat role (Upload-Concat). */
+    concat?: ConcatRequest;
+    /** The upload is a final not complete yet: HEAD answers no Upload-Offset (tus spec). */
+    unfinishedFinal?: boolean;
+    /** A final upload this request completed (not its own upload: a direct final's). */
+    finishedFinal?: string;
+    /** The upload created by this request, once the store has created it. */
+    created?: { id: string; size?: number };
+  };
+}
+
+export const requestContext = new AsyncLocalStorage<RequestContext>();
+
+export function currentRequest(): RequestContext | undefined {
+  return requestContext.getStore();
+}
+
+/** Records that the current request took `id`'s shared lock as its `generation`-th holder. */
+export function noteLockGeneration(id: string, generation: number): void {
+  const request = currentRequest();
+  if (!request) return;
+  request.lockGenerations ??= new Map();
+  request.lockGenerations.set(id, generation);
+}

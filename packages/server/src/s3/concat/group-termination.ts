@@ -1,0 +1,92 @@
+// Termination (DELETE) within an unfinished direct final's group. The final's bytes are
+// its adopted partials' bytes, written as parts of the final's multipart upload
+// (s3/concat/direct-final.ts): without one partial the final can never complete, and without the
+// final no partial has anywhere to put its bytes. So the group lives and dies together:
+// DELETE of the final or of any partial it adopted removes the final and every partial it
+// adopted, and each of them answers 404 from then on. Left alone, the survivors would take
+// bytes for an upload that cannot finish until they expired.
+//
+// The other members' locks are taken first (the request holds its own), so a PATCH in
+// flight on a sibling is asked to stop and ends before anything goes; a PATCH that then
+// comes finds nothing. Two DELETEs in one group would each hold a lock the other waits
+// for, so before that a DELETE claims the group's termination (one more lock, never an
+// upload's): a second DELETE that finds it claimed answers 423 at once, which lets go of
+// its own upload's lock for the first, and its retry finds nothing (404).
+//
+// The multipart upload is aborted before any info goes: a crash in between leaves a group
+// whose final can never complete, which the same DELETE again, or the expiration sweep,
+// removes.
+import { currentRequest } from '../../front/request-context.js';
+import { abortMultipart } from '../abort.js';
+import type { StoreContext } from '../context.js';
+import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
+import { findInfo } from '../info-io.js';
+
+export interface TerminationDeps {
+  ctx: StoreContext;
+  /** Removes one upload's S3 state: its multipart upload, staged objects, object, info. */
+  removeUpload(info: UploadInfo): Promise<void>;
+}
+
+/**
+ * The unfinished direct final `info` belongs to: itself, or the final that adopted it;
+ * undefined for any other upload (then it is removed alone).
+ */
+export async function unfinishedDirectFinalOf(
+  ctx: StoreContext,
+  info: UploadInfo,
+): Promise<UploadInfo | undefined> {
+  const adopted = adoptionOf(info);
+  const final = adopted ? await findInfo(ctx, adopted.finalId) : info;
+  return final && isUnfinishedDirect(final) ? final : undefined;
+}
+
+/** Removes the group of the unfinished direct final `final`, for a DELETE of `requested`. */
+export async function terminateDirectGroup(
+  deps: TerminationDeps,
+  final: UploadInfo,
+  requested: UploadInfo,
+): Promise<void> {
+  const { ctx } = deps;
+  const members = [final.id, ...partialIds(final)].filter((id) => id !== requested.id);
+  const lockUploads = currentRequest()?.lockUploads ?? (async () => async () => {});
+  const unclaim = await lockUploads([terminationClaim(final.id)], {
+    ms: CLAIM_WAIT_MS,
+    busy: 'another request is terminating the group this upload belongs to; try again',
+  });
+  let release = async () => {};
+  try {
+    release = await lockUploads(members);
+    // While this request waited, a sibling's last PATCH may have completed the final (its
+    // partials then go with the completion), or another DELETE removed the group.
+    const now = await findInfo(ctx, final.id);
+    if (now === undefined || !isUnfinishedDirect(now)) {
+      await deps.removeUpload(requested);
+      return;
+    }
+    if (now.uploadId !== undefined) await abortMultipart(ctx, now.id, now.uploadId);
+    for (const id of partialIds(now)) {
+      const partial = id === requested.id ? requested : await findInfo(ctx, id);
+      // A partial the final never adopted (a crash cut its adoption short) is its own.
+      if (partial && adoptionOf(partial)?.finalId === now.id) await deps.removeUpload(partial);
+    }
+    await deps.removeUpload(now);
+    ctx.log.debug({ id: now.id, requested: requested.id }, 'direct final group terminated');
+  } finally {
+    await release();
+    await unclaim();
+  }
+}
+
+// Long enough for a claim released a moment ago, short enough that the loser's own lock,
+// which the winner waits for, comes free at once.
+const CLAIM_WAIT_MS = 250;
+
+/** The lock that claims a group's termination: ids never contain a dot (keys.ts). */
+function terminationClaim(finalId: string): string {
+  return `${finalId}.terminating`;
+}
+
+function partialIds(final: UploadInfo): string[] {
+  return final.concat?.role === 'final' ? final.concat.partials.map((p) => p.id) : [];
+}

@@ -1,0 +1,82 @@
+// The partial uploads a final POST names, read once for the whole request, and whether the
+// POST repeats the creation of a direct final that already holds them.
+//
+// A repeat happens when the 201 of a final POST never reached the client: a mobile
+// connection cut after the server answered, or a server killed after it began adopting the
+// partials (s3/concat/direct-final.ts). The client sends the same POST again. Its partials now belong
+// to that final, and a refusal (400, "belongs to final upload ...") would strand an upload
+// that lost nothing: the retry gets the final its first attempt made instead.
+import { ERRORS, TusError } from '../../errors.js';
+import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
+import { findInfo } from '../info-io.js';
+import type { UploadState } from '../state/upload-state.js';
+import type { FinalDeps } from './deps.js';
+
+export interface NamedPartials {
+  /** Each named partial, in the order named. */
+  states: UploadState[];
+  /** The direct final these partials form already, when the POST repeats its creation. */
+  repeats?: UploadInfo;
+}
+
+/**
+ * Reads the partials `ids`: 404 for a missing one, 400 for one that is not a partial or
+ * belongs to another final (any final, unless the POST repeats that final's creation).
+ */
+export async function namedPartials(
+  deps: FinalDeps,
+  ids: readonly string[],
+): Promise<NamedPartials> {
+  const states = await Promise.all(ids.map((id) => loadPartial(deps, id)));
+  const infos = states.map((s) => s.info);
+  const candidate = adoptingFinal(infos);
+  if (candidate !== undefined) {
+    const final = await findInfo(deps.ctx, candidate);
+    if (final !== undefined && isRepeatOf(final, ids)) return { states, repeats: final };
+  }
+  for (const info of infos) {
+    const adopted = adoptionOf(info);
+    if (adopted) {
+      throw new TusError(
+        400,
+        `partial upload ${info.id} belongs to final upload ${adopted.finalId}`,
+      );
+    }
+  }
+  return { states };
+}
+
+/**
+ * The one final that adopted some of these partials when no other final adopted any of
+ * them (the rest being unadopted: a crash cut that final's adoption short), else undefined.
+ */
+export function adoptingFinal(partials: readonly UploadInfo[]): string | undefined {
+  const finals = new Set<string>();
+  for (const p of partials) {
+    const adopted = adoptionOf(p);
+    if (adopted) finals.add(adopted.finalId);
+  }
+  return finals.size === 1 ? [...finals][0] : undefined;
+}
+
+/** Whether `final` is an unfinished direct final of exactly the partials `ids`, in order. */
+export function isRepeatOf(final: UploadInfo, ids: readonly string[]): boolean {
+  if (!isUnfinishedDirect(final) || final.concat?.role !== 'final') return false;
+  const { partials } = final.concat;
+  return partials.length === ids.length && partials.every((p, i) => p.id === ids[i]);
+}
+
+async function loadPartial(deps: FinalDeps, id: string): Promise<UploadState> {
+  let state: UploadState;
+  try {
+    // loadState also completes a partial whose bytes are all durable.
+    state = await deps.loadState(id);
+  } catch (err) {
+    if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
+    throw err;
+  }
+  if (state.info.concat?.role !== 'partial') {
+    throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
+  }
+  return state;
+}

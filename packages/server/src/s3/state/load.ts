@@ -1,0 +1,95 @@
+import { ERRORS } from '../../errors.js';
+import type { FinalDeps } from '../concat/deps.js';
+import { directFinalState, settleFinal } from '../concat/direct-final.js';
+import { completeFinal } from '../concat/final.js';
+import { removePartials } from '../concat/remove-partials.js';
+import type { StoreContext } from '../context.js';
+import { adoptionOf, type UploadInfo } from '../info.js';
+import { readInfo } from '../info-io.js';
+import type { PartList } from '../parts/list.js';
+import { multipartTarget } from '../parts/target.js';
+import { clearStaging } from '../staging/cleanup.js';
+import { listStaged, stagedKeys } from '../staging/listing.js';
+import { objectLength, recordCompletionIfWhole } from './object.js';
+import { deriveProgress, type Progress } from './progress.js';
+import { completeState, type UploadState } from './upload-state.js';
+
+export interface LoadDeps {
+  ctx: StoreContext;
+  parts: PartList;
+  finish(info: UploadInfo, progress: Progress, staged?: boolean): Promise<UploadInfo>;
+  finals: FinalDeps;
+}
+
+export async function loadState(deps: LoadDeps, id: string): Promise<UploadState> {
+  const { ctx } = deps;
+  let info = await readInfo(ctx, id);
+  if (info.completedAt !== undefined) {
+    // A crash between completing a final and removing its partials: finish the job.
+    if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
+      info = await removePartials(deps.finals, info);
+    }
+    const adopted = adoptionOf(info);
+    if (adopted) {
+      // A crash between this partial's completion and its final's: complete the final.
+      await settleFinal(deps.finals, adopted.finalId).catch((err: unknown) =>
+        ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
+      );
+    }
+    return completeState(info);
+  }
+  if (info.concat?.role === 'final' && info.concat.direct) {
+    return directFinalState(deps.finals, info);
+  }
+  if (info.concat?.role === 'final') {
+    // A final is never partly there for a client: resume building it from its partials.
+    const parts = await deps.parts.list(info);
+    if (parts === 'gone') return recoverVanishedUpload(ctx, info);
+    return completeState(await completeFinal(deps.finals, info, parts));
+  }
+  const onePart = multipartTarget(ctx.prefix, info) === undefined;
+  const [parts, staged, length] = await Promise.all([
+    deps.parts.list(info),
+    listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
+    onePart ? objectLength(ctx, info) : undefined,
+  ]);
+  if (parts === 'gone') return recoverVanishedUpload(ctx, info);
+  if (onePart && length === info.size) {
+    // A one-part upload whose PutObject landed: its object records its completion
+    // (objectRecordsCompletion), which the info now says too.
+    return recoverVanishedUpload(ctx, info, length, stagedKeys(staged).length > 0);
+  }
+  const progress = deriveProgress(
+    parts,
+    staged.segments,
+    info.partSize,
+    info.size,
+    staged.unverified,
+  );
+  deps.parts.remember(info, progress.parts);
+  const state = {
+    info,
+    progress,
+    loadedAt: Date.now(),
+    staged: stagedKeys(staged).length > 0,
+  };
+  if (info.size !== undefined && progress.offset === info.size) {
+    // Every byte is durable but completion did not happen (a crash, or a length declared
+    // after the bytes): finish now so HEAD never reports a full offset for a missing object.
+    return { ...state, info: await deps.finish(info, progress, state.staged) };
+  }
+  return state;
+}
+
+/** The multipart upload is gone: either completed before the info said so, or aborted. */
+async function recoverVanishedUpload(
+  ctx: StoreContext,
+  info: UploadInfo,
+  known?: number,
+  staged = true,
+): Promise<UploadState> {
+  const done = await recordCompletionIfWhole(ctx, info, known);
+  if (!done) throw ERRORS.FILE_NOT_FOUND;
+  if (staged) await clearStaging(ctx, info.id);
+  return completeState(done);
+}
