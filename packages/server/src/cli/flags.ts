@@ -1,0 +1,158 @@
+// The CLI's flags and their environment variables, parsed into CliOptions by commander.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ChecksumMode } from '../s3/client.js';
+import { PART_CHECKSUMS, type PartChecksum } from '../s3/parts/part-checksum.js';
+import { parseDuration, parseSize } from './config.js';
+
+const asSize = (v: string): number => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const asDuration = (v: string): number => {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const asCount = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('not 1..64');
+  return n;
+};
+const asPort = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port');
+  return n;
+};
+
+export interface CliOptions {
+  host: string;
+  port: number;
+  path: string;
+  s3Bucket?: string;
+  s3Endpoint?: string;
+  s3Region: string;
+  s3Prefix: string;
+  checksumMode: ChecksumMode;
+  expectContinue: boolean;
+  partChecksum: PartChecksum;
+  partSize?: number;
+  partMemory?: number;
+  queueSize?: number;
+  partBuffers?: number;
+  maxSize?: number;
+  expiration?: number;
+  dataDir: string;
+  trustProxy: boolean;
+  redisUrl?: string;
+  lockLease?: number;
+  logLevel: string;
+}
+
+export const program = new Command('tus-s3-server')
+  .description('tus 1.0 resumable upload server that streams uploads into S3 multipart uploads')
+  .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('127.0.0.1'))
+  .addOption(
+    new Option('--port <port>', 'port (0: any free port)')
+      .env('PORT')
+      .default(1080)
+      .argParser(asPort),
+  )
+  .addOption(
+    new Option('--path <path>', 'URL path of the uploads').env('TUS_PATH').default('/files'),
+  )
+  .addOption(
+    new Option('--s3-bucket <bucket>', 'S3 bucket; absent: local file store').env('S3_BUCKET'),
+  )
+  .addOption(
+    new Option('--s3-endpoint <url>', 'S3-compatible endpoint (path-style)').env('S3_ENDPOINT'),
+  )
+  .addOption(new Option('--s3-region <region>', 'S3 region').env('S3_REGION').default('us-east-1'))
+  .addOption(
+    new Option('--s3-prefix <prefix>', 'key prefix for uploads').env('S3_PREFIX').default(''),
+  )
+  .addOption(
+    new Option('--checksum-mode <mode>', 'SDK request checksums')
+      .env('S3_CHECKSUM_MODE')
+      .choices(['WHEN_REQUIRED', 'WHEN_SUPPORTED'])
+      .default('WHEN_REQUIRED'),
+  )
+  .addOption(
+    new Option('--expect-continue', 'send Expect: 100-continue with large S3 bodies').default(
+      false,
+    ),
+  )
+  .addOption(
+    new Option('--part-checksum <kind>', 'how part bodies are proven intact to S3')
+      .env('PART_CHECKSUM')
+      .choices(PART_CHECKSUMS)
+      .default('md5'),
+  )
+  .addOption(
+    new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB')
+      .env('PART_SIZE')
+      .argParser(asSize),
+  )
+  .addOption(
+    new Option(
+      '--part-memory <size>',
+      'part buffers held at once across all uploads; past it PATCHes wait (default 64MiB)',
+    )
+      .env('PART_MEMORY')
+      .argParser(asSize),
+  )
+  .addOption(
+    new Option('--queue-size <n>', 'part uploads to S3 in flight per PATCH (default 4)')
+      .env('QUEUE_SIZE')
+      .argParser(asCount),
+  )
+  .addOption(
+    new Option(
+      '--part-buffers <n>',
+      'part buffers one PATCH holds: filling or not yet sent (default 1)',
+    )
+      .env('PART_BUFFERS')
+      .argParser(asCount),
+  )
+  .addOption(
+    new Option('--max-size <size>', 'largest upload, e.g. 10GiB').env('MAX_SIZE').argParser(asSize),
+  )
+  .addOption(
+    new Option('--expiration <duration>', 'unfinished uploads expire after, e.g. 24h')
+      .env('EXPIRATION')
+      .argParser(asDuration),
+  )
+  .addOption(
+    new Option('--data-dir <dir>', 'file store directory when no S3 bucket')
+      .env('DATA_DIR')
+      .default('./data'),
+  )
+  .addOption(
+    new Option('--trust-proxy', 'honour X-Forwarded-Host/Proto and Forwarded')
+      .env('TRUST_PROXY')
+      .default(false),
+  )
+  .addOption(
+    new Option(
+      '--redis-url <url>',
+      'Redis for upload locks shared by several instances; absent: locks in this process only',
+    ).env('REDIS_URL'),
+  )
+  .addOption(
+    new Option(
+      '--lock-lease <duration>',
+      'with --redis-url: how long a dead instance keeps its uploads locked (default 10s)',
+    )
+      .env('LOCK_LEASE')
+      .argParser(asDuration),
+  )
+  .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('warn'))
+  .showHelpAfterError(false)
+  .configureOutput({
+    outputError: (str, write) => write(`tus-s3-server: ${str.replace(/^error: /, '').trim()}\n`),
+  })
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 1));
