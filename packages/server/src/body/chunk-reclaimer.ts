@@ -3,10 +3,9 @@
 // runs a young-generation collection when the (mostly empty) young heap fills, so tens of
 // MiB of dead chunks pile up per upload between collections and peak RSS grows with
 // throughput. A minor collection every RECLAIM_EVERY bytes received keeps that pile small
-// (a scavenge of a nearly empty young heap costs well under a millisecond). Measured, 1 GiB
-// in one PATCH: peak RSS 145-155 MB -> 121 MB, CPU unchanged (4.9 s). Every 2 MiB rather
-// than 4: 100 -> 97 MiB at the same CPU; every 1 MiB or less promotes more short-lived
-// objects to the old generation and costs more CPU (0.5 MiB: 2.99 s/GiB against 2.47).
+// (a scavenge of a nearly empty young heap is cheap). Collecting more often than every
+// RECLAIM_EVERY promotes more short-lived objects to the old generation and costs CPU;
+// less often lets RSS grow (BENCHMARKS.md, "Figures behind the code's choices").
 import { gc } from './gc.js';
 
 const RECLAIM_EVERY = 2 * 1024 * 1024;

@@ -3,8 +3,8 @@
 // @tus/server takes a Fetch API Request, so a body would otherwise pass five streams
 // before the store sees a byte: IncomingMessage -> web ReadableStream (front/node-bridge.ts) ->
 // Readable.fromWeb -> PassThrough -> StreamLimiter -> the store's iterator. Each hop
-// allocates promises and wrappers per 64 KiB chunk (~16 KB of heap per chunk, measured
-// with a sampling heap profiler), which the server then spends its time collecting.
+// allocates promises and wrappers per 64 KiB chunk (seen with a sampling heap profiler),
+// which the server then spends its time collecting.
 // Here @tus/server gets an empty placeholder body instead, and the store (only one that
 // says it can, see readsDirectBody) reads the IncomingMessage itself through BodyReader.
 //
@@ -21,8 +21,8 @@ import type { Readable } from 'node:stream';
  * Queued body bytes beyond which the socket is paused; the kernel's socket buffer holds
  * more. Small on purpose: a chunk that waits here through two minor collections (one per
  * 2 MiB of all bodies, body/chunk-reclaimer.ts) is promoted with its 64 KiB, which only a full
- * collection frees. With four bodies at once, 1 MiB queues promoted chunks all the time
- * (measured: 22 full collections per GiB instead of 14, 3.2 against 2.9 CPU s/GiB).
+ * collection frees. With four bodies at once, a 1 MiB queue promotes chunks all the time
+ * and costs full collections (BENCHMARKS.md, "Figures behind the code's choices").
  */
 export const BODY_HIGH_WATER_MARK = 256 * 1024;
 

@@ -4,8 +4,8 @@
 // Young generation: kept at its initial size (1 MiB semi-spaces). Left alone, V8 grows it
 // to 16 MiB semi-spaces while the AWS SDK and @tus/server load and keeps it there: ~8 MiB
 // of resident memory that holds nothing but garbage between scavenges. With the forced
-// minor GCs of body/chunk-reclaimer.ts the server gains nothing from a bigger one (measured,
-// 1 GiB in one PATCH: RSS at start 80 -> 73 MiB, peak down as much, CPU per GiB unchanged).
+// minor GCs of body/chunk-reclaimer.ts the server gains nothing from a bigger one, and RSS
+// drops by that much at the same CPU.
 // --max-semi-space-size only works on the command line (the heap is sized before any
 // script runs), but V8 reads the growth factor each time it would grow the young
 // generation, so setting it to 1 before the heavy imports has the same effect from inside.
@@ -13,15 +13,15 @@
 // Scavenges on one thread: a 1 MiB young generation scavenged every 2 MiB of body holds
 // ~30 KB of survivors, too little to split; the helper threads only add start-up and
 // hand-off costs, and on a busy machine the main thread waits for helpers that are not
-// scheduled. V8 reads the flag at every scavenge, so it works from inside too. Measured
-// (1 GiB in one PATCH, 2 runs each): 2.3 -> 2.15 CPU s/GiB, four PATCHes at once 3.45 ->
-// 3.2.
+// scheduled. V8 reads the flag at every scavenge, so it works from inside too; it saves CPU
+// per GiB, more so with several PATCHes at once.
 //
 // Old generation: --optimize-for-size makes V8 grow the old generation in smaller steps, so
 // it collects sooner. Every S3 request leaves ~80 KiB of SDK objects that live long enough
-// to be promoted; by default they piled up to ~10 MiB per GiB uploaded before a full
-// collection. Measured (1 GiB in one PATCH, 3 runs each): peak RSS 102 -> 96 MiB, server
-// CPU 2.42 -> 2.73 s/GiB.
+// to be promoted; by default they pile up for most of a GiB uploaded before a full
+// collection. It trades some CPU for a lower peak RSS.
+//
+// The figures behind each setting: BENCHMARKS.md, "Figures behind the code's choices".
 import v8 from 'node:v8';
 import { gc } from '../body/gc.js';
 
@@ -42,8 +42,7 @@ export function tuneHeapForCli(): void {
 
 /**
  * One full collection once the server listens: loading the SDK and @tus/server leaves a few
- * MiB of garbage that no request would make V8 collect soon. Measured: RSS at start
- * 72 -> 69 MiB, 1 GiB in one PATCH peak 97 -> 96 MiB; ~20 ms, once.
+ * MiB of garbage that no request would make V8 collect soon; it runs once, at start-up.
  */
 export function collectStartupGarbage(): void {
   gc?.();

@@ -5,12 +5,9 @@ import type { PartBudget } from './part-budget.js';
 
 /**
  * Part buffers one PATCH holds unless configured. One: the next part starts filling once
- * the kernel has every byte of the last one (0-20 ms after it filled); meanwhile the
- * client's bytes wait in the socket's receive buffer, not in this process. Measured (1 GiB
- * in one PATCH, 8 MiB parts, queue 4, 2 runs each, since request bodies skip @tus/server's
- * streams): 1 -> 1.01-1.03 x a direct lib-storage upload at 86-88 MiB peak RSS, 2 ->
- * 1.06-1.07 x at 98 MiB (and up to 0.97 x in other runs: within the noise); with
- * Content-MD5 0.83 x both; four PATCHes at once 120 against 155 MiB at the same speed.
+ * the kernel has every byte of the last one; meanwhile the client's bytes wait in the
+ * socket's receive buffer, not in this process. A second buffer bought no speed beyond the
+ * noise and cost a part's worth of RSS per PATCH (BENCHMARKS.md, "Figures behind the code's choices").
  */
 export const DEFAULT_PART_BUFFERS = 1;
 

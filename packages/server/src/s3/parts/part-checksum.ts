@@ -1,8 +1,9 @@
 // What proves to S3 that a body arrived intact. RGW (and AWS) verify Content-MD5 and
 // refuse a mismatch with BadDigest; RGW ignores x-amz-checksum-* headers, so MD5 is the
-// one check every S3 honours. It costs ~1.7 CPU s per GiB here, ~40 % of the server's
-// work on a big upload; 'none' leaves integrity on the wire to TCP/TLS (an https endpoint
-// authenticates every byte already), which is what @tus/s3-store and lib-storage do.
+// one check every S3 honours. Hashing every part is a large share of the server's CPU on a
+// big upload (the server README says how much); 'none' leaves integrity on the wire to
+// TCP/TLS (an https endpoint authenticates every byte already), which is what
+// @tus/s3-store and lib-storage do.
 import { createHash } from 'node:crypto';
 
 export type PartChecksum = 'md5' | 'none';

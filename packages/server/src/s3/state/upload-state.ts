@@ -3,8 +3,8 @@
 //
 // Every change to an upload goes through one store under @tus/server's lock, so after a
 // PATCH the store knows the state as well as a listing would, and the next PATCH need not
-// ask S3 (info GET + ListParts + ListObjects: three round trips and ~3 ms of RGW CPU for
-// every 8 MiB a mobile client sends). The memory is only trusted where it cannot be stale
+// ask S3 (info GET + ListParts + ListObjects: three round trips for every part-sized PATCH
+// a mobile client sends). The memory is only trusted where it cannot be stale
 // without the client noticing: a PATCH whose Upload-Offset is exactly the remembered
 // offset. Anything else (HEAD, a different offset, a request after a failure, an entry
 // idle for IDLE_MS) reads S3 again, so a crash is seen by the first request that could be
