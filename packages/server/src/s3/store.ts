@@ -318,7 +318,11 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     const request = currentRequest();
     let written: Progress;
     try {
-      written = await this.receiver.receive(body, state, request?.checksum, this.maxSize);
+      written = await this.receiver.receive(body, state, {
+        checksum: request?.checksum,
+        declaredLength: request?.contentLength,
+        maxSize: this.maxSize,
+      });
     } catch (err) {
       if (
         request?.method === 'POST' &&

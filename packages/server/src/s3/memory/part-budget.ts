@@ -4,7 +4,7 @@
 // a PATCH waits for a buffer, its request body paused, instead of failing.
 //
 // Why this cannot deadlock: a PATCH asks for a buffer only when it holds no other buffer
-// but the parts it has already sent to S3 (s3/patch/receiver.ts flushes, or for a checksummed
+// but the parts it has already sent to S3 (s3/patch/request.ts flushes, or for a checksummed
 // request sends on, its previous part first), and those come back when S3 answers,
 // whatever anyone else waits for. A request larger than the whole cap is granted once
 // nothing else is held, so even a part over the cap makes progress. Grants are in arrival

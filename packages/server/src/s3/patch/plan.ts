@@ -1,0 +1,70 @@
+// What one PATCH may do, decided from the upload and the request's facts before its first
+// byte: how far its body may go, which part its mark must reach, whether its parts stream.
+import type { ExpectedChecksum } from '../../extensions/checksum.js';
+import type { UploadInfo } from '../info.js';
+import { capacityOf, partNumberAt } from '../parts/arithmetic.js';
+import type { PartChecksum } from '../parts/part-checksum.js';
+import { multipartTarget } from '../parts/target.js';
+
+/** What the caller knows of the request: the receiver reads no request context. */
+export interface PatchFacts {
+  checksum?: ExpectedChecksum;
+  /** The request's declared Content-Length, when it had one. */
+  declaredLength?: number;
+  /** The server's maximum upload size. */
+  maxSize?: number;
+}
+
+export interface PatchPlan {
+  /** The absolute offset the body may not reach past. */
+  limit: number;
+  declaredLength: number | undefined;
+  /** The absolute offset this request can reach. */
+  reach: number;
+  /** The last part this request can reach: what its mark must cover. */
+  lastPart: number;
+  /** Under a checksum, with a deferred length: parts wait as pending objects, not under a mark. */
+  viaPending: boolean;
+  /** Parts may stream to S3 as they fill (s3/parts/streamed.ts). */
+  canStream: boolean;
+}
+
+export function planPatch(
+  info: UploadInfo,
+  offset: number,
+  facts: PatchFacts,
+  store: { prefix: string; partChecksum: PartChecksum },
+): PatchPlan {
+  const { partSize } = info;
+  const { checksum, declaredLength } = facts;
+  // A deferred length is bounded by the server's maximum size (as @tus/server's own
+  // StreamLimiter would bound it) and by what the part size can address.
+  const limit =
+    info.size ?? Math.min(capacityOf(partSize), facts.maxSize ?? Number.POSITIVE_INFINITY);
+  const reach = Math.min(limit, declaredLength === undefined ? limit : offset + declaredLength);
+  return {
+    limit,
+    declaredLength,
+    reach,
+    lastPart: partNumberAt(Math.max(reach - 1, offset), partSize),
+    viaPending: checksum !== undefined && info.size === undefined,
+    canStream:
+      !checksum &&
+      store.partChecksum === 'none' &&
+      multipartTarget(store.prefix, info) !== undefined,
+  };
+}
+
+/**
+ * Whether the part of `size` bytes from `start` streams: a part this request brings whole,
+ * with nothing staged before it, is in flight from its first byte.
+ */
+export function partStreams(
+  plan: PatchPlan,
+  start: number,
+  size: number,
+  carriedSegments: number,
+): boolean {
+  const whole = plan.declaredLength !== undefined && start + size <= plan.reach;
+  return plan.canStream && whole && carriedSegments === 0;
+}

@@ -1,0 +1,144 @@
+// One PATCH, from its first byte to the progress it leaves: read the body into parts
+// (several in flight while the next fills), verify the Upload-Checksum, stage the tail,
+// settle the marks. Every path out has drained its part uploads.
+import { noteConsumed } from '../../body/chunk-reclaimer.js';
+import { ERRORS } from '../../errors.js';
+import type { StoreContext } from '../context.js';
+import type { UploadInfo } from '../info.js';
+import type { BufferLease } from '../memory/buffer-pool.js';
+import { partNumberAt } from '../parts/arithmetic.js';
+import { PartPipeline } from '../parts/pipeline.js';
+import type { UnverifiedMarks } from '../staging/marks.js';
+import type { PendingParts } from '../staging/pending.js';
+import type { SegmentStaging } from '../staging/segments.js';
+import type { Progress } from '../state/progress.js';
+import type { UploadState } from '../state/upload-state.js';
+import { PartCutter } from './part-cutter.js';
+import { type PatchFacts, type PatchPlan, partStreams, planPatch } from './plan.js';
+import { planSettle, settle } from './settle.js';
+import { writeTail } from './tail.js';
+import { ChecksumGate } from './verify.js';
+import { PartWrites } from './writes.js';
+
+export interface RequestDeps {
+  ctx: StoreContext;
+  /** Part uploads in flight per PATCH while the next part is received. */
+  queueSize: number;
+  segments: SegmentStaging;
+  pending: PendingParts;
+  marks: UnverifiedMarks;
+}
+
+export class PatchRequest {
+  readonly info: UploadInfo;
+  readonly plan: PatchPlan;
+  readonly pipeline: PartPipeline;
+  readonly cutter: PartCutter;
+  readonly writes: PartWrites;
+  private readonly gate: ChecksumGate | undefined;
+  private readonly progress: Progress;
+  private streamError: unknown;
+
+  constructor(
+    private readonly deps: RequestDeps,
+    readonly lease: BufferLease,
+    readonly state: UploadState,
+    facts: PatchFacts,
+  ) {
+    const { ctx, segments } = deps;
+    const { info, progress } = state;
+    this.info = info;
+    this.progress = progress;
+    this.plan = planPatch(info, progress.offset, facts, ctx);
+    this.pipeline = new PartPipeline(deps.queueSize);
+    this.writes = new PartWrites(ctx, info, lease, progress.parts);
+    this.cutter = new PartCutter({ ctx, segments, lease, info }, progress);
+    this.gate = facts.checksum ? new ChecksumGate(deps, this, facts.checksum) : undefined;
+  }
+
+  /** Returns the progress once every received byte is durable. */
+  async run(body: AsyncIterable<Buffer>): Promise<Progress> {
+    await this.readBody(body);
+    await this.cutter.abandonStream();
+    const sink = this.gate ? await this.verify(this.gate) : this.pipeline;
+    const end = this.cutter.end;
+    const failure = await writeTail(this, sink);
+    await this.gate?.dropPending();
+    const { progress, info, writes } = this;
+    const plan = planSettle(
+      partNumberAt(progress.offset, info.partSize),
+      writes.written,
+      this.gate?.mark,
+      progress.unverified,
+    );
+    const unverified = await settle(this.deps, info.id, plan, writes.folded);
+    if (failure) throw failure.error;
+    if (this.streamError !== undefined) throw this.streamError;
+    return {
+      offset: end,
+      parts: writes.sorted(),
+      liveSegments: this.cutter.liveSegments,
+      staleSegments: progress.staleSegments,
+      unverified,
+    };
+  }
+
+  /**
+   * Cuts the body at absolute part boundaries. A failure while reading keeps what arrived
+   * intact: it is reported once that is staged.
+   */
+  private async readBody(body: AsyncIterable<Buffer>): Promise<void> {
+    const { cutter, gate, plan } = this;
+    const digester = gate?.digester;
+    try {
+      // Leaving this loop early (a failed part upload) must not destroy the body (the
+      // caller's iterator does not): @tus/server answers once receive() settles.
+      for await (const chunk of body) {
+        digester?.update(chunk);
+        noteConsumed(chunk.length);
+        let pos = 0;
+        while (pos < chunk.length) {
+          if (cutter.end >= plan.limit) throw ERRORS.ERR_SIZE_EXCEEDED;
+          if (gate?.held) await gate.sendHeld();
+          if (!cutter.filling) await this.openPart();
+          pos += cutter.copy(chunk, pos);
+          if (cutter.full) await this.flush();
+        }
+      }
+    } catch (err) {
+      this.streamError = err;
+    }
+  }
+
+  private async openPart(): Promise<void> {
+    const { cutter } = this;
+    const size = cutter.nextPartSize();
+    const streams = partStreams(this.plan, cutter.partStart, size, cutter.carriedSegments);
+    // A streaming part is in flight from its first byte: it waits for a pipeline slot first.
+    if (streams) await this.pipeline.room();
+    // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
+    // budget is spent) pauses the body; this request holds no buffer but parts
+    // already on their way to S3 (s3/memory/part-budget.ts: why that cannot deadlock).
+    cutter.begin(await this.lease.take(size), streams);
+  }
+
+  /** A filled part goes out, or under a checksum is held until more bytes follow it. */
+  private async flush(): Promise<void> {
+    const part = await this.cutter.take();
+    if (this.gate) this.gate.held = part;
+    else await this.writes.upload(part, this.pipeline);
+  }
+
+  /** Nothing of a request that failed its checksum counts or stays. */
+  private async verify(gate: ChecksumGate): Promise<PartPipeline> {
+    try {
+      await gate.check(this.streamError);
+    } catch (err) {
+      gate.reject(err);
+      this.cutter.release();
+      await gate.dropPending();
+      throw err;
+    }
+    return gate.accept();
+  }
+}

@@ -1,0 +1,61 @@
+// One whole part to S3: awaited if it streamed while filling, sent through a StreamedPart
+// if all its bytes are in one buffer (so the buffer is free once the kernel has it), and
+// a plain UploadPart otherwise.
+import type { StoreContext } from '../context.js';
+import type { UploadInfo } from '../info.js';
+import type { BufferLease } from '../memory/buffer-pool.js';
+import { contentMd5 } from '../parts/part-checksum.js';
+import { StreamedPart } from '../parts/streamed.js';
+import { multipartTarget } from '../parts/target.js';
+import { uploadPart } from '../parts/upload.js';
+import type { StoredPart } from '../state/progress.js';
+import type { FullPart } from './part-cutter.js';
+
+/**
+ * A streamed part that failed is resent if its buffer is still held; if the kernel already
+ * had all of it, the failure stands and the part does not count.
+ */
+export async function sendPart(
+  ctx: StoreContext,
+  info: UploadInfo,
+  part: FullPart,
+  lease: BufferLease,
+): Promise<StoredPart> {
+  let streamed = part.streamed;
+  const whole = part.pooled;
+  if (
+    !streamed &&
+    whole &&
+    whole.length === part.body.length &&
+    multipartTarget(ctx.prefix, info) !== undefined
+  ) {
+    const md5 = contentMd5(ctx.partChecksum, whole);
+    streamed = StreamedPart.whole(ctx, info, part.partNumber, whole, md5);
+    // From here the part decides when its buffer is free (s3/parts/streamed.ts).
+    part.pooled = undefined;
+    streamed.handOver((b) => lease.give(b));
+  }
+  if (!streamed) return uploadPart(ctx, info, part.partNumber, part.body);
+  const sent = await streamed.done;
+  if (!(sent instanceof Error)) {
+    if (part.streamed) ctx.metrics.partsStreamed++;
+    ctx.metrics.partsUploaded++;
+    ctx.metrics.partBytesUploaded += sent.size;
+    return sent;
+  }
+  const again = streamed.reclaim();
+  if (!again) {
+    ctx.metrics.partsFailedAfterSend++;
+    throw sent;
+  }
+  ctx.metrics.partsResent++;
+  ctx.log.warn(
+    { err: sent, part: part.partNumber },
+    'part upload failed; resending it from memory',
+  );
+  try {
+    return await uploadPart(ctx, info, part.partNumber, again);
+  } finally {
+    lease.give(again);
+  }
+}
