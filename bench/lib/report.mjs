@@ -356,6 +356,7 @@ export async function writeReports({
   const stamp = meta.date.slice(0, 10);
   const dir = official ? path.join(root, 'bench/results') : path.join(workDir, 'results');
   mkdirSync(dir, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
   let stem = givenStem ?? stamp;
   if (!givenStem && existsSync(path.join(dir, `${stem}.json`)))
     stem = `${stamp}-${meta.date.slice(11, 16).replace(':', '')}`;
