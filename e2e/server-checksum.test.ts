@@ -366,7 +366,12 @@ describe('createTusServer().handle() without Express', () => {
 
   it('serves Fetch API requests with the extensions', async () => {
     const tusS3 = createTusServer({ ...backend.options, path: '/up', partSize: PS });
-    const call = (method: string, url: string, headers: Record<string, string>, body?: Buffer) =>
+    const call = (
+      method: string,
+      url: string,
+      headers: Record<string, string>,
+      body?: Uint8Array<ArrayBuffer>,
+    ) =>
       tusS3.handle(
         new Request(`http://h.example${url}`, {
           method,

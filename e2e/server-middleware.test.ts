@@ -2,8 +2,8 @@
 // X-Forwarded-* when trusted, the @tus/server hooks.
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '@tus/utils';
+import { S3_MIN_PART_SIZE } from '@tus-s3/server';
 import express from 'express';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
 import {
   type Backend,
   createUpload,

@@ -4,8 +4,7 @@
 // resumes from it. Faults come from a proxy in front of the real RGW that cuts the
 // connection of one UploadPart, before its body or after RGW has all of it.
 import { randomBytes } from 'node:crypto';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
-import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
+import { S3_MIN_PART_SIZE, type S3MultipartStore } from '@tus-s3/server';
 import { type S3FaultProxy, startS3FaultProxy } from './helpers/s3-fault-proxy.js';
 import {
   type Backend,

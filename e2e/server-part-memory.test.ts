@@ -2,8 +2,7 @@
 // alone, so PATCHes of several parts, one at a time and several at once, must still all
 // finish (no deadlock) and store exact bytes, and every granted byte must come back.
 import { randomBytes } from 'node:crypto';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
-import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
+import { S3_MIN_PART_SIZE, type S3MultipartStore } from '@tus-s3/server';
 import {
   type Backend,
   createUpload,

@@ -1,16 +1,13 @@
 // RedisLocker against the real redis-server the test run starts: each RedisLocker with its
 // own connection stands for one server instance. Exclusion, the cross-instance request to
 // let go, 423 on timeout, leases that outlive a SIGKILLed holder by one lease and no
-// more, a holder that finds its lease taken over stopping its request, and the lock
-// generation each request is told.
+// more, and a holder that finds its lease taken over stopping its request. (The lock
+// generation each request is told is read from the request context: see
+// packages/server/test/redis-locker-generation.test.ts.)
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { RedisLocker } from '@tus-s3/server';
 import { Redis } from 'ioredis';
-import {
-  type RequestContext,
-  requestContext,
-} from '../packages/server/src/front/request-context.js';
-import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
 import { testRedisUrl } from './helpers/redis.js';
 import { repoRoot } from './helpers/server.js';
 
@@ -196,32 +193,4 @@ test('a Redis that does not answer: the lock fails with 423 at its timeout, neve
 
 test('a lease under 300 ms is refused', () => {
   expect(() => instance({ lease: 100 })).toThrow('lock lease must be at least 300 ms');
-});
-
-test('each acquisition of an upload lock, on any instance, is the next generation', async () => {
-  const [a, b] = [instance(), instance()];
-  /** One request on `locker` that locks `id`: the generation the request was told. */
-  const request = async (locker: RedisLocker, id: string) => {
-    const ctx: RequestContext = { baseUrl: '/files', method: 'PATCH', reply: {} };
-    await requestContext.run(ctx, async () => {
-      const lock = locker.newLock(id);
-      await lock.lock(never(), () => {});
-      await lock.unlock();
-    });
-    return ctx.lockGenerations?.get(id) as number;
-  };
-  const first = await request(a, 'u');
-  expect(first).toBeGreaterThan(0);
-  expect(await request(a, 'u')).toBe(first + 1);
-  // Another instance's request counts as much as this one's; another upload's not at all.
-  expect(await request(b, 'u')).toBe(first + 2);
-  const other = await request(a, 'v');
-  expect(await request(a, 'u')).toBe(first + 3);
-  expect(await request(b, 'v')).toBe(other + 1);
-  // The count lives in Redis, next to the lock, and expires on its own.
-  const redis = new Redis(testRedisUrl());
-  connections.push(redis);
-  expect(Number(await redis.get(`${prefix}generation/u`))).toBe(first + 3);
-  expect(await redis.pttl(`${prefix}generation/u`)).toBeGreaterThan(3600_000);
-  expect(await redis.exists(`${prefix}u`)).toBe(0);
 });

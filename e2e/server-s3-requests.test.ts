@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
+import { S3_MIN_PART_SIZE } from '@tus-s3/server';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { testS3Env } from './helpers/s3.js';
 import {

@@ -7,10 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Lock, Locker } from '@tus/utils';
+import { RedisLocker, S3_MIN_PART_SIZE, type S3MultipartStore } from '@tus-s3/server';
 import { Redis } from 'ioredis';
-import { RedisLocker } from '../packages/server/src/locks/redis-locker.js';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
-import type { S3MultipartStore } from '../packages/server/src/s3/store.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { testRedisUrl } from './helpers/redis.js';
 import { listKeys, listMultipartUploads, objectText, testS3Client } from './helpers/s3.js';

@@ -2,8 +2,8 @@
 // RGW (and the file store), edge sizes, termination.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { S3_MIN_PART_SIZE } from '@tus-s3/server';
 import * as tusJs from 'tus-js-client';
-import { S3_MIN_PART_SIZE } from '../packages/server/src/s3/parts/arithmetic.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
 import { listKeys, listMultipartUploads } from './helpers/s3.js';
 import {

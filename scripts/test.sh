@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # THE test command (README, `pnpm test`, .ci/run). On a fresh Debian 12 machine, as root:
 # installs Ceph RGW + redis (+ chromium for the client's browser test), installs and
-# builds the workspace, runs every Jest test against a real local S3, and prints as its
-# LAST line exactly "N passed, M failed". Exits non-zero if anything failed.
+# builds the workspace, runs the static checks (Biome lint, typecheck of packages, tests
+# and e2e, import cycles; one test each in the count), then every Jest test against a real
+# local S3, and prints as its LAST line exactly "N passed, M failed". Exits non-zero if
+# anything failed.
 #
 #   bash scripts/test.sh [jest args...]     e.g. bash scripts/test.sh e2e/rgw.test.ts
 #
@@ -63,6 +65,26 @@ if [ "${TUS_S3_SKIP_INSTALL:-0}" != 1 ]; then
   "${PNPM[@]}" build || die "pnpm build failed"
 fi
 
+# ---- static checks ----
+# Each counts as one test in the last line; a failing one fails the run, but Jest still
+# runs so that line reports everything.
+CHECKS_PASSED=0
+CHECKS_FAILED=0
+check() {
+  local name=$1
+  shift
+  echo "test.sh: check: $name" >&2
+  if "$@"; then
+    CHECKS_PASSED=$((CHECKS_PASSED + 1))
+  else
+    echo "test.sh: check failed: $name" >&2
+    CHECKS_FAILED=$((CHECKS_FAILED + 1))
+  fi
+}
+check "lint (biome check .)" "${PNPM[@]}" --silent lint
+check "typecheck (packages, tests, e2e)" "${PNPM[@]}" --silent typecheck
+check "import cycles" node scripts/check-cycles.mjs
+
 # ---- jest ----
 rm -f "$RESULTS"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile="$RESULTS" "$@"
@@ -77,12 +99,13 @@ if [ -s "$RESULTS" ]; then
     let failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
     // Jest failed for another reason (e.g. no tests found, interrupted): count it once.
     if (failed === 0 && (Number(process.argv[2]) !== 0 || !r.success)) failed = 1;
-    console.log(`${passed} passed, ${failed} failed`);
-  ' "$RESULTS" "$JEST_RC")
+    const [checksPassed, checksFailed] = process.argv.slice(3).map(Number);
+    console.log(`${passed + checksPassed} passed, ${failed + checksFailed} failed`);
+  ' "$RESULTS" "$JEST_RC" "$CHECKS_PASSED" "$CHECKS_FAILED")
   rm -f "$RESULTS"
 else
   echo "test.sh: jest wrote no results (exit $JEST_RC) — see the output above" >&2
-  LINE="0 passed, 1 failed"
+  LINE="$CHECKS_PASSED passed, $((CHECKS_FAILED + 1)) failed"
 fi
 echo "$LINE"
 case "$LINE" in

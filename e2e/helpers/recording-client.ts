@@ -3,8 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../packages/server/src/s3/client.js';
-import type { S3Options } from '../../packages/server/src/tus-server.js';
+import { createS3Client, type S3Options } from '@tus-s3/server';
 import { testS3Env } from './s3.js';
 import type { Backend } from './server.js';
 

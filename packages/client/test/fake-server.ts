@@ -260,7 +260,7 @@ async function readBody(body: unknown): Promise<Uint8Array> {
 }
 
 /** Deterministic bytes. */
-export function bytes(n: number, seed = 1): Uint8Array {
+export function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {

@@ -11,7 +11,7 @@ import { bytes, FakeTusServer, type SeenRequest } from './fake-server.js';
 const ENDPOINT = 'http://127.0.0.1:1/files';
 const ALL = 'creation,creation-with-upload,termination,checksum';
 
-function setup(data: Uint8Array, o: Partial<UploadOptions> = {}, extensions = ALL) {
+function setup(data: Uint8Array<ArrayBuffer>, o: Partial<UploadOptions> = {}, extensions = ALL) {
   const server = new FakeTusServer();
   server.extensions = extensions;
   const upload = new Upload(blobSource(new Blob([data])), {
@@ -182,13 +182,13 @@ test('deferred length (stream source) carries checksums too', async () => {
 
 /** React Native's Blob: has a size and can be sent, but cannot be read back in JS. */
 class UnreadableBlob {
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array<ArrayBuffer>) {}
   get size() {
     return this.bytes.length;
   }
 }
 
-function unreadableSource(data: Uint8Array): UploadSource {
+function unreadableSource(data: Uint8Array<ArrayBuffer>): UploadSource {
   return {
     size: data.length,
     rereadable: true,

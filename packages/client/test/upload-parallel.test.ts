@@ -11,11 +11,15 @@ import { bytes, FakeTusServer } from './fake-server.js';
 const ENDPOINT = 'http://127.0.0.1:1/files';
 const EXT = 'creation,creation-with-upload,termination,checksum,concatenation';
 
-function file(data: Uint8Array) {
+function file(data: Uint8Array<ArrayBuffer>) {
   return blobSource(new File([data], 'p.bin', { type: 'application/x-test', lastModified: 5 }));
 }
 
-function setup(data: Uint8Array, o: Partial<UploadOptions> = {}, server = new FakeTusServer()) {
+function setup(
+  data: Uint8Array<ArrayBuffer>,
+  o: Partial<UploadOptions> = {},
+  server = new FakeTusServer(),
+) {
   if (server.extensions !== EXT && !o.fetch) server.extensions = EXT;
   server.partSize ??= 1000;
   const upload = new Upload(file(data), {

@@ -7,7 +7,7 @@ import { bytes, FakeTusServer } from './fake-server.js';
 
 const ENDPOINT = 'http://127.0.0.1:1/files';
 
-function setup(data: Uint8Array, o: Partial<UploadOptions> = {}) {
+function setup(data: Uint8Array<ArrayBuffer>, o: Partial<UploadOptions> = {}) {
   const server = new FakeTusServer();
   const source = blobSource(
     new File([data], 'a.bin', { type: 'application/x-test', lastModified: 1000 }),
