@@ -6,6 +6,7 @@ import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import { type DataStore, ERRORS } from '@tus/utils';
 import type { Logger } from 'pino';
+import { storeExtensions } from './capabilities.js';
 import { lockTimeoutError } from './errors.js';
 import {
   EXTENSION_REQUEST_HEADERS,
@@ -133,6 +134,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
   } else {
     mkdirSync(dataDir, { recursive: true });
     datastore = new FileStore({ directory: dataDir, expirationPeriodInMilliseconds: expiration });
+    // What it implements, as the S3 store derives its own (its list says the same today).
+    datastore.extensions = storeExtensions(datastore).tusServer;
     describe = () => `local file store in ${dataDir} (no S3 configured)`;
   }
   const server = new Server({

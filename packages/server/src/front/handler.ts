@@ -6,19 +6,15 @@ import type { EventEmitter } from 'node:events';
 import type { Server } from '@tus/server';
 import { type DataStore, EVENTS, type Locker } from '@tus/utils';
 import type { DirectBody } from '../body/direct-body.js';
+import {
+  type ConcatenationStore,
+  concatenationReaches,
+  isChecksumStore,
+  storeExtensions,
+} from '../capabilities.js';
 import { TusError } from '../errors.js';
-import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from '../extensions/checksum.js';
-import {
-  type ConcatenatingStore,
-  isConcatenatingStore,
-  parseUploadConcat,
-  uploadConcatHeader,
-} from '../extensions/concatenation.js';
-import {
-  advertisedExtensions,
-  Extension,
-  TUS_SERVER_CONCATENATION_SPELLING,
-} from '../extensions/names.js';
+import { parseUploadChecksum } from '../extensions/checksum.js';
+import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
 import { type RequestContext, requestContext } from './request-context.js';
@@ -99,19 +95,17 @@ async function prepare(
   if ((method !== 'POST' && method !== 'PATCH') || !headers.has('tus-resumable')) return request;
   const checksum = headers.get('upload-checksum');
   if (checksum !== null) {
-    if (!store.hasExtension(Extension.Checksum)) {
+    if (!isChecksumStore(store)) {
       // The spec: 400 when the server cannot compute the checksum. Accepting the bytes
       // unchecked would tell the client they were verified.
       throw new TusError(400, "Upload-Checksum cannot be verified by this server's storage");
     }
-    ctx.checksum = parseUploadChecksum(checksum);
+    ctx.checksum = parseUploadChecksum(checksum, store.checksumAlgorithms);
   }
   const concat = headers.get('upload-concat');
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
-  if (!store.hasExtension(TUS_SERVER_CONCATENATION_SPELLING) || !isConcatenatingStore(store)) {
-    return request;
-  }
+  if (!concatenationReaches(store)) return request;
   ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
   if (ctx.concat.role === 'partial') return request;
   unlock.push(await lockUploads(await lockerOf(tus, request), ctx.concat.partials));
@@ -131,7 +125,7 @@ async function lockerOf(tus: TusEndpoint, request: Request): Promise<Locker> {
 async function finalCreation(
   request: Request,
   partials: string[],
-  store: ConcatenatingStore,
+  store: ConcatenationStore,
 ): Promise<Request> {
   if (request.headers.get('content-type') === TUS_MEDIA_TYPE) {
     throw new TusError(403, 'a final upload is built from its partial uploads; it takes no bytes');
@@ -158,9 +152,9 @@ async function complete(
 ): Promise<Response> {
   const store = tus.datastore;
   if (request.method === 'OPTIONS') {
-    response.headers.set('Tus-Extension', advertisedExtensions(store.extensions).join(','));
-    if (store.hasExtension(Extension.Checksum)) {
-      response.headers.set(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
+    response.headers.set('Tus-Extension', storeExtensions(store).advertised.join(','));
+    if (isChecksumStore(store)) {
+      response.headers.set(CHECKSUM_ALGORITHM_HEADER, store.checksumAlgorithms.join(','));
     }
     if (isPartSized(store))
       response.headers.set(PART_SIZE_HEADER, String(store.preferredPartSize()));

@@ -7,10 +7,15 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import type { DirectBodyStore } from '../body/direct-body.js';
+import {
+  type ChecksumStore,
+  type CreationDeferLengthStore,
+  storeExtensions,
+  type TerminationStore,
+  type UnfinishedConcatenationStore,
+} from '../capabilities.js';
 import { ERRORS, TusError } from '../errors.js';
-import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
-import type { ConcatenatingStore } from '../extensions/concatenation.js';
-import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import { currentRequest, type RequestContext } from '../front/request-context.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
@@ -95,9 +100,21 @@ export interface S3StoreOptions {
   logger?: Logger;
 }
 
-export class S3MultipartStore extends DataStore implements ConcatenatingStore, DirectBodyStore {
+export class S3MultipartStore
+  extends DataStore
+  implements
+    CreationDeferLengthStore,
+    TerminationStore,
+    ChecksumStore,
+    UnfinishedConcatenationStore,
+    DirectBodyStore
+{
   /** Reads request bodies straight from the node request when offered (body/direct-body.ts). */
   readonly readsDirectBody = true;
+  /** write() verifies an Upload-Checksum in any of them (s3/patch/receiver.ts). */
+  readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
+  /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
+  readonly concatenatesUnfinished = true;
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
@@ -180,28 +197,21 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
     this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
-    // What this store implements is what OPTIONS advertises (front/handler.ts).
-    this.extensions = [
-      Extension.Creation,
-      Extension.CreationWithUpload,
-      Extension.CreationDeferLength,
-      Extension.Termination,
-      ...(this.expiration > 0 ? [Extension.Expiration] : []),
-      Extension.Checksum,
-      Extension.Concatenation,
-      Extension.ConcatenationUnfinished,
-      // @tus/server's PostHandler looks for this spelling before it lets Upload-Concat in.
-      TUS_SERVER_CONCATENATION_SPELLING,
-    ];
+    if (this.expiration > 0) {
+      // Only a store whose uploads expire has the expiration extension (capabilities.ts);
+      // without it, DataStore's defaults: no expiration, nothing to sweep.
+      this.getExpiration = () => this.expiration;
+      // Removes unfinished uploads older than the expiration, and multipart uploads under
+      // this prefix that lost their info record. Touches nothing outside this store's prefix.
+      this.deleteExpired = () => deleteExpired(this.ctx, this.expiration, (id) => this.remove(id));
+    }
+    // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
+    this.extensions = storeExtensions(this).tusServer;
   }
 
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
   preferredPartSize(): number {
     return choosePartSize(undefined, this.partSizeOption);
-  }
-
-  override getExpiration(): number {
-    return this.expiration;
   }
 
   override async create(upload: Upload): Promise<Upload> {
@@ -366,15 +376,6 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     // The info goes last: while it exists, the upload can still be found and removed.
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: infoKey(prefix, id) }));
     this.ctx.log.debug({ id }, 'upload removed');
-  }
-
-  /**
-   * Removes unfinished uploads older than the expiration, and multipart uploads under this
-   * prefix that lost their info record. Touches nothing outside this store's prefix.
-   */
-  override async deleteExpired(): Promise<number> {
-    if (this.expiration <= 0) return 0;
-    return deleteExpired(this.ctx, this.expiration, (id) => this.remove(id));
   }
 
   private loadState(id: string): Promise<UploadState> {
