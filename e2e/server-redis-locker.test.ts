@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { notingLockGenerations } from '../packages/server/src/front/handler.js';
 import {
   type RequestContext,
   requestContext,
@@ -200,6 +201,8 @@ test('a lease under 300 ms is refused', () => {
 
 test('each acquisition of an upload lock, on any instance, is the next generation', async () => {
   const [a, b] = [instance(), instance()];
+  // As createTusServer has it done for its locker.
+  for (const locker of [a, b]) notingLockGenerations(locker);
   /** One request on `locker` that locks `id`: the generation the request was told. */
   const request = async (locker: RedisLocker, id: string) => {
     const ctx: RequestContext = { baseUrl: '/files', method: 'PATCH', reply: {} };

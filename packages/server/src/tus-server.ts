@@ -12,6 +12,7 @@ import {
   EXTENSION_REQUEST_HEADERS,
   EXTENSION_RESPONSE_HEADERS,
   handleTusRequest,
+  notingLockGenerations,
 } from './front/handler.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
@@ -140,6 +141,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
   }
   const server = new Server({
     ...tusOptions,
+    locker: notingLockGenerations(tusOptions.locker),
     path,
     datastore,
     maxSize: maxSize && maxSize > 0 ? maxSize : undefined,

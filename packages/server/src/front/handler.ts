@@ -3,7 +3,7 @@
 // turns a final concatenation request into one @tus/server accepts, and completes the
 // response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
 import type { EventEmitter } from 'node:events';
-import type { Server } from '@tus/server';
+import type { Server, ServerOptions } from '@tus/server';
 import { type DataStore, EVENTS, type Locker } from '@tus/utils';
 import type { DirectBody } from '../body/direct-body.js';
 import {
@@ -15,9 +15,10 @@ import {
 import { TusError } from '../errors.js';
 import { parseUploadChecksum } from '../extensions/checksum.js';
 import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
-import { type RequestContext, requestContext } from './request-context.js';
+import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
@@ -38,6 +39,33 @@ interface PartSizedStore {
 
 function isPartSized(store: unknown): store is PartSizedStore {
   return typeof (store as Partial<PartSizedStore>).preferredPartSize === 'function';
+}
+
+type ServerLocker = ServerOptions['locker'];
+
+/**
+ * `locker`, whose lock generations (if it counts them) are noted in the context of the
+ * request that took each lock, for the store (s3/state/upload-state.ts). A locker given
+ * as a function or a promise is wrapped to do so with the locker it yields.
+ */
+export function notingLockGenerations(locker: ServerLocker | undefined): ServerLocker | undefined {
+  if (typeof locker === 'function') {
+    return async (req) => noted(await locker(req));
+  }
+  if (locker instanceof Promise) return locker.then(noted);
+  if (locker !== undefined) noted(locker);
+  return locker;
+}
+
+const noting = new WeakSet<Locker>();
+
+/** Once per locker, however many servers share it; a locker that counts none is left alone. */
+function noted(locker: Locker): Locker {
+  if (countsGenerations(locker) && !noting.has(locker)) {
+    noting.add(locker);
+    locker.onAcquired(noteLockGeneration);
+  }
+  return locker;
 }
 
 /**

@@ -20,10 +20,11 @@ import { currentRequest, type RequestContext } from '../front/request-context.js
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
 import { finish } from './completion.js';
-import type { FinalDeps } from './concat/deps.js';
+import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
 import { createFinal, partialLength } from './concat/final.js';
 import {
+  type LockUploads,
   type TerminationDeps,
   terminateDirectGroup,
   unfinishedDirectFinalOf,
@@ -56,7 +57,7 @@ import { SegmentStaging } from './staging/segments.js';
 import { type LoadDeps, loadState } from './state/load.js';
 import type { Progress } from './state/progress.js';
 import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
-import { storageOf, tellRequest, toUpload } from './state/view.js';
+import { storageOf, toUpload, uploadReply } from './state/view.js';
 
 export type { StoreMetrics } from './metrics.js';
 
@@ -133,6 +134,7 @@ export class S3MultipartStore
     info: UploadInfo,
     progress: Progress,
     staged?: boolean,
+    findings?: Findings,
   ) => Promise<UploadInfo>;
   // What the last request left of each upload (s3/state/upload-state.ts says when it is trusted).
   private readonly states: StateCache;
@@ -173,21 +175,21 @@ export class S3MultipartStore
       }),
     });
     const completion = { ctx, segments, parts: this.parts };
-    this.finish = async (info, progress, staged) => {
+    this.finish = async (info, progress, staged, findings) => {
       const done = await finish(completion, info, progress, staged);
       // The last partial of a direct final to finish completes the final too.
       const adopted = adoptionOf(done);
-      if (adopted) await settleFinal(this.finals, adopted.finalId);
+      if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
       return done;
     };
     this.finals = {
       ctx,
       partSizeOption: this.partSizeOption,
       concurrency: Math.max(queueSize, 4),
-      loadState: (id) => this.loadState(id),
+      loadState: (id, findings) => this.loadState(id, findings),
       finish: this.finish,
       remove: (id) => this.remove(id),
-      remember: (state) => this.states.remember(state, lockGeneration(state.info.id)),
+      remember: (state, generation) => this.states.remember(state, generation),
       forget: (info) => {
         this.states.forget(info.id);
         this.parts.forget(info);
@@ -221,8 +223,13 @@ export class S3MultipartStore
     }
     const request = currentRequest();
     if (request?.concat?.role === 'final') {
-      const named = this.partialsSized.get(request);
-      return createFinal(this.finals, upload, request.concat.partials, named);
+      const created = await createFinal(this.finals, upload, request.concat.partials, {
+        named: this.partialsSized.get(request),
+        generation: lockGeneration(request, upload.id),
+        findings: request.reply,
+      });
+      tell(request, created.info);
+      return created.upload;
     }
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
@@ -234,9 +241,9 @@ export class S3MultipartStore
     // its first byte: what it is then must come from S3, not from this memory.
     if (!partial) {
       const state = { info, progress: emptyProgress(), loadedAt: Date.now() };
-      this.states.remember(state, lockGeneration(info.id));
+      this.states.remember(state, lockGeneration(request, info.id));
     }
-    tellRequest(info);
+    tell(request, info);
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
     return upload;
@@ -244,14 +251,14 @@ export class S3MultipartStore
 
   override async getUpload(id: string): Promise<Upload> {
     const request = currentRequest();
-    const generation = lockGeneration(id);
+    const generation = lockGeneration(request, id);
     const known =
       request?.method === 'PATCH'
         ? this.states.forPatchAt(id, request.uploadOffset, generation)
         : undefined;
-    const state = known ?? (await this.loadState(id));
+    const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
-    tellRequest(state.info);
+    tell(request, state.info);
     if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
       throw new TusError(
@@ -268,16 +275,17 @@ export class S3MultipartStore
    * finished or not is the final's business.
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
-    const named = await namedPartials(this.finals, ids);
     const request = currentRequest();
+    const named = await namedPartials(this.finals, ids, request?.reply);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
     return named.states.map(partialLength);
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
-    const generation = lockGeneration(id);
-    const state = this.states.take(id, generation) ?? (await this.loadState(id));
+    const request = currentRequest();
+    const generation = lockGeneration(request, id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -296,7 +304,7 @@ export class S3MultipartStore
       ? request.body.claim(readable)
       : readable.iterator({ destroyOnReturn: false });
     try {
-      return await this.writeBody(body, id, offset);
+      return await this.writeBody(body, id, offset, request);
     } finally {
       // Whatever path led out, the body stops being read (and a direct one is drained).
       await body.return?.();
@@ -307,9 +315,10 @@ export class S3MultipartStore
     body: AsyncIterableIterator<Buffer>,
     id: string,
     offset: number,
+    request: RequestContext | undefined,
   ): Promise<number> {
-    const generation = lockGeneration(id);
-    const state = this.states.take(id, generation) ?? (await this.loadState(id));
+    const generation = lockGeneration(request, id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of body) {
@@ -325,7 +334,6 @@ export class S3MultipartStore
       return info.size ?? 0;
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
-    const request = currentRequest();
     let written: Progress;
     try {
       written = await this.receiver.receive(body, state, request?.checksum, this.maxSize);
@@ -345,7 +353,7 @@ export class S3MultipartStore
     const size = state.info.size;
     let after = state.info;
     if (size !== undefined && written.offset === size) {
-      after = await this.finish(state.info, written, state.staged === true);
+      after = await this.finish(state.info, written, state.staged === true, request?.reply);
     } else {
       this.parts.remember(info, written.parts);
     }
@@ -356,7 +364,8 @@ export class S3MultipartStore
   override async remove(id: string): Promise<void> {
     const info = await readInfo(this.ctx, id);
     const final = await unfinishedDirectFinalOf(this.ctx, info);
-    if (final) await terminateDirectGroup(this.termination, final, info);
+    const lockUploads = currentRequest()?.lockUploads ?? noLocks;
+    if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }
 
@@ -378,12 +387,20 @@ export class S3MultipartStore
     this.ctx.log.debug({ id }, 'upload removed');
   }
 
-  private loadState(id: string): Promise<UploadState> {
-    return loadState(this.loading, id);
+  private loadState(id: string, findings?: Findings): Promise<UploadState> {
+    return loadState(this.loading, id, findings);
   }
 }
 
-/** The generation of the shared lock the current request holds on `id`, if any. */
-function lockGeneration(id: string): number | undefined {
-  return currentRequest()?.lockGenerations?.get(id);
+/** The generation of the shared lock `request` took on `id`, if any. */
+function lockGeneration(request: RequestContext | undefined, id: string): number | undefined {
+  return request?.lockGenerations?.get(id);
 }
+
+/** Hands the response what it says about the request's upload (front/handler.ts). */
+function tell(request: RequestContext | undefined, info: UploadInfo): void {
+  if (request) Object.assign(request.reply, uploadReply(info));
+}
+
+/** Outside a request (the expiration sweep) no other upload's lock is taken. */
+const noLocks: LockUploads = async () => async () => {};
