@@ -1,6 +1,6 @@
+export { Extension, type ExtensionName } from './capabilities.js';
 export { TusError } from './errors.js';
 export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './extensions/checksum.js';
-export { Extension, type ExtensionName } from './extensions/names.js';
 export { CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER } from './front/handler.js';
 export { RedisLocker, type RedisLockerOptions } from './locks/redis-locker.js';
 export { createLogger } from './log.js';

@@ -6,11 +6,13 @@ import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import { type DataStore, ERRORS } from '@tus/utils';
 import type { Logger } from 'pino';
+import { storeExtensions } from './capabilities.js';
 import { lockTimeoutError } from './errors.js';
 import {
   EXTENSION_REQUEST_HEADERS,
   EXTENSION_RESPONSE_HEADERS,
   handleTusRequest,
+  notingLockGenerations,
 } from './front/handler.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
@@ -133,10 +135,13 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
   } else {
     mkdirSync(dataDir, { recursive: true });
     datastore = new FileStore({ directory: dataDir, expirationPeriodInMilliseconds: expiration });
+    // What it implements, as the S3 store derives its own (its list says the same today).
+    datastore.extensions = storeExtensions(datastore).tusServer;
     describe = () => `local file store in ${dataDir} (no S3 configured)`;
   }
   const server = new Server({
     ...tusOptions,
+    locker: notingLockGenerations(tusOptions.locker),
     path,
     datastore,
     maxSize: maxSize && maxSize > 0 ? maxSize : undefined,

@@ -73,6 +73,12 @@ describe('parseUploadChecksum', () => {
       expect((e as TusError).message).toContain(CHECKSUM_ALGORITHMS.join(', '));
     }
   });
+  it('400 for an algorithm the store does not verify, naming the ones it does', () => {
+    const header = `sha1 ${b64('a9993e364706816aba3e25717850c26c9cd0d89d')}`;
+    expect(status(() => parseUploadChecksum(header, ['md5', 'crc32']))).toBe(400);
+    expect(() => parseUploadChecksum(header, ['md5', 'crc32'])).toThrow('supported: md5, crc32)');
+    expect(parseUploadChecksum(header, ['sha1']).algorithm).toBe('sha1');
+  });
   it.each([
     [''],
     ['sha1'],

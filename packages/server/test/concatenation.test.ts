@@ -4,7 +4,6 @@ import {
   uploadConcatHeader,
   uploadIdFromUrl,
 } from '../src/extensions/concatenation.js';
-import { advertisedExtensions, Extension } from '../src/extensions/names.js';
 
 const req = 'http://h.example/files';
 const status = async (fn: () => unknown): Promise<number | undefined> => {
@@ -64,15 +63,5 @@ describe('uploadConcatHeader', () => {
       role: 'final',
       partials: ['x_1', 'y-2'],
     });
-  });
-});
-
-describe('advertisedExtensions', () => {
-  it("shows @tus/server's misspelling as concatenation, once", () => {
-    expect(advertisedExtensions(['creation', 'concatentation', Extension.Concatenation])).toEqual([
-      'creation',
-      Extension.Concatenation,
-    ]);
-    expect(advertisedExtensions(['creation', 'termination'])).toEqual(['creation', 'termination']);
   });
 });

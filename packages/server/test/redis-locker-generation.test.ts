@@ -1,7 +1,8 @@
-// The lock generation a request is told: RedisLocker writes it into the request context
-// (front/request-context.ts), which only the package itself can open, so this test lives
-// here rather than in e2e/. Needs the redis-server that Jest's global setup starts.
+// The lock generation a request is told: RedisLocker announces each acquisition, and the
+// front notes it in the request context (front/request-context.ts), which only the package
+// itself can open, so this test lives here rather than in e2e/. Needs the redis-server that Jest's global setup starts.
 import { Redis } from 'ioredis';
+import { notingLockGenerations } from '../src/front/handler.js';
 import { type RequestContext, requestContext } from '../src/front/request-context.js';
 import { RedisLocker } from '../src/locks/redis-locker.js';
 
@@ -38,6 +39,8 @@ afterEach(async () => {
 
 test('each acquisition of an upload lock, on any instance, is the next generation', async () => {
   const [a, b] = [instance(), instance()];
+  // As createTusServer has it done for its locker.
+  for (const locker of [a, b]) notingLockGenerations(locker);
   /** One request on `locker` that locks `id`: the generation the request was told. */
   const request = async (locker: RedisLocker, id: string) => {
     const ctx: RequestContext = { baseUrl: '/files', method: 'PATCH', reply: {} };

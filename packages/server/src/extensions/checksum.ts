@@ -40,19 +40,23 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * Parses `Upload-Checksum: <algorithm> <base64 digest>`. Throws TusError 400 for anything
- * this server cannot check: the spec forbids accepting bytes under a checksum it ignores.
+ * the store cannot check (`supported`: what it verifies): the spec forbids accepting bytes
+ * under a checksum it ignores.
  */
-export function parseUploadChecksum(value: string): ExpectedChecksum {
+export function parseUploadChecksum(
+  value: string,
+  supported: readonly ChecksumAlgorithm[] = CHECKSUM_ALGORITHMS,
+): ExpectedChecksum {
   const m = /^\s*(\S+) +(\S+)\s*$/.exec(value);
   if (!m) {
     throw new TusError(400, 'Upload-Checksum must be "<algorithm> <base64 digest>"');
   }
   const algorithm = (m[1] as string).toLowerCase();
   const encoded = m[2] as string;
-  if (!isAlgorithm(algorithm)) {
+  if (!isAlgorithm(algorithm) || !supported.includes(algorithm)) {
     throw new TusError(
       400,
-      `Upload-Checksum algorithm "${m[1]}" is not supported (supported: ${CHECKSUM_ALGORITHMS.join(', ')})`,
+      `Upload-Checksum algorithm "${m[1]}" is not supported (supported: ${supported.join(', ')})`,
     );
   }
   const digest = Buffer.from(encoded, 'base64');

@@ -1,24 +1,10 @@
 // tus concatenation extension, protocol side (pure): the Upload-Concat header in and out,
 // and which upload a partial URL names. Building the final object is the store's job
-// (s3/concat-plan.ts, s3/concat.ts).
+// (capabilities.ts: ConcatenationStore; s3/concat/).
 import { TusError } from '../errors.js';
 
 /** What a creation request asks for. */
 export type ConcatRequest = { role: 'partial' } | { role: 'final'; partials: string[] };
-
-/** A store that can build final uploads from partial ones. */
-export interface ConcatenatingStore {
-  /**
-   * Sizes of partial uploads, in order. Throws TusError: 404 for an upload that does not
-   * exist, 400 for one that is not a partial, has a deferred length or belongs to another
-   * final. (Whether unfinished partials are accepted is the store's creation to decide.)
-   */
-  sizeOfPartials(ids: readonly string[]): Promise<number[]>;
-}
-
-export function isConcatenatingStore(store: unknown): store is ConcatenatingStore {
-  return typeof (store as Partial<ConcatenatingStore>).sizeOfPartials === 'function';
-}
 
 /**
  * Parses `Upload-Concat: partial` or `Upload-Concat: final;<url> <url>...` and resolves each

@@ -3,25 +3,22 @@
 // turns a final concatenation request into one @tus/server accepts, and completes the
 // response headers (OPTIONS capabilities, Upload-Concat, Tus-S3-Part-Size).
 import type { EventEmitter } from 'node:events';
-import type { Server } from '@tus/server';
+import type { Server, ServerOptions } from '@tus/server';
 import { type DataStore, EVENTS, type Locker } from '@tus/utils';
 import type { DirectBody } from '../body/direct-body.js';
+import {
+  type ConcatenationStore,
+  concatenationReaches,
+  isChecksumStore,
+  storeExtensions,
+} from '../capabilities.js';
 import { TusError } from '../errors.js';
-import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from '../extensions/checksum.js';
-import {
-  type ConcatenatingStore,
-  isConcatenatingStore,
-  parseUploadConcat,
-  uploadConcatHeader,
-} from '../extensions/concatenation.js';
-import {
-  advertisedExtensions,
-  Extension,
-  TUS_SERVER_CONCATENATION_SPELLING,
-} from '../extensions/names.js';
+import { parseUploadChecksum } from '../extensions/checksum.js';
+import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
-import { type RequestContext, requestContext } from './request-context.js';
+import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
@@ -42,6 +39,33 @@ interface PartSizedStore {
 
 function isPartSized(store: unknown): store is PartSizedStore {
   return typeof (store as Partial<PartSizedStore>).preferredPartSize === 'function';
+}
+
+type ServerLocker = ServerOptions['locker'];
+
+/**
+ * `locker`, whose lock generations (if it counts them) are noted in the context of the
+ * request that took each lock, for the store (s3/state/upload-state.ts). A locker given
+ * as a function or a promise is wrapped to do so with the locker it yields.
+ */
+export function notingLockGenerations(locker: ServerLocker | undefined): ServerLocker | undefined {
+  if (typeof locker === 'function') {
+    return async (req) => noted(await locker(req));
+  }
+  if (locker instanceof Promise) return locker.then(noted);
+  if (locker !== undefined) noted(locker);
+  return locker;
+}
+
+const noting = new WeakSet<Locker>();
+
+/** Once per locker, however many servers share it; a locker that counts none is left alone. */
+function noted(locker: Locker): Locker {
+  if (countsGenerations(locker) && !noting.has(locker)) {
+    noting.add(locker);
+    locker.onAcquired(noteLockGeneration);
+  }
+  return locker;
 }
 
 /**
@@ -99,19 +123,17 @@ async function prepare(
   if ((method !== 'POST' && method !== 'PATCH') || !headers.has('tus-resumable')) return request;
   const checksum = headers.get('upload-checksum');
   if (checksum !== null) {
-    if (!store.hasExtension(Extension.Checksum)) {
+    if (!isChecksumStore(store)) {
       // The spec: 400 when the server cannot compute the checksum. Accepting the bytes
       // unchecked would tell the client they were verified.
       throw new TusError(400, "Upload-Checksum cannot be verified by this server's storage");
     }
-    ctx.checksum = parseUploadChecksum(checksum);
+    ctx.checksum = parseUploadChecksum(checksum, store.checksumAlgorithms);
   }
   const concat = headers.get('upload-concat');
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
-  if (!store.hasExtension(TUS_SERVER_CONCATENATION_SPELLING) || !isConcatenatingStore(store)) {
-    return request;
-  }
+  if (!concatenationReaches(store)) return request;
   ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
   if (ctx.concat.role === 'partial') return request;
   unlock.push(await lockUploads(await lockerOf(tus, request), ctx.concat.partials));
@@ -131,7 +153,7 @@ async function lockerOf(tus: TusEndpoint, request: Request): Promise<Locker> {
 async function finalCreation(
   request: Request,
   partials: string[],
-  store: ConcatenatingStore,
+  store: ConcatenationStore,
 ): Promise<Request> {
   if (request.headers.get('content-type') === TUS_MEDIA_TYPE) {
     throw new TusError(403, 'a final upload is built from its partial uploads; it takes no bytes');
@@ -158,9 +180,9 @@ async function complete(
 ): Promise<Response> {
   const store = tus.datastore;
   if (request.method === 'OPTIONS') {
-    response.headers.set('Tus-Extension', advertisedExtensions(store.extensions).join(','));
-    if (store.hasExtension(Extension.Checksum)) {
-      response.headers.set(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
+    response.headers.set('Tus-Extension', storeExtensions(store).advertised.join(','));
+    if (isChecksumStore(store)) {
+      response.headers.set(CHECKSUM_ALGORITHM_HEADER, store.checksumAlgorithms.join(','));
     }
     if (isPartSized(store))
       response.headers.set(PART_SIZE_HEADER, String(store.preferredPartSize()));

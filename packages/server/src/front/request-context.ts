@@ -1,7 +1,9 @@
 // Request-scoped facts shared by the layer in front of @tus/server (front/handler.ts) and the
 // store behind it. @tus/server hands the store only (stream, id, offset), so what the
-// store must know about the request (its Upload-Checksum, its Upload-Concat) and what the
-// response must tell about the upload (its part size, its concat role) travel here.
+// store must know about the request (its Upload-Checksum, its Upload-Concat, its lock
+// generations) and what the response must tell about the upload (its part size, its
+// concat role) travel here. Only the front and the store's entry points (s3/store.ts)
+// read or write it; the modules behind them get facts as arguments and hand facts back.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DirectBody } from '../body/direct-body.js';
 import type { ExpectedChecksum } from '../extensions/checksum.js';
@@ -60,7 +62,10 @@ export function currentRequest(): RequestContext | undefined {
   return requestContext.getStore();
 }
 
-/** Records that the current request took `id`'s shared lock as its `generation`-th holder. */
+/**
+ * Records that the current request took `id`'s shared lock as its `generation`-th holder
+ * (an AcquisitionListener of locks/redis-locker.ts, which the front registers).
+ */
 export function noteLockGeneration(id: string, generation: number): void {
   const request = currentRequest();
   if (!request) return;

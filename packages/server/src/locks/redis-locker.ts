@@ -8,9 +8,10 @@
 // and "released" (wakes waiters at once instead of at their next poll). Messages are only
 // a speed-up: a waiter also polls, so a lost message costs one poll interval.
 //
-// Every acquisition also counts the upload's lock generation up and tells the request
-// (front/request-context.ts): a store keeps what it learnt of an upload between requests only
-// while no other request, on any instance, took the upload's lock in between.
+// Every acquisition also counts the upload's lock generation up and tells it to whoever
+// listens (onAcquired; the front notes it for the request that took the lock): a store
+// keeps what it learnt of an upload between requests only while no other request, on any
+// instance, took the upload's lock in between.
 //
 // A lease is about liveness, not the safety of bytes: if a holder stalls past its lease
 // (a paused VM) and another request takes over, the two write the same offsets with the
@@ -20,7 +21,6 @@ import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { lockTimeoutError } from '../errors.js';
-import { noteLockGeneration } from '../front/request-context.js';
 import { silentLogger } from '../log.js';
 
 export interface RedisLockerOptions {
@@ -65,6 +65,24 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
   redis.call('del', KEYS[1]); redis.call('publish', ARGV[2], ARGV[3]); return 1
   else return 0 end`;
 
+/**
+ * Told of each lock taken through this locker and of its generation, synchronously within
+ * the call of lock() that took it (so in its caller's async context).
+ */
+export type AcquisitionListener = (id: string, generation: number) => void;
+
+/** A locker that counts the generations of upload locks (RedisLocker). */
+export interface GenerationCountingLocker extends Locker {
+  /** Calls `listener` on every acquisition from now on. */
+  onAcquired(listener: AcquisitionListener): void;
+}
+
+export function countsGenerations(locker: unknown): locker is GenerationCountingLocker {
+  return (
+    typeof (locker as Partial<GenerationCountingLocker> | undefined)?.onAcquired === 'function'
+  );
+}
+
 interface Held {
   token: string;
   requestRelease: RequestRelease;
@@ -72,7 +90,7 @@ interface Held {
   renewedAt: number;
 }
 
-export class RedisLocker implements Locker {
+export class RedisLocker implements GenerationCountingLocker {
   readonly prefix: string;
   readonly acquireTimeout: number;
   readonly lease: number;
@@ -84,6 +102,7 @@ export class RedisLocker implements Locker {
   private readonly held = new Map<string, Held>();
   /** Callbacks of this process's waiters, by upload id. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly listeners = new Set<AcquisitionListener>();
   private subscriber?: Redis;
   private subscribed?: Promise<void>;
 
@@ -101,6 +120,15 @@ export class RedisLocker implements Locker {
 
   newLock(id: string): Lock {
     return new RedisLock(this, id);
+  }
+
+  onAcquired(listener: AcquisitionListener): void {
+    this.listeners.add(listener);
+  }
+
+  /** @internal The lock of `id` is now held as its `generation`-th holder. */
+  acquired(id: string, generation: number): void {
+    for (const listener of this.listeners) listener(id, generation);
   }
 
   /** Ends the subscription; locks still held stay in Redis until their lease ends. */
@@ -295,7 +323,7 @@ class RedisLock implements Lock {
       if (generation > 0) {
         // The race in lock() may have given up already: do not keep what nobody will free.
         if (signal.aborted) await this.locker.release(this.id, token);
-        else noteLockGeneration(this.id, generation);
+        else this.locker.acquired(this.id, generation);
         return !signal.aborted;
       }
       if (Date.now() - askedAt >= ASK_AGAIN_MS) {

@@ -7,18 +7,24 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import type { DirectBodyStore } from '../body/direct-body.js';
+import {
+  type ChecksumStore,
+  type CreationDeferLengthStore,
+  storeExtensions,
+  type TerminationStore,
+  type UnfinishedConcatenationStore,
+} from '../capabilities.js';
 import { ERRORS, TusError } from '../errors.js';
-import { CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
-import type { ConcatenatingStore } from '../extensions/concatenation.js';
-import { Extension, TUS_SERVER_CONCATENATION_SPELLING } from '../extensions/names.js';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import { currentRequest, type RequestContext } from '../front/request-context.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
 import { finish } from './completion.js';
-import type { FinalDeps } from './concat/deps.js';
+import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
 import { createFinal, partialLength } from './concat/final.js';
 import {
+  type LockUploads,
   type TerminationDeps,
   terminateDirectGroup,
   unfinishedDirectFinalOf,
@@ -51,7 +57,7 @@ import { SegmentStaging } from './staging/segments.js';
 import { type LoadDeps, loadState } from './state/load.js';
 import type { Progress } from './state/progress.js';
 import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
-import { storageOf, tellRequest, toUpload } from './state/view.js';
+import { storageOf, toUpload, uploadReply } from './state/view.js';
 
 export type { StoreMetrics } from './metrics.js';
 
@@ -95,9 +101,21 @@ export interface S3StoreOptions {
   logger?: Logger;
 }
 
-export class S3MultipartStore extends DataStore implements ConcatenatingStore, DirectBodyStore {
+export class S3MultipartStore
+  extends DataStore
+  implements
+    CreationDeferLengthStore,
+    TerminationStore,
+    ChecksumStore,
+    UnfinishedConcatenationStore,
+    DirectBodyStore
+{
   /** Reads request bodies straight from the node request when offered (body/direct-body.ts). */
   readonly readsDirectBody = true;
+  /** write() verifies an Upload-Checksum in any of them (s3/patch/receiver.ts). */
+  readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
+  /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
+  readonly concatenatesUnfinished = true;
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
@@ -116,6 +134,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     info: UploadInfo,
     progress: Progress,
     staged?: boolean,
+    findings?: Findings,
   ) => Promise<UploadInfo>;
   // What the last request left of each upload (s3/state/upload-state.ts says when it is trusted).
   private readonly states: StateCache;
@@ -156,21 +175,21 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       }),
     });
     const completion = { ctx, segments, parts: this.parts };
-    this.finish = async (info, progress, staged) => {
+    this.finish = async (info, progress, staged, findings) => {
       const done = await finish(completion, info, progress, staged);
       // The last partial of a direct final to finish completes the final too.
       const adopted = adoptionOf(done);
-      if (adopted) await settleFinal(this.finals, adopted.finalId);
+      if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
       return done;
     };
     this.finals = {
       ctx,
       partSizeOption: this.partSizeOption,
       concurrency: Math.max(queueSize, 4),
-      loadState: (id) => this.loadState(id),
+      loadState: (id, findings) => this.loadState(id, findings),
       finish: this.finish,
       remove: (id) => this.remove(id),
-      remember: (state) => this.states.remember(state, lockGeneration(state.info.id)),
+      remember: (state, generation) => this.states.remember(state, generation),
       forget: (info) => {
         this.states.forget(info.id);
         this.parts.forget(info);
@@ -180,28 +199,21 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     };
     this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
     this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
-    // What this store implements is what OPTIONS advertises (front/handler.ts).
-    this.extensions = [
-      Extension.Creation,
-      Extension.CreationWithUpload,
-      Extension.CreationDeferLength,
-      Extension.Termination,
-      ...(this.expiration > 0 ? [Extension.Expiration] : []),
-      Extension.Checksum,
-      Extension.Concatenation,
-      Extension.ConcatenationUnfinished,
-      // @tus/server's PostHandler looks for this spelling before it lets Upload-Concat in.
-      TUS_SERVER_CONCATENATION_SPELLING,
-    ];
+    if (this.expiration > 0) {
+      // Only a store whose uploads expire has the expiration extension (capabilities.ts);
+      // without it, DataStore's defaults: no expiration, nothing to sweep.
+      this.getExpiration = () => this.expiration;
+      // Removes unfinished uploads older than the expiration, and multipart uploads under
+      // this prefix that lost their info record. Touches nothing outside this store's prefix.
+      this.deleteExpired = () => deleteExpired(this.ctx, this.expiration, (id) => this.remove(id));
+    }
+    // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
+    this.extensions = storeExtensions(this).tusServer;
   }
 
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
   preferredPartSize(): number {
     return choosePartSize(undefined, this.partSizeOption);
-  }
-
-  override getExpiration(): number {
-    return this.expiration;
   }
 
   override async create(upload: Upload): Promise<Upload> {
@@ -211,8 +223,13 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     }
     const request = currentRequest();
     if (request?.concat?.role === 'final') {
-      const named = this.partialsSized.get(request);
-      return createFinal(this.finals, upload, request.concat.partials, named);
+      const created = await createFinal(this.finals, upload, request.concat.partials, {
+        named: this.partialsSized.get(request),
+        generation: lockGeneration(request, upload.id),
+        findings: request.reply,
+      });
+      tell(request, created.info);
+      return created.upload;
     }
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
@@ -224,9 +241,9 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     // its first byte: what it is then must come from S3, not from this memory.
     if (!partial) {
       const state = { info, progress: emptyProgress(), loadedAt: Date.now() };
-      this.states.remember(state, lockGeneration(info.id));
+      this.states.remember(state, lockGeneration(request, info.id));
     }
-    tellRequest(info);
+    tell(request, info);
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
     return upload;
@@ -234,14 +251,14 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
 
   override async getUpload(id: string): Promise<Upload> {
     const request = currentRequest();
-    const generation = lockGeneration(id);
+    const generation = lockGeneration(request, id);
     const known =
       request?.method === 'PATCH'
         ? this.states.forPatchAt(id, request.uploadOffset, generation)
         : undefined;
-    const state = known ?? (await this.loadState(id));
+    const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
-    tellRequest(state.info);
+    tell(request, state.info);
     if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
       throw new TusError(
@@ -258,16 +275,17 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
    * finished or not is the final's business.
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
-    const named = await namedPartials(this.finals, ids);
     const request = currentRequest();
+    const named = await namedPartials(this.finals, ids, request?.reply);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
     return named.states.map(partialLength);
   }
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
-    const generation = lockGeneration(id);
-    const state = this.states.take(id, generation) ?? (await this.loadState(id));
+    const request = currentRequest();
+    const generation = lockGeneration(request, id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -286,7 +304,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       ? request.body.claim(readable)
       : readable.iterator({ destroyOnReturn: false });
     try {
-      return await this.writeBody(body, id, offset);
+      return await this.writeBody(body, id, offset, request);
     } finally {
       // Whatever path led out, the body stops being read (and a direct one is drained).
       await body.return?.();
@@ -297,9 +315,10 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     body: AsyncIterableIterator<Buffer>,
     id: string,
     offset: number,
+    request: RequestContext | undefined,
   ): Promise<number> {
-    const generation = lockGeneration(id);
-    const state = this.states.take(id, generation) ?? (await this.loadState(id));
+    const generation = lockGeneration(request, id);
+    const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of body) {
@@ -315,7 +334,6 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
       return info.size ?? 0;
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
-    const request = currentRequest();
     let written: Progress;
     try {
       written = await this.receiver.receive(body, state, {
@@ -339,7 +357,7 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     const size = state.info.size;
     let after = state.info;
     if (size !== undefined && written.offset === size) {
-      after = await this.finish(state.info, written, state.staged === true);
+      after = await this.finish(state.info, written, state.staged === true, request?.reply);
     } else {
       this.parts.remember(info, written.parts);
     }
@@ -350,7 +368,8 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
   override async remove(id: string): Promise<void> {
     const info = await readInfo(this.ctx, id);
     const final = await unfinishedDirectFinalOf(this.ctx, info);
-    if (final) await terminateDirectGroup(this.termination, final, info);
+    const lockUploads = currentRequest()?.lockUploads ?? noLocks;
+    if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }
 
@@ -372,21 +391,20 @@ export class S3MultipartStore extends DataStore implements ConcatenatingStore, D
     this.ctx.log.debug({ id }, 'upload removed');
   }
 
-  /**
-   * Removes unfinished uploads older than the expiration, and multipart uploads under this
-   * prefix that lost their info record. Touches nothing outside this store's prefix.
-   */
-  override async deleteExpired(): Promise<number> {
-    if (this.expiration <= 0) return 0;
-    return deleteExpired(this.ctx, this.expiration, (id) => this.remove(id));
-  }
-
-  private loadState(id: string): Promise<UploadState> {
-    return loadState(this.loading, id);
+  private loadState(id: string, findings?: Findings): Promise<UploadState> {
+    return loadState(this.loading, id, findings);
   }
 }
 
-/** The generation of the shared lock the current request holds on `id`, if any. */
-function lockGeneration(id: string): number | undefined {
-  return currentRequest()?.lockGenerations?.get(id);
+/** The generation of the shared lock `request` took on `id`, if any. */
+function lockGeneration(request: RequestContext | undefined, id: string): number | undefined {
+  return request?.lockGenerations?.get(id);
 }
+
+/** Hands the response what it says about the request's upload (front/handler.ts). */
+function tell(request: RequestContext | undefined, info: UploadInfo): void {
+  if (request) Object.assign(request.reply, uploadReply(info));
+}
+
+/** Outside a request (the expiration sweep) no other upload's lock is taken. */
+const noLocks: LockUploads = async () => async () => {};

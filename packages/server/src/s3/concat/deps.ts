@@ -1,10 +1,26 @@
 // What building or completing a final upload needs from the store: its S3 context and the
 // store's own operations (loading, finishing and removing an upload, its memory of them).
+import type { Upload } from '@tus/utils';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { PartList } from '../parts/list.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
+
+/**
+ * What the store's work for one request found that its response tells: the entry point
+ * that started the work passes it down, the work fills it in.
+ */
+export interface Findings {
+  /** A direct final this work completed (not the request's own upload). */
+  finishedFinal?: string;
+}
+
+/** A created upload, and the info that describes it. */
+export interface Created {
+  upload: Upload;
+  info: UploadInfo;
+}
 
 export interface FinalDeps {
   ctx: StoreContext;
@@ -12,10 +28,11 @@ export interface FinalDeps {
   partSizeOption: number | undefined;
   /** Parts of a final built at once. */
   concurrency: number;
-  loadState(id: string): Promise<UploadState>;
+  loadState(id: string, findings?: Findings): Promise<UploadState>;
   finish(info: UploadInfo, progress: Progress): Promise<UploadInfo>;
   remove(id: string): Promise<void>;
-  remember(state: UploadState): void;
+  /** `generation`: of the request's lock on the upload (s3/state/upload-state.ts). */
+  remember(state: UploadState, generation?: number): void;
   /** Drops what the store remembers of an upload (its info changed under it). */
   forget(info: UploadInfo): void;
   parts: PartList;

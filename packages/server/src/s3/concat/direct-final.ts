@@ -14,7 +14,6 @@
 // never got the 201 sends the same POST again and gets this final (s3/concat/named-partials.ts).
 import type { Upload } from '@tus/utils';
 import { isS3NotFound, TusError } from '../../errors.js';
-import { currentRequest } from '../../front/request-context.js';
 import { abortMultipart } from '../abort.js';
 import { startUpload } from '../creation.js';
 import { adoptionOf, multipartId, type UploadInfo } from '../info.js';
@@ -22,8 +21,8 @@ import { findInfo, readInfo, writeInfo } from '../info-io.js';
 import { partCount } from '../parts/arithmetic.js';
 import { objectLength } from '../state/object.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
-import { storageOf, tellRequest } from '../state/view.js';
-import type { FinalDeps } from './deps.js';
+import { storageOf } from '../state/view.js';
+import type { Created, FinalDeps, Findings } from './deps.js';
 import { directLayout } from './direct-layout.js';
 import { removePartials } from './remove-partials.js';
 
@@ -32,7 +31,7 @@ export async function createDirectFinal(
   deps: FinalDeps,
   upload: Upload,
   partials: readonly UploadState[],
-): Promise<Upload> {
+): Promise<Created> {
   const layout = directLayout(
     partials.map(({ info, progress }) => ({
       id: info.id,
@@ -66,12 +65,11 @@ export async function createDirectFinal(
     },
     true,
   );
-  tellRequest(info);
   await Promise.all(partials.map(({ info: p }, i) => adopt(deps, info, p, layout.firstParts[i])));
   upload.offset = 0;
   upload.storage = storageOf(deps.ctx, info.id);
   upload.creation_date = info.createdAt;
-  return upload;
+  return { upload, info };
 }
 
 /**
@@ -85,14 +83,15 @@ export async function repeatDirectFinal(
   upload: Upload,
   final: UploadInfo,
   partials: readonly UploadState[],
-): Promise<Upload> {
+  findings?: Findings,
+): Promise<Created> {
   await adoptMissing(
     deps,
     final,
     partials.map((p) => p.info),
+    findings,
   );
   deps.ctx.log.info({ id: final.id }, 'final POST repeated: answered with its final');
-  tellRequest(final);
   upload.id = final.id;
   upload.size = final.size;
   upload.offset = 0;
@@ -100,7 +99,7 @@ export async function repeatDirectFinal(
   upload.storage = storageOf(deps.ctx, final.id);
   // Unfinished (isRepeatOf): it expires like any unfinished upload.
   upload.creation_date = final.createdAt;
-  return upload;
+  return { upload, info: final };
 }
 
 async function adopt(
@@ -132,8 +131,12 @@ async function adopt(
 }
 
 /** The state of an unfinished direct final: adoption finished if cut short, completed if ready. */
-export async function directFinalState(deps: FinalDeps, final: UploadInfo): Promise<UploadState> {
-  const done = await settle(deps, final, true);
+export async function directFinalState(
+  deps: FinalDeps,
+  final: UploadInfo,
+  findings?: Findings,
+): Promise<UploadState> {
+  const done = await settle(deps, final, true, findings);
   return {
     info: done,
     progress: { ...emptyProgress(), offset: done.completedAt ? (done.size ?? 0) : 0 },
@@ -144,11 +147,13 @@ export async function directFinalState(deps: FinalDeps, final: UploadInfo): Prom
 /**
  * Completes the direct final `finalId` if every partial is complete (called by whoever
  * completed a partial, and on every look at a complete adopted partial). Returns the
- * final's info, or undefined when there is no such final.
+ * final's info, or undefined when there is no such final. `findings` learn of a
+ * completion this call made (not one it waited for).
  */
 export async function settleFinal(
   deps: FinalDeps,
   finalId: string,
+  findings?: Findings,
 ): Promise<UploadInfo | undefined> {
   // Partials of one final finishing at once in this process complete it once.
   const running = deps.settling.get(finalId);
@@ -156,7 +161,7 @@ export async function settleFinal(
   const work = (async () => {
     const final = await findInfo(deps.ctx, finalId);
     if (final?.concat?.role !== 'final' || !final.concat.direct) return undefined;
-    return settle(deps, final, false);
+    return settle(deps, final, false, findings);
   })();
   deps.settling.set(finalId, work);
   try {
@@ -166,7 +171,12 @@ export async function settleFinal(
   }
 }
 
-async function settle(deps: FinalDeps, final: UploadInfo, repair: boolean): Promise<UploadInfo> {
+async function settle(
+  deps: FinalDeps,
+  final: UploadInfo,
+  repair: boolean,
+  findings: Findings | undefined,
+): Promise<UploadInfo> {
   if (final.completedAt !== undefined) return removePartials(deps, final);
   if (final.concat?.role !== 'final') return final;
   const { partials } = final.concat;
@@ -178,19 +188,19 @@ async function settle(deps: FinalDeps, final: UploadInfo, repair: boolean): Prom
     return now.completedAt !== undefined ? removePartials(deps, now) : now;
   }
   if (repair) {
-    await adoptMissing(deps, final, infos as UploadInfo[]);
+    await adoptMissing(deps, final, infos as UploadInfo[], findings);
     // A partial whose bytes are all durable but whose completion a crash cut short is
     // completed by loading it (and its completion settles the final).
     for (const info of infos as UploadInfo[]) {
       if (adoptionOf(info)?.finalId === final.id && info.completedAt === undefined) {
-        await deps.loadState(info.id);
+        await deps.loadState(info.id, findings);
       }
     }
-    return (await settleFinal(deps, final.id)) ?? final;
+    return (await settleFinal(deps, final.id, findings)) ?? final;
   }
   const mine = (i: UploadInfo | undefined) => adoptionOf(i as UploadInfo)?.finalId === final.id;
   if (!infos.every((i) => mine(i) && i?.completedAt !== undefined)) return final;
-  return completeDirect(deps, final);
+  return completeDirect(deps, final, findings);
 }
 
 /** A crash cut adoption short: partials still without a final, and without bytes, join. */
@@ -198,6 +208,7 @@ async function adoptMissing(
   deps: FinalDeps,
   final: UploadInfo,
   infos: UploadInfo[],
+  findings: Findings | undefined,
 ): Promise<void> {
   if (final.concat?.role !== 'final') return;
   const firstParts = firstPartsOf(
@@ -206,7 +217,7 @@ async function adoptMissing(
   );
   for (const [i, info] of infos.entries()) {
     if (adoptionOf(info) !== undefined || info.concat?.role !== 'partial') continue;
-    const state = await deps.loadState(info.id);
+    const state = await deps.loadState(info.id, findings);
     if (state.progress.offset !== 0 || state.info.completedAt !== undefined) continue;
     await adopt(deps, final, state.info, firstParts[i]);
     infos[i] = {
@@ -233,7 +244,11 @@ function firstPartsOf(sizes: readonly number[], partSize: number): number[] {
 }
 
 /** Every partial is complete: CompleteMultipartUpload of the final, then the partials go. */
-async function completeDirect(deps: FinalDeps, final: UploadInfo): Promise<UploadInfo> {
+async function completeDirect(
+  deps: FinalDeps,
+  final: UploadInfo,
+  findings: Findings | undefined,
+): Promise<UploadInfo> {
   const { ctx } = deps;
   const size = final.size ?? 0;
   const parts = await deps.parts.list(final);
@@ -248,8 +263,7 @@ async function completeDirect(deps: FinalDeps, final: UploadInfo): Promise<Uploa
     done = { ...final, completedAt: new Date().toISOString() };
     await writeInfo(ctx, done);
   }
-  const request = currentRequest();
-  if (request) request.reply.finishedFinal = final.id;
+  if (findings) findings.finishedFinal = final.id;
   ctx.log.debug({ id: final.id }, 'direct final completed');
   return removePartials(deps, done);
 }

@@ -11,9 +11,9 @@ import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
 import { uploadPart } from '../parts/upload.js';
 import type { StoredPart } from '../state/progress.js';
 import { completeState, emptyProgress, type UploadState } from '../state/upload-state.js';
-import { storageOf, tellRequest } from '../state/view.js';
+import { storageOf } from '../state/view.js';
 import { buildFinalParts } from './build-parts.js';
-import type { FinalDeps } from './deps.js';
+import type { Created, FinalDeps, Findings } from './deps.js';
 import { createDirectFinal, repeatDirectFinal } from './direct-final.js';
 import { type NamedPartials, namedPartials } from './named-partials.js';
 import { chooseFinalPartSize } from './plan.js';
@@ -40,20 +40,29 @@ function finishedPartial(state: UploadState): UploadInfo {
   return info;
 }
 
+/** What the creation request of a final brings besides its upload and partials. */
+export interface FinalRequest {
+  /** The partials as this request read them already (to size the final): not read again. */
+  named?: NamedPartials;
+  /** The generation of the request's lock on the new upload (s3/state/upload-state.ts). */
+  generation?: number;
+  findings?: Findings;
+}
+
 /**
  * Upload-Concat: final. Within the creation request: the partials are checked, the final
  * multipart upload and its info (which records the partials) are written, then its parts
- * are copied from the partials and it is completed. `named`: the partials as this request
- * read them already (to size the final), not read again.
+ * are copied from the partials and it is completed.
  */
 export async function createFinal(
   deps: FinalDeps,
   upload: Upload,
   ids: readonly string[],
-  named?: NamedPartials,
-): Promise<Upload> {
-  const { states, repeats } = named ?? (await namedPartials(deps, ids));
-  if (repeats) return repeatDirectFinal(deps, upload, repeats, states);
+  request: FinalRequest = {},
+): Promise<Created> {
+  const { findings } = request;
+  const { states, repeats } = request.named ?? (await namedPartials(deps, ids, findings));
+  if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
   // concatenation-unfinished: none has finished, so they may write straight into the final.
   if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
     return createDirectFinal(deps, upload, states);
@@ -82,13 +91,12 @@ export async function createFinal(
     true,
   );
   const done = await completeFinal(deps, info, []);
-  tellRequest(done);
-  deps.remember(completeState(done));
+  deps.remember(completeState(done), request.generation);
   upload.offset = size;
   upload.storage = storageOf(deps.ctx, info.id);
   // Complete at birth: nothing to expire (and no Upload-Expires on the response).
   upload.creation_date = undefined;
-  return upload;
+  return { upload, info: done };
 }
 
 /** Builds (or resumes building) a final's parts, completes it, removes its partials. */

@@ -16,11 +16,19 @@
 // The multipart upload is aborted before any info goes: a crash in between leaves a group
 // whose final can never complete, which the same DELETE again, or the expiration sweep,
 // removes.
-import { currentRequest } from '../../front/request-context.js';
 import { abortMultipart } from '../abort.js';
 import type { StoreContext } from '../context.js';
 import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';
+
+/**
+ * Takes the locks of other uploads than the request's own until the returned release
+ * (front/request-context.ts: lockUploads); 423 when one stays taken.
+ */
+export type LockUploads = (
+  ids: readonly string[],
+  wait?: { ms?: number; busy?: string },
+) => Promise<() => Promise<void>>;
 
 export interface TerminationDeps {
   ctx: StoreContext;
@@ -41,15 +49,18 @@ export async function unfinishedDirectFinalOf(
   return final && isUnfinishedDirect(final) ? final : undefined;
 }
 
-/** Removes the group of the unfinished direct final `final`, for a DELETE of `requested`. */
+/**
+ * Removes the group of the unfinished direct final `final`, for a DELETE of `requested`
+ * that takes the other members' locks with `lockUploads`.
+ */
 export async function terminateDirectGroup(
   deps: TerminationDeps,
   final: UploadInfo,
   requested: UploadInfo,
+  lockUploads: LockUploads,
 ): Promise<void> {
   const { ctx } = deps;
   const members = [final.id, ...partialIds(final)].filter((id) => id !== requested.id);
-  const lockUploads = currentRequest()?.lockUploads ?? (async () => async () => {});
   const unclaim = await lockUploads([terminationClaim(final.id)], {
     ms: CLAIM_WAIT_MS,
     busy: 'another request is terminating the group this upload belongs to; try again',

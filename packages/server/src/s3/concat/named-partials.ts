@@ -10,7 +10,7 @@ import { ERRORS, TusError } from '../../errors.js';
 import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';
 import type { UploadState } from '../state/upload-state.js';
-import type { FinalDeps } from './deps.js';
+import type { FinalDeps, Findings } from './deps.js';
 
 export interface NamedPartials {
   /** Each named partial, in the order named. */
@@ -26,8 +26,9 @@ export interface NamedPartials {
 export async function namedPartials(
   deps: FinalDeps,
   ids: readonly string[],
+  findings?: Findings,
 ): Promise<NamedPartials> {
-  const states = await Promise.all(ids.map((id) => loadPartial(deps, id)));
+  const states = await Promise.all(ids.map((id) => loadPartial(deps, id, findings)));
   const infos = states.map((s) => s.info);
   const candidate = adoptingFinal(infos);
   if (candidate !== undefined) {
@@ -66,11 +67,15 @@ export function isRepeatOf(final: UploadInfo, ids: readonly string[]): boolean {
   return partials.length === ids.length && partials.every((p, i) => p.id === ids[i]);
 }
 
-async function loadPartial(deps: FinalDeps, id: string): Promise<UploadState> {
+async function loadPartial(
+  deps: FinalDeps,
+  id: string,
+  findings: Findings | undefined,
+): Promise<UploadState> {
   let state: UploadState;
   try {
     // loadState also completes a partial whose bytes are all durable.
-    state = await deps.loadState(id);
+    state = await deps.loadState(id, findings);
   } catch (err) {
     if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
     throw err;

@@ -1,5 +1,5 @@
 import { ERRORS } from '../../errors.js';
-import type { FinalDeps } from '../concat/deps.js';
+import type { FinalDeps, Findings } from '../concat/deps.js';
 import { directFinalState, settleFinal } from '../concat/direct-final.js';
 import { completeFinal } from '../concat/final.js';
 import { removePartials } from '../concat/remove-partials.js';
@@ -17,11 +17,21 @@ import { completeState, type UploadState } from './upload-state.js';
 export interface LoadDeps {
   ctx: StoreContext;
   parts: PartList;
-  finish(info: UploadInfo, progress: Progress, staged?: boolean): Promise<UploadInfo>;
+  finish(
+    info: UploadInfo,
+    progress: Progress,
+    staged?: boolean,
+    findings?: Findings,
+  ): Promise<UploadInfo>;
   finals: FinalDeps;
 }
 
-export async function loadState(deps: LoadDeps, id: string): Promise<UploadState> {
+/** `findings`: of the request this load is for (a final it completes along the way). */
+export async function loadState(
+  deps: LoadDeps,
+  id: string,
+  findings?: Findings,
+): Promise<UploadState> {
   const { ctx } = deps;
   let info = await readInfo(ctx, id);
   if (info.completedAt !== undefined) {
@@ -32,14 +42,14 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
     const adopted = adoptionOf(info);
     if (adopted) {
       // A crash between this partial's completion and its final's: complete the final.
-      await settleFinal(deps.finals, adopted.finalId).catch((err: unknown) =>
+      await settleFinal(deps.finals, adopted.finalId, findings).catch((err: unknown) =>
         ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
       );
     }
     return completeState(info);
   }
   if (info.concat?.role === 'final' && info.concat.direct) {
-    return directFinalState(deps.finals, info);
+    return directFinalState(deps.finals, info, findings);
   }
   if (info.concat?.role === 'final') {
     // A final is never partly there for a client: resume building it from its partials.
@@ -76,7 +86,7 @@ export async function loadState(deps: LoadDeps, id: string): Promise<UploadState
   if (info.size !== undefined && progress.offset === info.size) {
     // Every byte is durable but completion did not happen (a crash, or a length declared
     // after the bytes): finish now so HEAD never reports a full offset for a missing object.
-    return { ...state, info: await deps.finish(info, progress, state.staged) };
+    return { ...state, info: await deps.finish(info, progress, state.staged, findings) };
   }
   return state;
 }

@@ -1,7 +1,7 @@
 // How an upload looks to the tus layer: the Upload that @tus/server's handlers see, and
-// what the response of the current request says about it.
+// what a response about it says (the store's entry points hand that to the front).
 import { Upload } from '@tus/utils';
-import { currentRequest } from '../../front/request-context.js';
+import type { ConcatRequest } from '../../extensions/concatenation.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import { objectKey } from '../keys.js';
@@ -28,16 +28,25 @@ export function storageOf(ctx: StoreContext, id: string): Upload['storage'] {
   return { type: 's3', path: objectKey(ctx.prefix, id), bucket: ctx.bucket };
 }
 
-/** Tells the response layer about the request's upload (Tus-S3-Part-Size, Upload-Concat). */
-export function tellRequest(info: UploadInfo): void {
-  const request = currentRequest();
-  if (!request) return;
-  request.reply.partSize = info.partSize;
-  request.reply.concat =
-    info.concat?.role === 'final'
-      ? { role: 'final', partials: info.concat.partials.map((p) => p.id) }
-      : info.concat?.role === 'partial'
-        ? { role: 'partial' }
-        : undefined;
-  request.reply.unfinishedFinal = info.concat?.role === 'final' && info.completedAt === undefined;
+/** What a response says about an upload, beyond @tus/server's headers. */
+export interface UploadReply {
+  /** Its S3 part size (Tus-S3-Part-Size). */
+  partSize: number;
+  /** Its concat role (Upload-Concat). */
+  concat: ConcatRequest | undefined;
+  /** A final not complete yet: HEAD answers no Upload-Offset (tus spec). */
+  unfinishedFinal: boolean;
+}
+
+export function uploadReply(info: UploadInfo): UploadReply {
+  return {
+    partSize: info.partSize,
+    concat:
+      info.concat?.role === 'final'
+        ? { role: 'final', partials: info.concat.partials.map((p) => p.id) }
+        : info.concat?.role === 'partial'
+          ? { role: 'partial' }
+          : undefined,
+    unfinishedFinal: info.concat?.role === 'final' && info.completedAt === undefined,
+  };
 }
