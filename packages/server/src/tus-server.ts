@@ -34,7 +34,7 @@ export interface S3Options {
   expectContinue?: boolean;
   /**
    * How each part body is proven intact to S3: 'md5' (default) sends Content-MD5, which
-   * every S3 verifies, at ~1.7 CPU s per GiB; 'none' leaves it to TCP/TLS, as
+   * every S3 verifies, at a CPU cost the README states; 'none' leaves it to TCP/TLS, as
    * @tus/s3-store and lib-storage do.
    */
   partChecksum?: PartChecksum;

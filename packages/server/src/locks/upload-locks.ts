@@ -5,7 +5,7 @@
 // for the same list, gets the same final) instead of both adopting and leaving each
 // partial to whichever wrote last, with neither final ever complete. The same locks
 // serialize it with PATCH, HEAD and DELETE on those partials. The termination of a direct
-// final's group takes them the same way (s3/direct-termination.ts). Distributed only as
+// final's group takes them the same way (s3/concat/group-termination.ts). Distributed only as
 // far as the configured @tus/server locker is.
 import type { Lock, Locker } from '@tus/utils';
 import { isLockTimeout, TusError } from '../errors.js';

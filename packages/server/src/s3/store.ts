@@ -73,8 +73,8 @@ export interface S3StoreOptions {
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
   /**
-   * Part uploads to S3 in flight per PATCH (default 4). RGW answers a part 40-100 ms after
-   * its last byte; more requests in flight hide that wait. They cost no part memory while
+   * Part uploads to S3 in flight per PATCH (default 4). S3 answers a part some tens of ms
+   * after its last byte; more requests in flight hide that wait. They cost no part memory while
    * they wait: a part's buffer is free once the kernel has its bytes (s3/parts/streamed.ts).
    */
   queueSize?: number;

@@ -8,7 +8,7 @@
 // in memory already goes out through this class too, see whole().
 //
 // The buffer goes back to the pool as soon as the kernel has the whole part (the S3
-// request's 'finish'), not when S3 answers: RGW answers ~40-100 ms after the last byte,
+// request's 'finish'), not when S3 answers: RGW answers tens of ms after the last byte,
 // and holding every part through that wait made memory grow with the number of parts in
 // flight. The price: a part that S3 fails after that point cannot be resent from memory;
 // its PATCH fails and the client resumes from the last acknowledged offset, which never
@@ -142,8 +142,8 @@ export class StreamedPart {
     while (this.wanted && this.sent < this.filled) {
       // Pushed as the body arrived (64 KiB and less), each slice was a write to S3's
       // socket, a syscall that on loopback also runs the receiver's TCP path. Held until
-      // a whole SLICE is in (runs of 3, alternated, 8 MiB PATCHes): 2.9 CPU s/GiB at
-      // 123-125 MiB/s as it arrived, 2.7 at 128-129 with 256 KiB, 2.5 at 127-128 with 1 MiB.
+      // a whole SLICE is in: fewer, larger writes cost less CPU at the same speed
+      // (BENCHMARKS.md, "Figures behind the code's choices").
       if (this.filled - this.sent < SLICE && this.filled < this.buf.length) break;
       const end = Math.min(this.filled, this.sent + SLICE);
       const slice = this.buf.subarray(this.sent, end);
