@@ -63,3 +63,21 @@ export function partEtag(bytes: Buffer): string {
 export function segmentKeyAt(id: string, offset: number): string {
   return `${PREFIX}${id}.seg.${String(offset).padStart(15, '0')}`;
 }
+
+/** Buffers compared by digest: toEqual walks MiBs byte by byte, for seconds. */
+export function digest(bytes: Buffer | undefined): string | undefined {
+  return bytes && createHash('sha256').update(bytes).digest('hex');
+}
+
+const READS = new Set([
+  'GetObject',
+  'HeadObject',
+  'ListObjectsV2',
+  'ListParts',
+  'ListMultipartUploads',
+]);
+
+/** The requests since `since` that change anything in S3. */
+export function writesSince(s3: FakeS3, since: number): string[] {
+  return s3.commands(since).filter((c) => !READS.has(c));
+}
