@@ -27,7 +27,6 @@ export { fingerprintKey, type SourceIdentity, sampleHash, samplePlan } from './f
 export { decodeMetadata, encodeMetadata } from './metadata.js';
 export { type ParallelPlan, planParallel } from './parallel/plan.js';
 export { AggregateProgress } from './parallel/progress.js';
-export type { PartialEvent, PartialState } from './parallel/run.js';
 export { alignmentFor, type ByteRange, DEFAULT_ALIGNMENT, splitAligned } from './parallel/split.js';
 export { type Decision, decide, type Phase } from './policy.js';
 export {
@@ -55,3 +54,4 @@ export {
   type UploadResult,
   type UploadState,
 } from './upload.js';
+export type { PartialEvent, PartialState } from './upload-events.js';

@@ -6,20 +6,24 @@
  * partials' bytes (direct.ts), the final goes first and completes with the partials.
  */
 import type { ServerCaps } from '../caps.js';
-import type { PartialRole, UploadContext } from '../context.js';
+import type { PartialRole, Pausable, UploadContext } from '../context.js';
 import { TusError } from '../errors.js';
 import type { UploadOptions } from '../options.js';
 import type { UploadSource } from '../sources/types.js';
 import type { StoredPartial } from '../stores/types.js';
-import type { Upload, UploadResult } from '../upload.js';
+import type { UploadResult } from '../upload-events.js';
 import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './direct.js';
 import { EntryWriter } from './entry-writer.js';
 import { createFinal } from './final.js';
-import { runPartials } from './run.js';
+import { type PartialUpload, runPartials } from './run.js';
 import { sliceSource } from './slice-source.js';
 
 /** Makes an Upload (passed in: this module does not import the class it serves). */
-export type SpawnUpload = (source: UploadSource, o: UploadOptions, role: PartialRole) => Upload;
+export type SpawnUpload = (
+  source: UploadSource,
+  o: UploadOptions,
+  role: PartialRole,
+) => PartialUpload & Pausable;
 
 /**
  * Runs `layout` (fresh, or from the store); `alignment` null means resumed.
