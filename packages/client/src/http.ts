@@ -4,7 +4,7 @@
  * `stallTimeoutMs`, the request is aborted with a 'stall' error. A request never hangs.
  */
 import { httpError, TusError } from './errors.js';
-import { Watchdog } from './retry.js';
+import { Watchdog } from './stall.js';
 
 export type RequestBody = Blob | Uint8Array | ReadableStream<Uint8Array>;
 
