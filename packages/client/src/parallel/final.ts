@@ -1,7 +1,7 @@
 /**
  * The creation POSTs of a parallel upload that its children do not send: the final
  * (Upload-Concat: final;<partial URLs>, no body, no Upload-Length), which joins its
- * partials into the file, and, when the final comes first (direct.ts), the partials
+ * partials into the file, and, when the final comes first (final-first.ts), the partials
  * themselves (Upload-Concat: partial, no body). Retried like any creation.
  */
 import type { UploadContext } from '../context.js';

@@ -3,7 +3,7 @@
  * spawns one child Upload per partial over its window of the file (run.ts runs them and
  * keeps the resume entry), sums their progress into the parent's, then sends the final
  * POST (final.ts) and forgets the resume entry. When the server takes a final before its
- * partials' bytes (direct.ts), the final goes first and completes with the partials.
+ * partials' bytes (final-first.ts), the final goes first and completes with the partials.
  */
 import type { ServerCaps } from '../caps.js';
 import type { PartialRole, Pausable, UploadContext } from '../context.js';
@@ -12,9 +12,9 @@ import type { UploadOptions } from '../options.js';
 import type { UploadSource } from '../sources/types.js';
 import type { StoredPartial } from '../stores/types.js';
 import type { UploadResult } from '../upload-events.js';
-import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './direct.js';
 import { EntryWriter } from './entry-writer.js';
 import { createFinal } from './final.js';
+import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './final-first.js';
 import { type PartialUpload, runPartials } from './run.js';
 import { sliceSource } from './slice-source.js';
 
