@@ -2,7 +2,7 @@
  * @tus-s3/client — tus 1.0 client core. Uses fetch and no Node built-ins: the same code
  * runs in browsers, React Native and Node 20. Node-only parts: `@tus-s3/client/node`.
  */
-export { parseCaps, type ServerCaps } from './caps.js';
+
 export { DigestAhead } from './checksum/ahead.js';
 export {
   CHECKSUM_ALGORITHMS,
@@ -24,11 +24,12 @@ export {
 } from './chunk-size.js';
 export { isTusError, TusError, type TusErrorKind } from './errors.js';
 export { fingerprintKey, type SourceIdentity, sampleHash, samplePlan } from './fingerprint.js';
-export { decodeMetadata, encodeMetadata } from './metadata.js';
 export { type ParallelPlan, planParallel } from './parallel/plan.js';
 export { AggregateProgress } from './parallel/progress.js';
 export { alignmentFor, type ByteRange, DEFAULT_ALIGNMENT, splitAligned } from './parallel/split.js';
 export { type Decision, decide, type Phase } from './policy.js';
+export { parseCaps, type ServerCaps } from './protocol/caps.js';
+export { decodeMetadata, encodeMetadata } from './protocol/metadata.js';
 export {
   backoffCeiling,
   backoffDelay,

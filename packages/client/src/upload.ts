@@ -18,7 +18,7 @@ import { terminateUpload } from './terminate.js';
 import type { ProgressEvent, UploadEvents, UploadResult, UploadState } from './upload-events.js';
 
 export type { RequestInfo, UploadOptions } from './options.js';
-export { TUS_VERSION } from './requests.js';
+export { TUS_VERSION } from './protocol/requests.js';
 export { terminateUpload } from './terminate.js';
 export type { ProgressEvent, UploadEvents, UploadResult, UploadState } from './upload-events.js';
 

@@ -7,7 +7,7 @@
 import type { UploadContext } from '../context.js';
 import { abortedError, httpError, toTusError } from '../errors.js';
 import { decide } from '../policy.js';
-import { createdUrl, creationHeaders, finalHeaders } from '../requests.js';
+import { createdUrl, creationHeaders, finalHeaders } from '../protocol/requests.js';
 import { sleep } from '../retry.js';
 
 /** A final POST after its partials copies every one server-side before it answers. */

@@ -5,10 +5,11 @@
  * POST (final.ts) and forgets the resume entry. When the server takes a final before its
  * partials' bytes (final-first.ts), the final goes first and completes with the partials.
  */
-import type { ServerCaps } from '../caps.js';
+
 import type { PartialRole, Pausable, UploadContext } from '../context.js';
 import { TusError } from '../errors.js';
 import type { UploadOptions } from '../options.js';
+import type { ServerCaps } from '../protocol/caps.js';
 import type { UploadSource } from '../sources/types.js';
 import type { StoredPartial } from '../stores/types.js';
 import type { UploadResult } from '../upload-events.js';
