@@ -47,7 +47,7 @@ export async function digestBytes(
   const name = SUBTLE_NAMES[algorithm];
   const s = subtle();
   if (name && s) {
-    // Measured (Node 20, 8 MiB): SubtleCrypto sha256 ~29 ms, plain JS ~140 ms.
+    // Native code: much faster than the plain-JS hashers (client README, Checksums).
     return new Uint8Array(await s.digest(name, bytes as Uint8Array<ArrayBuffer>));
   }
   const h = createHasher(algorithm);

@@ -80,7 +80,7 @@ type ReadExact = (start: number, end: number) => Promise<Uint8Array>;
 /** Bytes [start, end) of the file, all of them (a file that shrank is an error). */
 function exactReader(fh: FileHandle, path: string): ReadExact {
   return async (start, end) => {
-    // Not zeroed: the read fills it.
+    // Not zeroed: the read overwrites every byte, so zeroing first would be wasted work.
     const out: Uint8Array = Buffer.allocUnsafe(end - start);
     let off = 0;
     while (off < out.length) {
