@@ -1,8 +1,8 @@
 /**
- * How one upload sends a request: its options' headers and hook (requests.ts), its fetch,
+ * How one upload sends a request: its options' headers and hook (protocol/requests.ts), its fetch,
  * stall timeout and body streaming (http.ts), the abort signal of the moment (pause-gate.ts).
  */
-import { parseCaps, type ServerCaps, unknownCaps } from './caps.js';
+
 import { isTusError } from './errors.js';
 import {
   defaultStreamBodies,
@@ -12,7 +12,8 @@ import {
   send,
 } from './http.js';
 import type { UploadOptions } from './options.js';
-import { prepareRequest } from './requests.js';
+import { parseCaps, type ServerCaps, unknownCaps } from './protocol/caps.js';
+import { prepareRequest } from './protocol/requests.js';
 
 export class Connection {
   private readonly fetchImpl: typeof fetch;

@@ -4,13 +4,14 @@
  * retry budget, pause gate). Upload (upload.ts) owns one; the single-stream loop
  * (single/) and the parallel orchestration (parallel/) work on it.
  */
-import type { ServerCaps } from './caps.js';
+
 import { ChecksumChoice } from './checksum/choice.js';
 import { ChunkSizer } from './chunk-size.js';
 import { Connection } from './connection.js';
 import type { UploadOptions } from './options.js';
 import { PauseGate } from './pause-gate.js';
 import { ProgressCounters } from './progress.js';
+import type { ServerCaps } from './protocol/caps.js';
 import { ResumeRecord } from './resume-record.js';
 import { RetryBudget, retryPolicy } from './retry.js';
 import type { UploadSource } from './sources/types.js';

@@ -3,7 +3,7 @@
  * SHA-256 of sampled content. A file whose content changed (even with the same size and
  * mtime) gets another fingerprint, so it never resumes into the old upload.
  */
-import { Sha256 } from './sha256.js';
+import { Sha256 } from './checksum/sha256.js';
 
 export interface SourceIdentity {
   size: number;

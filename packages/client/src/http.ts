@@ -4,7 +4,7 @@
  * `stallTimeoutMs`, the request is aborted with a 'stall' error. A request never hangs.
  */
 import { httpError, TusError } from './errors.js';
-import { Watchdog } from './retry.js';
+import { Watchdog } from './stall.js';
 
 export type RequestBody = Blob | Uint8Array | ReadableStream<Uint8Array>;
 
@@ -71,6 +71,29 @@ export async function send(
     hooks.onBodyProgress?.(sent);
   };
 
+  const { init, streaming } = fetchInit(req, o, controller.signal, progress);
+
+  try {
+    const res = await o.fetch(req.url, init);
+    watchdog.touch();
+    const text = await readText(res, () => watchdog.touch());
+    if (!streaming && req.body) hooks.onBodyProgress?.(bodySize(req.body));
+    return { status: res.status, headers: res.headers, body: text, url: res.url || req.url };
+  } catch (e) {
+    throw failure(req, o, e, stalled, hooks.signal);
+  } finally {
+    watchdog.stop();
+    hooks.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/** fetch's init for `req`: a body that counts its bytes as they go, when it can. */
+function fetchInit(
+  req: HttpRequest,
+  o: TransportOptions,
+  signal: AbortSignal,
+  progress: (n: number) => void,
+): { init: RequestInit & { duplex?: 'half' }; streaming: boolean } {
   let body: BodyInit | undefined;
   let streaming = false;
   if (req.body instanceof Uint8Array) {
@@ -91,7 +114,7 @@ export async function send(
     method: req.method,
     headers: req.headers,
     body,
-    signal: controller.signal,
+    signal,
     redirect: 'follow',
   };
   if (streaming) {
@@ -101,39 +124,38 @@ export async function send(
     // response (nodejs/undici#4058): a 256 MiB chunk would cost 256 MiB of RAM.
     init.redirect = 'error';
   }
+  return { init, streaming };
+}
 
-  try {
-    const res = await o.fetch(req.url, init);
-    watchdog.touch();
-    const text = await readText(res, () => watchdog.touch());
-    if (!streaming && req.body) hooks.onBodyProgress?.(bodySize(req.body));
-    return { status: res.status, headers: res.headers, body: text, url: res.url || req.url };
-  } catch (e) {
-    if (stalled) {
-      throw new TusError(
-        `${req.method} ${req.url}: no progress for ${o.stallTimeoutMs} ms (stalled), aborted`,
-        { kind: 'stall', method: req.method, url: req.url, cause: e },
-      );
-    }
-    if (hooks.signal?.aborted) {
-      throw new TusError(`${req.method} ${req.url}: aborted`, {
-        kind: 'aborted',
-        method: req.method,
-        url: req.url,
-        cause: hooks.signal.reason,
-      });
-    }
-    if (e instanceof TusError) throw e;
-    throw new TusError(`${req.method} ${req.url}: network error: ${describe(e)}`, {
-      kind: 'network',
+/** What a failed fetch was: a stall (our watchdog), the caller's abort, or the network. */
+function failure(
+  req: HttpRequest,
+  o: TransportOptions,
+  e: unknown,
+  stalled: boolean,
+  signal: AbortSignal | undefined,
+): TusError {
+  if (stalled) {
+    return new TusError(
+      `${req.method} ${req.url}: no progress for ${o.stallTimeoutMs} ms (stalled), aborted`,
+      { kind: 'stall', method: req.method, url: req.url, cause: e },
+    );
+  }
+  if (signal?.aborted) {
+    return new TusError(`${req.method} ${req.url}: aborted`, {
+      kind: 'aborted',
       method: req.method,
       url: req.url,
-      cause: e,
+      cause: signal.reason,
     });
-  } finally {
-    watchdog.stop();
-    hooks.signal?.removeEventListener('abort', onOuterAbort);
   }
+  if (e instanceof TusError) return e;
+  return new TusError(`${req.method} ${req.url}: network error: ${describe(e)}`, {
+    kind: 'network',
+    method: req.method,
+    url: req.url,
+    cause: e,
+  });
 }
 
 /** Throws the standard error for an unexpected status. */

@@ -1,6 +1,5 @@
 /** Node-only entry: file path and Readable sources, JSON file store, plus the whole core. */
 
-export { nodeHasher } from './checksum/node-hasher.js';
 export * from './index.js';
 export { type NodeFileSourceOptions, nodeFileSource } from './sources/node-file.js';
 export { nodeStreamSource } from './sources/node-stream.js';

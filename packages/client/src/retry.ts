@@ -1,7 +1,7 @@
 /**
  * Retry timing: exponential backoff with full jitter, a retry budget that resets
- * whenever the upload makes progress, and an idle-time watchdog for stalled requests.
- * Pure except for the watchdog's timer.
+ * whenever the upload makes progress, and the wait itself (sleep). Pure except for
+ * sleep's timer. Stalled requests are detected apart from this (stall.ts).
  */
 
 export interface RetryOptions {
@@ -94,37 +94,6 @@ export function parseRetryDelays(text: string): number[] {
     if (!Number.isFinite(n) || n < 0) throw new RangeError(`retry delays: not a delay in ms: ${s}`);
     return n;
   });
-}
-
-/**
- * Idle-time watchdog: fires `onStall` when `touch()` was not called for `idleMs`.
- * One per request; `stop()` when the request settles.
- */
-export class Watchdog {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly idleMs: number,
-    private readonly onStall: () => void,
-  ) {
-    this.touch();
-  }
-
-  touch(): void {
-    if (this.stopped || !(this.idleMs > 0) || !Number.isFinite(this.idleMs)) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.stopped = true;
-      this.onStall();
-    }, this.idleMs);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */

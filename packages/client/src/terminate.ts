@@ -3,7 +3,7 @@ import { httpError, toTusError } from './errors.js';
 import { send } from './http.js';
 import type { UploadOptions } from './options.js';
 import { decide } from './policy.js';
-import { prepareRequest } from './requests.js';
+import { prepareRequest } from './protocol/requests.js';
 import { RetryBudget, retryPolicy, sleep } from './retry.js';
 
 /** DELETE an upload (tus termination), retrying 423/5xx/network errors a few times. */

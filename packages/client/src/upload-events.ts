@@ -1,7 +1,6 @@
 /** What an Upload reports: its events, progress, result and state. */
 import type { ChecksumAlgorithm } from './checksum/algorithms.js';
 import type { TusError } from './errors.js';
-import type { PartialEvent } from './parallel/run.js';
 import type { StoredPartial } from './stores/types.js';
 
 export interface ProgressEvent {
@@ -40,6 +39,18 @@ export interface UploadEvents {
   paused: undefined;
   success: UploadResult;
   error: TusError;
+}
+
+export type PartialState = 'created' | 'resumed' | 'restarted' | 'done';
+
+/** One partial of a parallel upload, as its parent reports it. */
+export interface PartialEvent {
+  index: number;
+  count: number;
+  state: PartialState;
+  url: string;
+  /** Bytes of this partial the server has (its own offset, not the file's). */
+  offset: number;
 }
 
 export interface UploadResult {

@@ -18,9 +18,15 @@ import { terminateUpload } from './terminate.js';
 import type { ProgressEvent, UploadEvents, UploadResult, UploadState } from './upload-events.js';
 
 export type { RequestInfo, UploadOptions } from './options.js';
-export { TUS_VERSION } from './requests.js';
 export { terminateUpload } from './terminate.js';
-export type { ProgressEvent, UploadEvents, UploadResult, UploadState } from './upload-events.js';
+export type {
+  PartialEvent,
+  PartialState,
+  ProgressEvent,
+  UploadEvents,
+  UploadResult,
+  UploadState,
+} from './upload-events.js';
 
 export class Upload extends Emitter<UploadEvents> {
   private readonly ctx: UploadContext;

@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { checksumCaps, parseCaps } from '../src/caps.js';
 import { DigestAhead } from '../src/checksum/ahead.js';
 import {
   type ChecksumCaps,
@@ -15,6 +14,7 @@ import { checksumChunk } from '../src/checksum/digest.js';
 import { createHasher, digestBytes } from '../src/checksum/hasher.js';
 import { nodeHasher } from '../src/checksum/node-hasher.js';
 import { TusError } from '../src/errors.js';
+import { checksumCaps, parseCaps } from '../src/protocol/caps.js';
 import { blobSource } from '../src/sources/blob.js';
 import { nodeFileSource } from '../src/sources/node-file.js';
 import type { RangeDigester, UploadSource } from '../src/sources/types.js';

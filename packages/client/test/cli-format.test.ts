@@ -7,7 +7,7 @@ import {
   RateMeter,
   renderBar,
   renderLine,
-} from '../src/cli-format.js';
+} from '../src/cli/format.js';
 
 test('formatBytes / formatDuration', () => {
   expect(formatBytes(512)).toBe('512 B');

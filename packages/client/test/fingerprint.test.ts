@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../src/checksum/sha256.js';
 import { fingerprintKey, sampleHash, samplePlan } from '../src/fingerprint.js';
-import { sha256Hex } from '../src/sha256.js';
 
 const MiB = 1024 * 1024;
 

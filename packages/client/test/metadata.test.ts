@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { base64Decode, base64Encode, decodeMetadata, encodeMetadata } from '../src/metadata.js';
+import {
+  base64Decode,
+  base64Encode,
+  decodeMetadata,
+  encodeMetadata,
+} from '../src/protocol/metadata.js';
 
 describe('base64', () => {
   test.each([0, 1, 2, 3, 4, 5, 100, 1001])('matches Buffer for %i bytes', (n) => {

@@ -1,7 +1,7 @@
-import { type ServerCaps, unknownCaps } from '../src/caps.js';
 import { planParallel } from '../src/parallel/plan.js';
 import { AggregateProgress } from '../src/parallel/progress.js';
 import { alignmentFor, DEFAULT_ALIGNMENT, MiB, splitAligned } from '../src/parallel/split.js';
+import { type ServerCaps, unknownCaps } from '../src/protocol/caps.js';
 
 describe('splitAligned', () => {
   test('every range but the last is a multiple of the alignment; ranges tile [0, size)', () => {

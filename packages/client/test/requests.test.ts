@@ -8,7 +8,7 @@ import {
   patchHeaders,
   prepareRequest,
   TUS_VERSION,
-} from '../src/requests.js';
+} from '../src/protocol/requests.js';
 
 function res(headers: Record<string, string>, url = '') {
   return { status: 200, headers: new Headers(headers), body: '', url };

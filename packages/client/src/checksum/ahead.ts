@@ -1,7 +1,7 @@
 /**
  * Hashes the next chunk while the current one is on the wire. The Upload-Checksum header
  * must be known before a body starts, so without this every request waits for a pass over
- * its bytes (sha256 of 1 GiB from a Node file: ~5 s on a CPU without SHA extensions). The
+ * its bytes, which on a CPU without SHA extensions is a large share of the upload time. The
  * prefetch starts at the next offset with the current chunk size; when the next chunk turns
  * out longer (adaptive sizes grow) the same hash state is fed the rest; when it is shorter
  * or starts elsewhere (shrink, 409, retry) it is hashed afresh.

@@ -3,7 +3,7 @@
  * Pure: the upload asks, this module answers.
  */
 import { TusError } from '../errors.js';
-import { base64Encode } from '../metadata.js';
+import { base64Encode } from '../protocol/metadata.js';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5' | 'crc32';
 

@@ -2,8 +2,9 @@
  * Which checksum one upload sends (chosen once, from the option and the server's caps)
  * and the Upload-Checksum of each chunk, with the next chunk hashed ahead.
  */
-import { checksumCaps, type ServerCaps, unknownCaps } from '../caps.js';
+
 import { isTusError } from '../errors.js';
+import { checksumCaps, type ServerCaps, unknownCaps } from '../protocol/caps.js';
 import type { SourceChunk, UploadSource } from '../sources/types.js';
 import { DigestAhead } from './ahead.js';
 import { type ChecksumAlgorithm, type ChecksumOption, chooseChecksum } from './algorithms.js';

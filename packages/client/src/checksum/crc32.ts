@@ -1,6 +1,6 @@
 /** Incremental CRC-32 (IEEE 802.3, as zlib and the tus checksum registry use it) in plain JS. */
 
-// Slicing-by-1 table; building it costs ~1 ms once, only when crc32 is used.
+// Slicing-by-1 table, built on first use: uploads that never use crc32 never pay for it.
 let table: Int32Array | null = null;
 function crcTable(): Int32Array {
   if (table) return table;

@@ -1,13 +1,13 @@
 /**
  * The creation POSTs of a parallel upload that its children do not send: the final
  * (Upload-Concat: final;<partial URLs>, no body, no Upload-Length), which joins its
- * partials into the file, and, when the final comes first (direct.ts), the partials
+ * partials into the file, and, when the final comes first (final-first.ts), the partials
  * themselves (Upload-Concat: partial, no body). Retried like any creation.
  */
 import type { UploadContext } from '../context.js';
 import { abortedError, httpError, toTusError } from '../errors.js';
 import { decide } from '../policy.js';
-import { createdUrl, creationHeaders, finalHeaders } from '../requests.js';
+import { createdUrl, creationHeaders, finalHeaders } from '../protocol/requests.js';
 import { sleep } from '../retry.js';
 
 /** A final POST after its partials copies every one server-side before it answers. */

@@ -3,23 +3,29 @@
  * spawns one child Upload per partial over its window of the file (run.ts runs them and
  * keeps the resume entry), sums their progress into the parent's, then sends the final
  * POST (final.ts) and forgets the resume entry. When the server takes a final before its
- * partials' bytes (direct.ts), the final goes first and completes with the partials.
+ * partials' bytes (final-first.ts), the final goes first and completes with the partials.
  */
-import type { ServerCaps } from '../caps.js';
-import type { PartialRole, UploadContext } from '../context.js';
+
+import type { PartialRole, Pausable, UploadContext } from '../context.js';
 import { TusError } from '../errors.js';
 import type { UploadOptions } from '../options.js';
+import type { ServerCaps } from '../protocol/caps.js';
+import type { EntryFields } from '../resume-record.js';
 import type { UploadSource } from '../sources/types.js';
 import type { StoredPartial } from '../stores/types.js';
-import type { Upload, UploadResult } from '../upload.js';
-import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './direct.js';
+import type { UploadResult } from '../upload-events.js';
 import { EntryWriter } from './entry-writer.js';
 import { createFinal } from './final.js';
-import { runPartials } from './run.js';
+import { awaitFinal, createFinalFirst, finalFirstPossible, finalState } from './final-first.js';
+import { type PartialUpload, runPartials } from './run.js';
 import { sliceSource } from './slice-source.js';
 
 /** Makes an Upload (passed in: this module does not import the class it serves). */
-export type SpawnUpload = (source: UploadSource, o: UploadOptions, role: PartialRole) => Upload;
+export type SpawnUpload = (
+  source: UploadSource,
+  o: UploadOptions,
+  role: PartialRole,
+) => PartialUpload & Pausable;
 
 /**
  * Runs `layout` (fresh, or from the store); `alignment` null means resumed.
@@ -35,13 +41,7 @@ export async function runParallel(
   await ctx.gate.checkpoint();
   const caps: ServerCaps = await ctx.discover();
   if (!ctx.checksum.decided) await ctx.decideChecksum();
-  const size = layout[layout.length - 1]!.end;
-  if (ctx.total !== null && size !== ctx.total) {
-    throw new TusError(`stored partials cover ${size} bytes, the source has ${ctx.total}`, {
-      kind: 'protocol',
-    });
-  }
-  ctx.total = size;
+  const size = checkLayout(ctx, layout);
   ctx.emit('parallel', {
     partials: layout.map((p) => ({ ...p })),
     alignment,
@@ -63,60 +63,24 @@ export async function runParallel(
   // Partials created here start at offset 0: their children need no HEAD.
   const fresh = new Set<string>();
   if (!finalUrl && finalFirstPossible(caps, layout)) {
-    let pending: string | null = null;
-    const writer = ctx.record.store
-      ? new EntryWriter(ctx.record.store, () => {
-          const first = layout.find((p) => p.uploadUrl !== null);
-          const entry = ctx.record.entry(fields);
-          if (!first?.uploadUrl || !entry) return null;
-          const partials = layout.map((p) => ({ ...p }));
-          return { ...entry, uploadUrl: first.uploadUrl, partials, ...finalOf(pending) };
-        })
-      : null;
-    finalUrl = await createFinalFirst(ctx, layout, {
-      save: async (url) => {
-        pending = url;
-        await writer?.flush();
-      },
-      onCreated: (index, url) => {
-        fresh.add(url);
-        ctx.partialUrls.add(url);
-        ctx.emit('partial', { index, count: layout.length, state: 'created', url, offset: 0 });
-      },
-    });
+    finalUrl = await finalFirst(ctx, layout, fields, fresh);
   }
   // terminate() deletes the final with the partials.
   if (finalUrl) ctx.partialUrls.add(finalUrl);
   const entry = ctx.record.entry(fields);
   const pinned = finalUrl !== null;
+  const spawn = (p: StoredPartial, onCreated: (url: string) => Promise<void>) =>
+    spawnChild(ctx, spawnUpload, p, {
+      caps,
+      onCreated,
+      pinned,
+      startOffset: p.uploadUrl && fresh.has(p.uploadUrl) ? 0 : undefined,
+    });
   const urls = await runPartials(
     {
       store: ctx.record.store,
       entry: entry && { ...entry, ...finalOf(finalUrl) },
-      spawn: (p, onCreated) => {
-        const child = spawnUpload(
-          sliceSource(ctx.source, p.start, p.end),
-          {
-            ...ctx.o,
-            uploadUrl: p.uploadUrl ?? undefined,
-            store: null,
-            parallel: 1,
-            metadata: {},
-            defaultMetadata: false,
-            signal: undefined,
-            checksum: ctx.checksum.algorithm ?? false,
-          },
-          {
-            caps,
-            onCreated,
-            pinned,
-            startOffset: p.uploadUrl && fresh.has(p.uploadUrl) ? 0 : undefined,
-          },
-        );
-        ctx.children.add(child);
-        if (ctx.gate.paused) child.pause();
-        return child;
-      },
+      spawn,
       onPartial: (e) => {
         if (e.state === 'restarted') ctx.partialUrls.delete(e.url);
         else ctx.partialUrls.add(e.url);
@@ -141,6 +105,78 @@ export async function runParallel(
     return done(ctx, finalUrl, size);
   }
   return done(ctx, await createFinal(ctx, urls), size);
+}
+
+/** The size the layout covers, which must be the source's when that is known. */
+function checkLayout(ctx: UploadContext, layout: StoredPartial[]): number {
+  const size = layout[layout.length - 1]!.end;
+  if (ctx.total !== null && size !== ctx.total) {
+    throw new TusError(`stored partials cover ${size} bytes, the source has ${ctx.total}`, {
+      kind: 'protocol',
+    });
+  }
+  ctx.total = size;
+  return size;
+}
+
+/**
+ * Creates the missing partials and the final before any bytes (final-first.ts), storing
+ * every URL as it comes; adds the partials it created to `fresh`. null: the server
+ * refused the final.
+ */
+async function finalFirst(
+  ctx: UploadContext,
+  layout: StoredPartial[],
+  fields: EntryFields,
+  fresh: Set<string>,
+): Promise<string | null> {
+  let pending: string | null = null;
+  const writer = ctx.record.store
+    ? new EntryWriter(ctx.record.store, () => {
+        const first = layout.find((p) => p.uploadUrl !== null);
+        const entry = ctx.record.entry(fields);
+        if (!first?.uploadUrl || !entry) return null;
+        const partials = layout.map((p) => ({ ...p }));
+        return { ...entry, uploadUrl: first.uploadUrl, partials, ...finalOf(pending) };
+      })
+    : null;
+  return createFinalFirst(ctx, layout, {
+    save: async (url) => {
+      pending = url;
+      await writer?.flush();
+    },
+    onCreated: (index, url) => {
+      fresh.add(url);
+      ctx.partialUrls.add(url);
+      ctx.emit('partial', { index, count: layout.length, state: 'created', url, offset: 0 });
+    },
+  });
+}
+
+/** A child Upload over partial `p`'s window of the file, reached by pause/resume/abort. */
+function spawnChild(
+  ctx: UploadContext,
+  spawnUpload: SpawnUpload,
+  p: StoredPartial,
+  role: PartialRole,
+): PartialUpload {
+  const child = spawnUpload(
+    sliceSource(ctx.source, p.start, p.end),
+    {
+      ...ctx.o,
+      uploadUrl: p.uploadUrl ?? undefined,
+      store: null,
+      parallel: 1,
+      metadata: {},
+      defaultMetadata: false,
+      signal: undefined,
+      checksum: ctx.checksum.algorithm ?? false,
+    },
+    role,
+  );
+  ctx.children.add(child);
+  if (ctx.gate.paused) child.pause();
+  return child;
 }
 
 async function done(ctx: UploadContext, url: string, size: number): Promise<UploadResult> {

@@ -2,7 +2,7 @@
  * Whether an upload runs as parallel partial uploads (tus concatenation) or as one, and
  * why not when it cannot. Pure: the upload asks, this module answers.
  */
-import type { ServerCaps } from '../caps.js';
+import type { ServerCaps } from '../protocol/caps.js';
 import { alignmentFor, type ByteRange, splitAligned } from './split.js';
 
 export type ParallelPlan =

@@ -6,19 +6,18 @@
  * file order, for the final POST (Upload-Concat: final;...), which the caller sends.
  */
 import type { StoredPartial, StoredUpload, UploadStore } from '../stores/types.js';
-import type { Upload, UploadEvents } from '../upload.js';
+import type { PartialEvent, UploadEvents, UploadResult } from '../upload-events.js';
 import { EntryWriter } from './entry-writer.js';
 import { AggregateProgress } from './progress.js';
 
-export type PartialState = 'created' | 'resumed' | 'restarted' | 'done';
-
-export interface PartialEvent {
-  index: number;
-  count: number;
-  state: PartialState;
-  url: string;
-  /** Bytes of this partial the server has (its own offset, not the file's). */
-  offset: number;
+/**
+ * What this module needs of a child upload: an Upload has it, but the class is not
+ * imported (the Upload runs parallel uploads, so it depends on this module, not back).
+ */
+export interface PartialUpload {
+  start(): Promise<UploadResult>;
+  abort(): void;
+  on<K extends keyof UploadEvents>(event: K, fn: (e: UploadEvents[K]) => void): unknown;
 }
 
 export interface ParallelHost {
@@ -29,7 +28,7 @@ export interface ParallelHost {
    * A child upload for partial `p` (resuming `p.uploadUrl` when set); `onCreated` must be
    * awaited by the child before it sends more bytes.
    */
-  spawn(p: StoredPartial, onCreated: (url: string) => Promise<void>): Upload;
+  spawn(p: StoredPartial, onCreated: (url: string) => Promise<void>): PartialUpload;
   onPartial(e: PartialEvent): void;
   onProgress(bytesSent: number, bytesAcknowledged: number): void;
   /** Forwards a child's retry event. */

@@ -13,7 +13,7 @@ import {
   parseOffset,
   patchedOffset,
   patchHeaders,
-} from '../requests.js';
+} from '../protocol/requests.js';
 
 export async function create(
   ctx: UploadContext,

@@ -18,42 +18,24 @@ export interface NodeFileSourceOptions {
   bodyMode?: 'stream' | 'buffer';
   /**
    * Read size in 'stream' mode and for checksums (default 1 MiB). Each piece is one body
-   * chunk for fetch; at 256 KiB the client spent 1.45 CPU s per GiB sent, at 1 MiB 1.1.
+   * chunk for fetch, so fewer, larger pieces cost less CPU per byte sent.
    */
   pieceSize?: number;
   /** Default `filetype` metadata. */
   type?: string;
 }
 
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
 export async function nodeFileSource(
   path: string,
   o: NodeFileSourceOptions = {},
 ): Promise<UploadSource> {
-  const fh = await open(path, 'r');
-  let st: Awaited<ReturnType<typeof fh.stat>>;
-  try {
-    st = await fh.stat();
-    if (!st.isFile()) throw new Error(`not a regular file: ${path}`);
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
+  const { fh, st } = await openRegularFile(path);
   const size = st.size;
   const piece = o.pieceSize ?? 1024 * 1024;
   const mode = o.bodyMode ?? 'stream';
-
-  async function readExact(start: number, end: number): Promise<Uint8Array> {
-    // Not zeroed: the read fills it (measured: 0.54 -> 0.43 CPU s per GiB read).
-    const out: Uint8Array = Buffer.allocUnsafe(end - start);
-    let off = 0;
-    while (off < out.length) {
-      const { bytesRead } = await fh.read(out, off, out.length - off, start + off);
-      if (bytesRead === 0)
-        throw new Error(`${path} shrank while uploading (at byte ${start + off})`);
-      off += bytesRead;
-    }
-    return out;
-  }
+  const readExact = exactReader(fh, path);
 
   return {
     size,
@@ -64,54 +46,10 @@ export async function nodeFileSource(
       const e = Math.min(end, size);
       const last = e >= size;
       if (mode === 'buffer') return { body: await readExact(start, e), size: e - start, last };
-      let pos = start;
-      const body = new ReadableStream<Uint8Array>(
-        {
-          async pull(controller) {
-            if (pos >= e) {
-              controller.close();
-              return;
-            }
-            const n = Math.min(piece, e - pos);
-            const buf = await readExact(pos, pos + n);
-            pos += n;
-            controller.enqueue(buf);
-          },
-        },
-        { highWaterMark: 0 },
-      );
-      return { body, size: e - start, last };
+      return { body: pieceStream(readExact, start, e, piece), size: e - start, last };
     },
-    digester(start: number, algorithm: ChecksumAlgorithm): RangeDigester {
-      // A pass over the range before it is streamed again as the body: the header must be
-      // known before the body starts, and re-reading (page cache) beats holding a whole
-      // chunk in memory. One piece in memory at a time.
-      const h = nodeHasher(algorithm);
-      let pos = start;
-      let chain: Promise<void> = Promise.resolve();
-      let buf: Uint8Array | null = null;
-      const advance = async (to: number) => {
-        buf ??= new Uint8Array(piece);
-        const end = Math.min(to, size);
-        while (pos < end) {
-          const n = Math.min(buf.length, end - pos);
-          const { bytesRead } = await fh.read(buf, 0, n, pos);
-          if (bytesRead === 0) throw new Error(`${path} shrank while uploading (at byte ${pos})`);
-          h.update(buf.subarray(0, bytesRead));
-          pos += bytesRead;
-        }
-      };
-      return {
-        get position() {
-          return pos;
-        },
-        advance(to: number) {
-          chain = chain.catch(() => {}).then(() => advance(to));
-          return chain;
-        },
-        digest: () => h.digest(),
-      };
-    },
+    digester: (start: number, algorithm: ChecksumAlgorithm) =>
+      rangeDigester(fh, path, { size, piece, start, algorithm }),
     async identity() {
       return {
         size,
@@ -122,5 +60,95 @@ export async function nodeFileSource(
     async close() {
       await fh.close();
     },
+  };
+}
+
+async function openRegularFile(path: string) {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`not a regular file: ${path}`);
+    return { fh, st };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+type ReadExact = (start: number, end: number) => Promise<Uint8Array>;
+
+/** Bytes [start, end) of the file, all of them (a file that shrank is an error). */
+function exactReader(fh: FileHandle, path: string): ReadExact {
+  return async (start, end) => {
+    // Not zeroed: the read overwrites every byte, so zeroing first would be wasted work.
+    const out: Uint8Array = Buffer.allocUnsafe(end - start);
+    let off = 0;
+    while (off < out.length) {
+      const { bytesRead } = await fh.read(out, off, out.length - off, start + off);
+      if (bytesRead === 0)
+        throw new Error(`${path} shrank while uploading (at byte ${start + off})`);
+      off += bytesRead;
+    }
+    return out;
+  };
+}
+
+/** [start, end) as a body stream read on demand, one `piece` at a time. */
+function pieceStream(
+  readExact: ReadExact,
+  start: number,
+  end: number,
+  piece: number,
+): ReadableStream<Uint8Array> {
+  let pos = start;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pos >= end) {
+          controller.close();
+          return;
+        }
+        const n = Math.min(piece, end - pos);
+        const buf = await readExact(pos, pos + n);
+        pos += n;
+        controller.enqueue(buf);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function rangeDigester(
+  fh: FileHandle,
+  path: string,
+  r: { size: number; piece: number; start: number; algorithm: ChecksumAlgorithm },
+): RangeDigester {
+  // A pass over the range before it is streamed again as the body: the header must be
+  // known before the body starts, and re-reading (page cache) beats holding a whole
+  // chunk in memory. One piece in memory at a time.
+  const h = nodeHasher(r.algorithm);
+  let pos = r.start;
+  let chain: Promise<void> = Promise.resolve();
+  let buf: Uint8Array | null = null;
+  const advance = async (to: number) => {
+    buf ??= new Uint8Array(r.piece);
+    const end = Math.min(to, r.size);
+    while (pos < end) {
+      const n = Math.min(buf.length, end - pos);
+      const { bytesRead } = await fh.read(buf, 0, n, pos);
+      if (bytesRead === 0) throw new Error(`${path} shrank while uploading (at byte ${pos})`);
+      h.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  };
+  return {
+    get position() {
+      return pos;
+    },
+    advance(to: number) {
+      chain = chain.catch(() => {}).then(() => advance(to));
+      return chain;
+    },
+    digest: () => h.digest(),
   };
 }

@@ -18,98 +18,113 @@ export function streamSource(
   input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   o: StreamSourceOptions = {},
 ): UploadSource {
-  const iterator = toIterator(input);
-  /** Absolute offset of pieces[0][0]. */
-  let bufStart = 0;
-  let pieces: Uint8Array[] = [];
-  let buffered = 0;
-  let ended = false;
-
-  async function fill(want: number): Promise<void> {
-    // Read until more than `want` bytes are buffered (to know whether data follows) or EOF.
-    while (!ended && buffered <= want) {
-      const r = await iterator.next();
-      if (r.done) {
-        ended = true;
-        break;
-      }
-      const piece = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value);
-      if (piece.length === 0) continue;
-      pieces.push(piece);
-      buffered += piece.length;
-    }
-  }
-
-  function drop(upTo: number): void {
-    let n = upTo - bufStart;
-    while (n > 0 && pieces.length > 0) {
-      const p = pieces[0]!;
-      if (p.length <= n) {
-        pieces.shift();
-        n -= p.length;
-        buffered -= p.length;
-        bufStart += p.length;
-      } else {
-        pieces[0] = p.subarray(n);
-        buffered -= n;
-        bufStart += n;
-        n = 0;
-      }
-    }
-  }
-
+  const buf = new PieceBuffer(toIterator(input));
   return {
     size: o.size ?? null,
     name: o.name,
     type: o.type,
     rereadable: false,
-    async read(start: number, end: number): Promise<SourceChunk> {
-      if (start < bufStart) {
-        throw new TusError(
-          `stream source cannot go back to byte ${start}: bytes before ${bufStart} are gone`,
-          { kind: 'source' },
-        );
-      }
-      drop(start);
-      if (start > bufStart) {
-        // Skipping ahead (the server has more than we buffered): consume and discard.
-        await fill(start - bufStart);
-        drop(start);
-        if (start > bufStart) {
-          throw new TusError(`stream ended at byte ${bufStart}, before ${start}`, {
-            kind: 'source',
-          });
-        }
-      }
-      const want = end - start;
-      await fill(want);
-      // Concatenate the window into one array (and keep it as the only buffered piece).
-      const n = Math.min(want, buffered);
-      const body = new Uint8Array(n);
-      let off = 0;
-      const rest: Uint8Array[] = [];
-      for (const p of pieces) {
-        if (off < n) {
-          const take = Math.min(p.length, n - off);
-          body.set(p.subarray(0, take), off);
-          off += take;
-          if (take < p.length) rest.push(p.subarray(take));
-        } else {
-          rest.push(p);
-        }
-      }
-      pieces = [body, ...rest];
-      return { body, size: n, last: ended && buffered === n };
-    },
+    read: (start: number, end: number) => buf.window(start, end),
     async identity() {
       return null;
     },
-    async close() {
-      pieces = [];
-      buffered = 0;
-      await iterator.return?.();
-    },
+    close: () => buf.close(),
   };
+}
+
+/** The pieces read from the stream and not yet left behind by the upload's offset. */
+class PieceBuffer {
+  /** Absolute offset of pieces[0][0]. */
+  private start = 0;
+  private pieces: Uint8Array[] = [];
+  private buffered = 0;
+  private ended = false;
+
+  constructor(private readonly iterator: AsyncIterator<Uint8Array>) {}
+
+  /** Bytes [start, end) (fewer at the end of the stream), as one array. */
+  async window(start: number, end: number): Promise<SourceChunk> {
+    await this.seek(start);
+    const want = end - start;
+    await this.fill(want);
+    // Concatenate the window into one array (and keep it as the only buffered piece).
+    const n = Math.min(want, this.buffered);
+    const body = new Uint8Array(n);
+    let off = 0;
+    const rest: Uint8Array[] = [];
+    for (const p of this.pieces) {
+      if (off < n) {
+        const take = Math.min(p.length, n - off);
+        body.set(p.subarray(0, take), off);
+        off += take;
+        if (take < p.length) rest.push(p.subarray(take));
+      } else {
+        rest.push(p);
+      }
+    }
+    this.pieces = [body, ...rest];
+    return { body, size: n, last: this.ended && this.buffered === n };
+  }
+
+  async close(): Promise<void> {
+    this.pieces = [];
+    this.buffered = 0;
+    await this.iterator.return?.();
+  }
+
+  /** Makes `start` the first buffered byte: forward only. */
+  private async seek(start: number): Promise<void> {
+    if (start < this.start) {
+      throw new TusError(
+        `stream source cannot go back to byte ${start}: bytes before ${this.start} are gone`,
+        { kind: 'source' },
+      );
+    }
+    this.drop(start);
+    if (start > this.start) {
+      // Skipping ahead (the server has more than we buffered): consume and discard.
+      await this.fill(start - this.start);
+      this.drop(start);
+      if (start > this.start) {
+        throw new TusError(`stream ended at byte ${this.start}, before ${start}`, {
+          kind: 'source',
+        });
+      }
+    }
+  }
+
+  private async fill(want: number): Promise<void> {
+    // Read until more than `want` bytes are buffered (to know whether data follows) or EOF.
+    while (!this.ended && this.buffered <= want) {
+      const r = await this.iterator.next();
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
+      const piece = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value);
+      if (piece.length === 0) continue;
+      this.pieces.push(piece);
+      this.buffered += piece.length;
+    }
+  }
+
+  private drop(upTo: number): void {
+    let n = upTo - this.start;
+    while (n > 0 && this.pieces.length > 0) {
+      const p = this.pieces[0]!;
+      if (p.length <= n) {
+        this.pieces.shift();
+        n -= p.length;
+        this.buffered -= p.length;
+        this.start += p.length;
+      } else {
+        this.pieces[0] = p.subarray(n);
+        this.buffered -= n;
+        this.start += n;
+        n = 0;
+      }
+    }
+  }
 }
 
 function toIterator(

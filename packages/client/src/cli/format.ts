@@ -122,3 +122,8 @@ export function guessType(name: string): string {
   const m = /\.([^./]+)$/.exec(name);
   return (m && TYPES[m[1]!.toLowerCase()]) || 'application/octet-stream';
 }
+
+/** A message on one line (errors may carry newlines from a server's body). */
+export function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}

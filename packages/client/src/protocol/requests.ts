@@ -2,10 +2,10 @@
  * What each tus request carries (headers) and what its answer means (offsets, Location).
  * Pure apart from `onBeforeRequest`, which the caller's options may set.
  */
-import { TusError } from './errors.js';
-import type { HttpRequest, HttpResponse, RequestBody } from './http.js';
+import { TusError } from '../errors.js';
+import type { HttpRequest, HttpResponse, RequestBody } from '../http.js';
+import type { RequestInfo, UploadOptions } from '../options.js';
 import { encodeMetadata } from './metadata.js';
-import type { RequestInfo, UploadOptions } from './options.js';
 
 export const TUS_VERSION = '1.0.0';
 

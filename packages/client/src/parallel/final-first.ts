@@ -6,10 +6,11 @@
  * partial is (nothing is copied). The caller stores every URL before bytes go out, so a
  * killed run resumes each partial and still reaches the same final.
  */
-import type { ServerCaps } from '../caps.js';
+
 import type { UploadContext } from '../context.js';
 import { httpError, TusError, toTusError } from '../errors.js';
-import { parseOffset } from '../requests.js';
+import type { ServerCaps } from '../protocol/caps.js';
+import { parseOffset } from '../protocol/requests.js';
 import { sleep } from '../retry.js';
 import type { StoredPartial } from '../stores/types.js';
 import { createFinal, createPartial } from './final.js';

@@ -1,6 +1,6 @@
 /** What a server's OPTIONS answer says it can do. Pure parsing. */
-import type { ChecksumCaps } from './checksum/algorithms.js';
-import { parseAlgorithmList } from './checksum/algorithms.js';
+import type { ChecksumCaps } from '../checksum/algorithms.js';
+import { parseAlgorithmList } from '../checksum/algorithms.js';
 
 export interface ServerCaps {
   /** False when OPTIONS failed or was refused: nothing below is known. */
