@@ -14,16 +14,14 @@ import {
   patch,
   randomData,
   segmentKeyAt,
+  startedUpload,
 } from './helpers/store-harness.js';
 
 const SIZE = 2 * PART + MiB;
 
 describe('completion', () => {
   it('completes on the last byte with every part and its ETag, in order', async () => {
-    const s3 = fakeS3();
-    const store = newStore(s3);
-    const data = randomData(SIZE);
-    await createUpload(store, 'u', SIZE);
+    const { s3, store, data } = await startedUpload('u', SIZE);
     await patch(store, 'u', data, 0, 3 * MiB);
     const since = s3.requests.length;
     expect(await patch(store, 'u', data, 3 * MiB, SIZE)).toBe(SIZE);

@@ -5,9 +5,7 @@ import { type RequestContext, requestContext } from '../src/front/request-contex
 import { checksumOf } from './helpers/checksum.js';
 import {
   body,
-  createUpload,
   digest,
-  fakeS3,
   MiB,
   newStore,
   PART,
@@ -15,6 +13,7 @@ import {
   patch,
   randomData,
   segmentKeyAt,
+  startedUpload,
   writesSince,
 } from './helpers/store-harness.js';
 
@@ -22,13 +21,7 @@ const SIZE = 2 * PART + MiB; // three parts: 5 MiB, 5 MiB, 1 MiB
 const partOne = (input: Record<string, unknown>) => input.PartNumber === 1;
 const partTwo = (input: Record<string, unknown>) => input.PartNumber === 2;
 
-async function started() {
-  const s3 = fakeS3();
-  const store = newStore(s3);
-  const data = randomData(SIZE);
-  await createUpload(store, 'u', SIZE);
-  return { s3, store, data };
-}
+const started = () => startedUpload('u', SIZE);
 
 describe('a PATCH', () => {
   it('that ends mid-part stages its tail as a segment, and the offset counts it', async () => {

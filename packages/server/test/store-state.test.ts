@@ -11,16 +11,14 @@ import {
   PREFIX,
   patch,
   randomData,
+  startedUpload,
 } from './helpers/store-harness.js';
 
 const SIZE = 2 * PART + MiB;
 
 describe('state loading', () => {
   it('derives the same offset from parts and segments in a fresh store', async () => {
-    const s3 = fakeS3();
-    const store = newStore(s3);
-    const data = randomData(SIZE);
-    await createUpload(store, 'u', SIZE);
+    const { s3, store, data } = await startedUpload('u', SIZE);
     await patch(store, 'u', data, 0, 3 * MiB);
     await patch(store, 'u', data, 3 * MiB, 7 * MiB);
     const since = s3.requests.length;
@@ -46,10 +44,7 @@ describe('state loading', () => {
   });
 
   it('completes an upload whose bytes are all durable but whose Complete failed', async () => {
-    const s3 = fakeS3();
-    const store = newStore(s3);
-    const data = randomData(SIZE);
-    await createUpload(store, 'u', SIZE);
+    const { s3, store, data } = await startedUpload('u', SIZE);
     s3.failOn('CompleteMultipartUpload');
     await expect(patch(store, 'u', data, 0, SIZE)).rejects.toMatchObject({
       name: 'InternalError',
@@ -63,10 +58,7 @@ describe('state loading', () => {
   });
 
   it('records a completion whose info write failed after Complete', async () => {
-    const s3 = fakeS3();
-    const store = newStore(s3);
-    const data = randomData(SIZE);
-    await createUpload(store, 'u', SIZE);
+    const { s3, store, data } = await startedUpload('u', SIZE);
     s3.failOn('PutObject', { match: (input) => input.Key === `${PREFIX}u.info` });
     await expect(patch(store, 'u', data, 0, SIZE)).rejects.toMatchObject({
       name: 'InternalError',
@@ -89,10 +81,7 @@ describe('state loading', () => {
   });
 
   it('finds nothing of an upload after remove()', async () => {
-    const s3 = fakeS3();
-    const store = newStore(s3);
-    const data = randomData(SIZE);
-    await createUpload(store, 'u', SIZE);
+    const { s3, store, data } = await startedUpload('u', SIZE);
     await patch(store, 'u', data, 0, 7 * MiB);
     await store.remove('u');
     expect(s3.keys()).toEqual([]);

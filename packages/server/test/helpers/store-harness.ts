@@ -81,3 +81,15 @@ const READS = new Set([
 export function writesSince(s3: FakeS3, since: number): string[] {
   return s3.commands(since).filter((c) => !READS.has(c));
 }
+
+/** A fresh fake S3 and store with upload `id` created for `size` random bytes. */
+export async function startedUpload(
+  id: string,
+  size: number,
+): Promise<{ s3: FakeS3; store: S3MultipartStore; data: Buffer }> {
+  const s3 = fakeS3();
+  const store = newStore(s3);
+  const data = randomData(size);
+  await createUpload(store, id, size);
+  return { s3, store, data };
+}
