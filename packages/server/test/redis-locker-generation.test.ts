@@ -1,6 +1,7 @@
-// The lock generation a request is told: RedisLocker announces each acquisition, and the
-// front notes it in the request context (front/request-context.ts), which only the package
-// itself can open, so this test lives here rather than in e2e/. Needs the redis-server that Jest's global setup starts.
+// The lock generation a request is told: RedisLocker announces each acquisition, and the front
+// notes it in the request context (front/request-context.ts), which only the package itself can
+// open, so this test lives here rather than in e2e/. Needs the redis-server that Jest's global
+// setup starts.
 import { Redis } from 'ioredis';
 import { notingLockGenerations } from '../src/front/handler.js';
 import { type RequestContext, requestContext } from '../src/front/request-context.js';

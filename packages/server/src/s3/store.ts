@@ -237,8 +237,8 @@ export class S3MultipartStore
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
     });
-    // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance, before
-    // its first byte: what it is then must come from S3, not from this memory.
+    // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
+    // before its first byte: what it is then must come from S3, not from this memory.
     if (!partial) {
       const state = { info, progress: emptyProgress(), loadedAt: Date.now() };
       this.states.remember(state, lockGeneration(request, info.id));

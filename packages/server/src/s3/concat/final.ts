@@ -1,8 +1,8 @@
-// Upload-Concat: final, over this store. A final of finished partials is checked against
-// them, created with an info that records them, built from them (s3/concat/build-parts.ts) and completed
-// within its creation request; then the partials go. A crash anywhere is resumed by the
-// next look at the final (s3/state/load.ts), since the partials stay until the final is done.
-// A final of unfinished partials is "direct" instead (s3/concat/direct-final.ts): nothing to build.
+// Upload-Concat: final, over this store. A final of finished partials is checked against them,
+// created with an info that records them, built from them (s3/concat/build-parts.ts) and completed
+// within its creation request; then the partials go. A crash anywhere is resumed by the next look
+// at the final (s3/state/load.ts), since the partials stay until the final is done. A final of
+// unfinished partials is "direct" instead (s3/concat/direct-final.ts): nothing to build.
 import type { Upload } from '@tus/utils';
 import { isS3NotFound, TusError } from '../../errors.js';
 import { startUpload } from '../creation.js';

@@ -1,11 +1,11 @@
 // The partial uploads a final POST names, read once for the whole request, and whether the
 // POST repeats the creation of a direct final that already holds them.
 //
-// A repeat happens when the 201 of a final POST never reached the client: a mobile
-// connection cut after the server answered, or a server killed after it began adopting the
-// partials (s3/concat/direct-final.ts). The client sends the same POST again. Its partials now belong
-// to that final, and a refusal (400, "belongs to final upload ...") would strand an upload
-// that lost nothing: the retry gets the final its first attempt made instead.
+// A repeat happens when the 201 of a final POST never reached the client: a mobile connection cut
+// after the server answered, or a server killed after it began adopting the partials
+// (s3/concat/direct-final.ts). The client sends the same POST again. Its partials now belong to
+// that final, and a refusal (400, "belongs to final upload ...") would strand an upload that lost
+// nothing: the retry gets the final its first attempt made instead.
 import { ERRORS, TusError } from '../../errors.js';
 import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';

@@ -4,10 +4,10 @@
 import type { PartBudget } from './part-budget.js';
 
 /**
- * Part buffers one PATCH holds unless configured. One: the next part starts filling once
- * the kernel has every byte of the last one; meanwhile the client's bytes wait in the
- * socket's receive buffer, not in this process. A second buffer bought no speed beyond the
- * noise and cost a part's worth of RSS per PATCH (BENCHMARKS.md, "Figures behind the code's choices").
+ * Part buffers one PATCH holds unless configured. One: the next part starts filling once the kernel
+ * has every byte of the last one; meanwhile the client's bytes wait in the socket's receive buffer,
+ * not in this process. A second buffer bought no speed beyond the noise and cost a part's worth of
+ * RSS per PATCH (BENCHMARKS.md, "Figures behind the code's choices").
  */
 export const DEFAULT_PART_BUFFERS = 1;
 

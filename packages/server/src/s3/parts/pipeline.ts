@@ -3,9 +3,9 @@
 // buffers one request holds are bounded by its BufferLease (s3/memory/buffer-pool.ts).
 
 /**
- * Part uploads in flight per PATCH unless configured: lib-storage's default too, and where
- * one PATCH caught up with it (BENCHMARKS.md, "Figures behind the code's choices"). With buffers freed once the kernel has
- * a part, depth costs no part memory.
+ * Part uploads in flight per PATCH unless configured: lib-storage's default too, and where one
+ * PATCH caught up with it (BENCHMARKS.md, "Figures behind the code's choices"). With buffers freed
+ * once the kernel has a part, depth costs no part memory.
  */
 export const DEFAULT_QUEUE_SIZE = 4;
 

@@ -1,6 +1,6 @@
 // One listing of everything staged for an upload: segments (s3/staging/segments.ts), pending parts
-// (s3/staging/pending.ts) and unverified marks (s3/staging/marks.ts) share the prefix <id>. so a single
-// ListObjectsV2 finds them all.
+// (s3/staging/pending.ts) and unverified marks (s3/staging/marks.ts) share the prefix <id>. so a
+// single ListObjectsV2 finds them all.
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseStagingKey, stagingPrefix } from '../keys.js';
 import type { StoredSegment, UnverifiedRange } from '../state/progress.js';
