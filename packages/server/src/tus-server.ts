@@ -16,11 +16,14 @@ import {
 } from './front/handler.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
-import { type ChecksumMode, createS3Client } from './s3/client.js';
+import { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
 import type { PartChecksum } from './s3/parts/part-checksum.js';
 import { S3MultipartStore } from './s3/store.js';
 
-export interface S3Options {
+/** connectTimeout, requestTimeout (an idle timeout), maxAttempts: see S3ConnectionOptions. */
+type S3Timeouts = Pick<S3ConnectionOptions, 'connectTimeout' | 'requestTimeout' | 'maxAttempts'>;
+
+export interface S3Options extends S3Timeouts {
   bucket: string;
   /** S3-compatible endpoint (Ceph RGW, MinIO, R2); path-style addressing is used with it. */
   endpoint?: string;

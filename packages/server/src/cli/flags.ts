@@ -39,6 +39,9 @@ export interface CliOptions {
   s3Prefix: string;
   checksumMode: ChecksumMode;
   expectContinue: boolean;
+  s3ConnectTimeout?: number;
+  s3RequestTimeout?: number;
+  s3MaxAttempts?: number;
   partChecksum: PartChecksum;
   partSize?: number;
   partMemory?: number;
@@ -85,6 +88,27 @@ export const program = new Command('tus-s3-server')
     new Option('--expect-continue', 'send Expect: 100-continue with large S3 bodies').default(
       false,
     ),
+  )
+  .addOption(
+    new Option(
+      '--s3-connect-timeout <duration>',
+      'connecting to S3 fails after (default 5s; 0: never)',
+    )
+      .env('S3_CONNECT_TIMEOUT')
+      .argParser(asDuration),
+  )
+  .addOption(
+    new Option(
+      '--s3-request-timeout <duration>',
+      'an S3 request whose connection is silent this long fails (default 20s; 0: never)',
+    )
+      .env('S3_REQUEST_TIMEOUT')
+      .argParser(asDuration),
+  )
+  .addOption(
+    new Option('--s3-max-attempts <n>', 'attempts per S3 request, retries included (default 3)')
+      .env('S3_MAX_ATTEMPTS')
+      .argParser(asCount),
   )
   .addOption(
     new Option('--part-checksum <kind>', 'how part bodies are proven intact to S3')

@@ -35,6 +35,9 @@ async function s3FromFlags(o: CliOptions): Promise<S3Options | undefined> {
     credentials,
     checksumMode: o.checksumMode,
     expectContinue: o.expectContinue,
+    connectTimeout: o.s3ConnectTimeout,
+    requestTimeout: o.s3RequestTimeout,
+    maxAttempts: o.s3MaxAttempts,
   });
   try {
     await client.send(new HeadBucketCommand({ Bucket: o.s3Bucket }));

@@ -1,9 +1,18 @@
 // The CLI's Redis connection: checked at start, so a wrong URL is a one-line error.
 import { Redis } from 'ioredis';
 
+// A Redis that stops answering (a half-open connection) must fail a command, not hang it:
+// an unlock that never returns would hold its request's answer, and lock renewals would
+// pile up unanswered. Far below the default lock lease (10 s), which renewals must beat.
+const COMMAND_TIMEOUT_MS = 3_000;
+
 /** A connected client, or a one-line error when the Redis does not answer. */
 export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+  });
   // Reconnecting is ioredis's job; requests see failures as lock errors. The first error
   // names the cause better than the "Connection is closed" connect() rejects with.
   let cause: Error | undefined;

@@ -1,5 +1,7 @@
-// One place that builds the S3 client, so every S3 talk has the same checksum mode.
+// One place that builds the S3 client, so every S3 talk has the same checksum mode,
+// timeouts and retries.
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { storageUnavailable } from './transport-errors.js';
 
 /**
  * 'WHEN_REQUIRED' (default): no SDK CRC32 on ordinary requests. Many S3-compatible servers
@@ -29,7 +31,21 @@ export interface S3ConnectionOptions {
    * refused request (bad credentials) wastes one body's upload, once.
    */
   expectContinue?: boolean;
+  /** ms to open a connection to S3 before the attempt fails (default 5 s; 0: none). */
+  connectTimeout?: number;
+  /**
+   * ms an S3 request's connection may carry no byte either way before the attempt fails
+   * (default 20 s; 0: none). An idle timeout, not a deadline: a 5 GiB part on a slow link
+   * is not cut while its bytes move, but a half-open connection or a silent S3 is.
+   */
+  requestTimeout?: number;
+  /** Attempts per S3 request, the first included (default 3; the SDK's standard retry). */
+  maxAttempts?: number;
 }
+
+export const DEFAULT_S3_CONNECT_TIMEOUT = 5_000;
+export const DEFAULT_S3_REQUEST_TIMEOUT = 20_000;
+export const DEFAULT_S3_MAX_ATTEMPTS = 3;
 
 const ignore = (): void => {};
 const quietSdkLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
@@ -42,12 +58,35 @@ export function createS3Client(opts: S3ConnectionOptions): S3Client {
     requestChecksumCalculation: opts.checksumMode ?? 'WHEN_REQUIRED',
     responseChecksumValidation: opts.checksumMode ?? 'WHEN_REQUIRED',
     expectContinueHeader: opts.expectContinue ? 2 * 1024 * 1024 : false,
+    // @smithy/node-http-handler's own requestTimeout is a deadline on the whole request
+    // (and only warns unless told to throw); its socketTimeout is the idle timeout wanted.
+    requestHandler: {
+      connectionTimeout: opts.connectTimeout ?? DEFAULT_S3_CONNECT_TIMEOUT,
+      socketTimeout: opts.requestTimeout ?? DEFAULT_S3_REQUEST_TIMEOUT,
+    },
+    // Standard retry: a failed attempt is tried again after a jittered backoff, except a
+    // request whose body is a stream (a part sent while it fills): the SDK cannot replay
+    // it, so it fails at once and s3/patch/send.ts resends the part from memory if it can.
+    retryMode: 'standard',
+    maxAttempts: Math.max(1, opts.maxAttempts ?? DEFAULT_S3_MAX_ATTEMPTS),
   };
   if (opts.credentials) config.credentials = opts.credentials;
   // Without a logger the SDK writes some warnings (a failed streaming request) straight to
   // the console; the store logs those failures itself, structured.
   config.logger = quietSdkLogger;
   const client = new S3Client(config);
+  // Outside the retries: an S3 that stayed silent through every attempt is a 503 the
+  // client may retry, not an internal error.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        throw storageUnavailable(err) ?? err;
+      }
+    },
+    { step: 'initialize', name: 'tusS3StorageUnavailable' },
+  );
   if (!opts.signPayload) {
     // The signer uses a preset x-amz-content-sha256 instead of hashing the body.
     client.middlewareStack.add(
