@@ -4,7 +4,8 @@
 // free in Redis at once (not kept renewed until a restart), and once the proxy forwards
 // again the client resumes from HEAD to an exact object. For a part-sized PATCH
 // (UploadPart) and a small tail PATCH (a staged segment's PutObject), with parts sent
-// whole under Content-MD5 and streamed while they arrive (a body S3 cannot replay).
+// whole under Content-MD5 and streamed while they arrive (a body S3 cannot replay). And
+// an S3 that resets every connection: the same 503, at once.
 import { randomBytes } from 'node:crypto';
 import { S3_MIN_PART_SIZE } from '@tus-s3/server';
 import { Redis } from 'ioredis';
@@ -141,6 +142,27 @@ describe.each([
     proxy.forward();
     expect(await resumeOffset(url)).toBe(1000);
     expect(await sendRest(url, data, 1000)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+
+  it('S3 resetting every connection: the PATCH answers 503 at once, and the upload resumes exact', async () => {
+    const data = randomBytes(PS + 99);
+    const url = await createUpload(server.url, data.length);
+    expect((await patch(url, 0, data.subarray(0, 500))).status).toBe(204);
+
+    proxy.reset();
+    const started = Date.now();
+    const res = await patch(url, 500, data.subarray(500, 900));
+    const took = Date.now() - started;
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('storage did not answer in time; try again\n');
+    // Nothing to wait for: no timeout is involved, only the retries' short backoff.
+    expect(took).toBeLessThan(IDLE_MS);
+    expect(await redis.exists(`${LOCK_PREFIX}${idOf(url)}`)).toBe(0);
+
+    proxy.forward();
+    expect(await resumeOffset(url)).toBe(500);
+    expect(await sendRest(url, data, 500)).toBe(data.length);
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
   });
 });

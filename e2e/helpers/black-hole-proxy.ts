@@ -11,6 +11,8 @@ export interface BlackHoleProxy {
   endpoint: string;
   /** From now on nothing passes: open connections fall silent, new ones are never answered. */
   blackHole(): void;
+  /** From now on every connection, open or new, is reset (S3 down, not silent). */
+  reset(): void;
   /** New connections are forwarded again. */
   forward(): void;
   /** Connections accepted while in the black hole. */
@@ -26,7 +28,7 @@ interface Connection {
 
 export async function startBlackHoleProxy(target: string): Promise<BlackHoleProxy> {
   const { hostname, port } = new URL(target);
-  let holing = false;
+  let mode: 'forward' | 'hole' | 'reset' = 'forward';
   let swallowed = 0;
   const open = new Set<Connection>();
 
@@ -46,7 +48,11 @@ export async function startBlackHoleProxy(target: string): Promise<BlackHoleProx
       open.delete(c);
       c.upstream?.destroy();
     });
-    if (holing) {
+    if (mode === 'reset') {
+      client.resetAndDestroy();
+      return;
+    }
+    if (mode === 'hole') {
       swallowed++;
       silence(c);
       return;
@@ -73,11 +79,18 @@ export async function startBlackHoleProxy(target: string): Promise<BlackHoleProx
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     blackHole() {
-      holing = true;
+      mode = 'hole';
       for (const c of open) silence(c);
     },
+    reset() {
+      mode = 'reset';
+      for (const c of open) {
+        c.upstream?.destroy();
+        c.client.resetAndDestroy();
+      }
+    },
     forward() {
-      holing = false;
+      mode = 'forward';
     },
     get swallowed() {
       return swallowed;
