@@ -28,7 +28,8 @@ const CONNECT_MS = 1_000;
 const IDLE_MS = 2_000;
 const ATTEMPTS = 2;
 // The longest a PATCH may wait on a silent S3: a part's one attempt as a stream (not
-// retried), then its resend from memory with every attempt. An attempt takes at most
+// retried), then its resend from memory with every attempt (only if the kernel had not
+// taken the whole part yet; if it had, the part just fails). An attempt takes at most
 // connect + 2 x idle: Node counts a socket with a write pending as idle only once its write
 // queue stood still for a whole period. Plus a margin for a loaded 2-core box.
 const BOUND_MS = (1 + ATTEMPTS) * (CONNECT_MS + 2 * IDLE_MS) + 5_000;
@@ -122,7 +123,6 @@ describe.each([
 
     const took = await failingPatch(url, PS, data.subarray(PS, 2 * PS));
     process.stdout.write(`black-holed UploadPart PATCH answered 503 in ${took} ms\n`);
-    expect(proxy.swallowed).toBeGreaterThanOrEqual(1);
 
     proxy.forward();
     // Nothing of the lost part counts: the offset is the last acknowledged one.

@@ -15,8 +15,6 @@ export interface BlackHoleProxy {
   reset(): void;
   /** New connections are forwarded again. */
   forward(): void;
-  /** Connections accepted while in the black hole. */
-  readonly swallowed: number;
   close(): Promise<void>;
 }
 
@@ -29,7 +27,6 @@ interface Connection {
 export async function startBlackHoleProxy(target: string): Promise<BlackHoleProxy> {
   const { hostname, port } = new URL(target);
   let mode: 'forward' | 'hole' | 'reset' = 'forward';
-  let swallowed = 0;
   const open = new Set<Connection>();
 
   const silence = (c: Connection) => {
@@ -53,7 +50,6 @@ export async function startBlackHoleProxy(target: string): Promise<BlackHoleProx
       return;
     }
     if (mode === 'hole') {
-      swallowed++;
       silence(c);
       return;
     }
@@ -91,9 +87,6 @@ export async function startBlackHoleProxy(target: string): Promise<BlackHoleProx
     },
     forward() {
       mode = 'forward';
-    },
-    get swallowed() {
-      return swallowed;
     },
     close: async () => {
       for (const c of open) {
