@@ -5,7 +5,8 @@
 // again the client resumes from HEAD to an exact object. For a part-sized PATCH
 // (UploadPart) and a small tail PATCH (a staged segment's PutObject), with parts sent
 // whole under Content-MD5 and streamed while they arrive (a body S3 cannot replay). And
-// an S3 that resets every connection: the same 503, at once.
+// an S3 that resets every connection: the same 503, at once. Last, Redis going silent
+// mid-PATCH: the CLI's Redis commands time out, so the PATCH is still answered.
 import { randomBytes } from 'node:crypto';
 import { S3_MIN_PART_SIZE } from '@tus-s3/server';
 import { Redis } from 'ioredis';
@@ -17,6 +18,7 @@ import {
   createUpload,
   idOf,
   patch,
+  rawPatch,
   s3Backend,
   sha256Hex,
   startCli,
@@ -164,5 +166,64 @@ describe.each([
     expect(await resumeOffset(url)).toBe(500);
     expect(await sendRest(url, data, 500)).toBe(data.length);
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  });
+});
+
+describe('Redis turns into a black hole mid-PATCH', () => {
+  let backend: Backend;
+  let proxy: BlackHoleProxy;
+  let server: CliServer;
+  let redis: Redis;
+  // The CLI's Redis command timeout (src/locks/redis-connection.ts).
+  const COMMAND_TIMEOUT_MS = 3_000;
+
+  beforeAll(async () => {
+    backend = await s3Backend('redis-holes/');
+    proxy = await startBlackHoleProxy(testRedisUrl());
+    const viaProxy = proxy.endpoint.replace(/^http:/, 'redis:');
+    server = await startCli([...backend.cliArgs, '--redis-url', viaProxy, '--lock-lease', '2s']);
+    redis = new Redis(testRedisUrl());
+  });
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await redis?.quit();
+    await proxy?.close();
+    await backend?.cleanup();
+  });
+
+  it('the PATCH is answered once its body is in (its unlock times out instead of hanging), and the upload resumes exact', async () => {
+    const data = randomBytes(64 * 1024);
+    const url = await createUpload(server.url, data.length);
+    let bodyDone = 0;
+    const status = rawPatch(url, 0, data.length, (req) => {
+      req.write(data.subarray(0, 1000));
+      // The lock is taken before the body is read: by now it is held, and renewed.
+      setTimeout(() => {
+        proxy.blackHole();
+        req.end(data.subarray(1000), () => {
+          bodyDone = Date.now();
+        });
+      }, 500);
+    });
+    const answered = await status;
+    const took = Date.now() - bodyDone;
+    process.stdout.write(
+      `PATCH with a silent Redis answered ${answered} ${took} ms after its body\n`,
+    );
+    // The bytes went to S3; only the unlock failed, so no 2xx can be promised.
+    expect(answered).toBeGreaterThanOrEqual(500);
+    expect(took).toBeLessThan(COMMAND_TIMEOUT_MS + 5_000);
+
+    proxy.forward();
+    // The lock whose release was lost ends with its lease; the reconnected Redis answers.
+    let offset = -1;
+    for (let i = 0; i < 30 && offset < 0; i++) {
+      const res = await tus(url, 'HEAD');
+      if (res.status === 200) offset = Number(res.headers.get('upload-offset'));
+      else await sleep(500);
+    }
+    if (offset < data.length) expect(await sendRest(url, data, offset)).toBe(data.length);
+    expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+    expect(await redis.exists(`${LOCK_PREFIX}${idOf(url)}`)).toBe(0);
   });
 });

@@ -4,6 +4,9 @@ import { Redis } from 'ioredis';
 // A Redis that stops answering (a half-open connection) must fail a command, not hang it:
 // an unlock that never returns would hold its request's answer, and lock renewals would
 // pile up unanswered. Far below the default lock lease (10 s), which renewals must beat.
+// The connection itself is dropped and made anew when a command waits that long for any
+// byte (ioredis's socketTimeout is armed only while commands wait, so the subscription's
+// idle connection is not cut): a silent connection would fail every later command too.
 const COMMAND_TIMEOUT_MS = 3_000;
 
 /** A connected client, or a one-line error when the Redis does not answer. */
@@ -12,6 +15,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     commandTimeout: COMMAND_TIMEOUT_MS,
+    socketTimeout: COMMAND_TIMEOUT_MS,
   });
   // Reconnecting is ioredis's job; requests see failures as lock errors. The first error
   // names the cause better than the "Connection is closed" connect() rejects with.
