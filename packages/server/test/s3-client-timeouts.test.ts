@@ -123,6 +123,8 @@ test('a silent S3: a buffered body is tried maxAttempts times, then a 503 TusErr
     retryAfter: STORAGE_RETRY_AFTER_S,
   });
   expect(s3.connections()).toBe(3);
+  // The SDK's own words stay with the error for the log.
+  expect(String((err as Error).cause)).toMatch(/timed out after 300 ms of inactivity/);
   // Each attempt waits one idle timeout; the SDK's backoff between them is short.
   expect(took).toBeGreaterThanOrEqual(3 * IDLE_MS - 50);
   expect(took).toBeLessThan(3 * IDLE_MS + 2_000);

@@ -18,7 +18,14 @@ export function storageUnavailable(err: unknown): TusError | undefined {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   if (e.$metadata?.httpStatusCode !== undefined) return undefined;
   if (e.name === 'TimeoutError' || (e.code !== undefined && CONNECTION_CODES.has(e.code))) {
-    return new TusError(503, 'storage did not answer in time; try again', STORAGE_RETRY_AFTER_S);
+    const unavailable = new TusError(
+      503,
+      'storage did not answer in time; try again',
+      STORAGE_RETRY_AFTER_S,
+    );
+    // What the SDK said (which endpoint, which timeout) is for the log, not the client.
+    unavailable.cause = err;
+    return unavailable;
   }
   return undefined;
 }
