@@ -85,7 +85,10 @@ export async function fullPass(deps: FullPassDeps, now: number): Promise<number>
     for (const { Key: key, LastModified: modified } of res.Contents ?? []) {
       const v = key ? walk.next(key, modified) : undefined;
       if (v?.kind === 'orphan-staged') staged.push(v.key);
-      else if (v?.kind === 'unfinished-info') removed += await deps.sweepInfo(v.id);
+      else if (v?.kind === 'unfinished-info') {
+        const n = await deps.sweepInfo(v.id);
+        removed += n;
+      }
     }
     await deleteKeys(client, bucket, staged);
     orphans += staged.length;

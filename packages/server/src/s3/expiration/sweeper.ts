@@ -71,7 +71,9 @@ export class ExpirationSweeper {
     let next = 0;
     const worker = async () => {
       while (next < all.length && !stopped()) {
-        removed += await this.one(all[next++] as Found, now);
+        // Read after the await: workers add concurrently.
+        const n = await this.one(all[next++] as Found, now);
+        removed += n;
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, all.length) }, worker));
