@@ -6,7 +6,7 @@
 // left in S3 (see finishedUploads).
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3_MIN_PART_SIZE } from '@tus-s3/server';
+import { redisSweepLease, S3_MIN_PART_SIZE } from '@tus-s3/server';
 import { Redis } from 'ioredis';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { testRedisUrl } from './helpers/redis.js';
@@ -224,4 +224,29 @@ describe('expiration sweep on two instances sharing Redis', () => {
     const idle = sent.indexOf(0);
     expect(await servers[idle]?.tus.server.cleanUpExpiredUploads()).toBe(2);
   }, 60_000);
+});
+
+describe('the sweep lease in Redis', () => {
+  it('has one holder at a time, frees with release, and tells a holder it lost it', async () => {
+    const redis = new Redis(testRedisUrl());
+    try {
+      const key = `test:sweep-lease:${randomBytes(6).toString('hex')}`;
+      const a = redisSweepLease(redis, key, 600);
+      const b = redisSweepLease(redis, key, 600);
+      const held = await a.acquire();
+      expect(held).toBeDefined();
+      expect(await b.acquire()).toBeUndefined();
+      await held?.release();
+      const next = await b.acquire();
+      expect(next?.lost()).toBe(false);
+      // Its holder paused past the lease and another took it: the next renewal says so.
+      await redis.set(key, 'someone else', 'PX', 5000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(next?.lost()).toBe(true);
+      await next?.release();
+      expect(await redis.get(key)).toBe('someone else');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
