@@ -84,8 +84,8 @@ describe('expiration on S3', () => {
     expect(await listMultipartUploads(bucket, `exp/${idOf(stale)}`)).toEqual([]);
     expect((await tus(stale, 'HEAD')).status).toBe(404);
     expect((await tus(done, 'HEAD')).status).toBe(200);
-    // Its info was not rewritten when it completed (its object records that): the sweep
-    // found the object whole, kept both and wrote the completion into the info.
+    // Its info was not rewritten when it completed (its object records that): the HEAD
+    // above found the object whole and wrote the completion; the sweep kept both.
     expect(await listKeys(bucket, `exp/${idOf(done)}`)).toEqual([
       `exp/${idOf(done)}`,
       `exp/${idOf(done)}.info`,

@@ -6,6 +6,7 @@ export { RedisLocker, type RedisLockerOptions } from './locks/redis-locker.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
 export { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
+export { redisSweepLease, type SweepLease, sweepLeaseKey } from './s3/expiration/lease.js';
 export { choosePartSize, DEFAULT_PART_SIZE, S3_MIN_PART_SIZE } from './s3/parts/arithmetic.js';
 export { PART_CHECKSUMS, type PartChecksum } from './s3/parts/part-checksum.js';
 export { S3MultipartStore, type S3StoreOptions, type StoreMetrics } from './s3/store.js';

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import { type DataStore, ERRORS } from '@tus/utils';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { storeExtensions } from './capabilities.js';
 import { lockTimeoutError } from './errors.js';
@@ -17,6 +18,7 @@ import {
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
 import { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
+import { redisSweepLease, sweepLeaseKey } from './s3/expiration/lease.js';
 import type { PartChecksum } from './s3/parts/part-checksum.js';
 import { S3MultipartStore } from './s3/store.js';
 
@@ -81,6 +83,12 @@ export interface TusS3Options extends Partial<TusHooks> {
    * request, as it cannot tell whether another instance changed it.
    */
   locker?: ServerOptions['locker'];
+  /**
+   * The Redis the instances share (the CLI's --redis-url): the expiration sweep takes a lease
+   * there, so that one instance sweeps at a time. Without it, runs only never overlap within
+   * one process.
+   */
+  sweepRedis?: Redis;
   logger?: Logger;
 }
 
@@ -111,6 +119,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     queueSize,
     partBuffers,
     partMemory,
+    sweepRedis,
     logger: _logger,
     ...tusOptions
   } = options;
@@ -129,6 +138,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       partBuffers,
       partMemory,
       partChecksum: s3.partChecksum,
+      sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
       // Any locker but @tus/server's own process-local one may be shared by instances.
       sharedLocks: tusOptions.locker !== undefined && !(tusOptions.locker instanceof MemoryLocker),
       logger: log,

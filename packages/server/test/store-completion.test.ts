@@ -52,10 +52,17 @@ describe('completion', () => {
     const data = randomData(MiB + 5);
     const created = s3.requests.length;
     await createUpload(store, 'one', data.length);
-    expect(s3.commands(created)).toEqual(['PutObject']); // the info; no multipart upload
+    // The info and the open marker (s3/open-marker.ts), in parallel; no multipart upload.
+    expect(s3.sent('PutObject', created).map((r) => r.input.Key)).toEqual([
+      `${PREFIX}one.info`,
+      `${PREFIX}.open/one`,
+    ]);
+    expect(s3.commands(created)).toEqual(['PutObject', 'PutObject']);
     const since = s3.requests.length;
     expect(await patch(store, 'one', data, 0, data.length)).toBe(data.length);
-    expect(s3.commands(since)).toEqual(['PutObject']);
+    // The object whole, then the marker goes: the sweep never looks at it again.
+    expect(s3.commands(since)).toEqual(['PutObject', 'DeleteObject']);
+    expect(s3.sent('DeleteObject', since)[0]?.input.Key).toBe(`${PREFIX}.open/one`);
     expect(s3.sent('PutObject', since)[0]).toMatchObject({
       input: { Key: `${PREFIX}one` },
       bodyLength: data.length,
@@ -72,7 +79,7 @@ describe('completion', () => {
     expect(await patch(store, 'one', data, 0, MiB / 2)).toBe(MiB / 2);
     expect(s3.object(segmentKeyAt('one', 0))?.length).toBe(MiB / 2);
     expect(await newStore(s3).write(bodyOf(data, MiB / 2), 'one', MiB / 2)).toBe(MiB);
-    expect(s3.count('PutObject', 0)).toBe(3); // info, segment, object
+    expect(s3.count('PutObject', 0)).toBe(4); // info, open marker, segment, object
     expect(s3.count('CreateMultipartUpload')).toBe(0);
     expect(digest(s3.object(`${PREFIX}one`))).toBe(digest(data));
     expect(s3.keys(PREFIX)).toEqual([`${PREFIX}one`, `${PREFIX}one.info`]);

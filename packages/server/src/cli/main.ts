@@ -79,15 +79,25 @@ function announce(tus: TusS3, o: CliOptions, path: string, port: number): void {
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
 }
 
-/** Removes expired uploads every quarter of the expiration (10 s to 1 h). */
+/**
+ * Removes expired uploads every quarter of the expiration (10 s to 1 h). A tick while the
+ * last run still goes is skipped; with --redis-url one instance sweeps at a time (the
+ * store's lease), the others' ticks find it taken and cost one Redis request.
+ */
 function startSweep(tus: TusS3, expiration: number, logger: Logger): NodeJS.Timeout | undefined {
   if (expiration <= 0) return undefined;
   const every = Math.min(Math.max(expiration / 4, 10_000), 3_600_000);
+  let busy = false;
   return setInterval(() => {
+    if (busy) return;
+    busy = true;
     tus.server
       .cleanUpExpiredUploads()
       .then((n) => n > 0 && logger.info({ removed: n }, 'expired uploads removed'))
-      .catch((err: unknown) => logger.warn({ err }, 'expiration sweep failed'));
+      .catch((err: unknown) => logger.warn({ err }, 'expiration sweep failed'))
+      .finally(() => {
+        busy = false;
+      });
   }, every).unref();
 }
 
@@ -149,6 +159,7 @@ async function main(): Promise<void> {
     expiration: o.expiration ?? 0,
     respectForwardedHeaders: o.trustProxy,
     locker,
+    sweepRedis: redis,
     logger,
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));

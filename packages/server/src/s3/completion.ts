@@ -13,6 +13,7 @@ import { adoptionOf, objectRecordsCompletion, type UploadInfo } from './info.js'
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
+import { deleteOpenMarker } from './open-marker.js';
 import { expectedPartLength, partCount } from './parts/arithmetic.js';
 import type { PartList } from './parts/list.js';
 import { uploadPart } from './parts/upload.js';
@@ -90,8 +91,12 @@ export async function finish(
   if (!objectRecordsCompletion(info)) await writeInfo(ctx, done);
   ctx.metrics.completed++;
   deps.parts.forget(info);
-  // A final upload never staged anything.
-  if (staged && info.concat?.role !== 'final') await clearStaging(ctx, info.id);
+  // A final upload never staged anything. A finished one-part upload leaves the sweep's view
+  // (a finished partial still expires: its marker stays until it is removed).
+  await Promise.all([
+    staged && info.concat?.role !== 'final' ? clearStaging(ctx, info.id) : undefined,
+    objectRecordsCompletion(info) ? deleteOpenMarker(ctx, info.id) : undefined,
+  ]);
   ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
   return done;
 }

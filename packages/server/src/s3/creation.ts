@@ -1,5 +1,5 @@
 // Creation: CreateMultipartUpload (unless the upload fits in one part) and the info
-// record; the upload exists once both do.
+// record (and the open marker, s3/open-marker.ts); the upload exists once they do.
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
@@ -7,6 +7,7 @@ import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { contentDispositionOf, contentTypeOf } from './object-headers.js';
+import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 
 export async function startUpload(
   ctx: StoreContext,
@@ -38,7 +39,13 @@ export async function startUpload(
   };
   if (info.concat === undefined) delete info.concat;
   if (info.uploadId === undefined) delete info.uploadId;
-  await writeInfo(ctx, info);
+  // The marker goes with the info, in parallel: no round trip more per creation. If only the
+  // info is written the creation fails (no Location) and the sweep's full pass finds the
+  // info; a marker without info is the incremental sweep's to delete.
+  await Promise.all([
+    writeInfo(ctx, info),
+    needsOpenMarker(info) ? writeOpenMarker(ctx, info.id) : undefined,
+  ]);
   ctx.log.debug({ id: info.id, partSize: info.partSize, size: info.size }, 'upload created');
   return info;
 }

@@ -96,3 +96,37 @@ export function idFromInfoKey(prefix: string, key: string): string | undefined {
 export function isValidId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,128}$/.test(id);
 }
+
+// Markers of unfinished uploads that have no multipart upload of their own (s3/open-marker.ts),
+// in a folder of their own so the sweep lists them without listing every upload. Ids never
+// start with a dot, so nothing here can be taken for an upload's key.
+const OPEN_FOLDER = '.open/';
+
+/** Where the open markers of the uploads under `prefix` live. */
+export function openMarkerPrefix(prefix: string): string {
+  return `${prefix}${OPEN_FOLDER}`;
+}
+
+export function openMarkerKey(prefix: string, id: string): string {
+  return `${openMarkerPrefix(prefix)}${id}`;
+}
+
+/** Upload id of an open marker's key under `prefix`, or undefined when it is not one. */
+export function idFromOpenMarkerKey(prefix: string, key: string): string | undefined {
+  const head = openMarkerPrefix(prefix);
+  if (!key.startsWith(head)) return undefined;
+  const id = key.slice(head.length);
+  return isValidId(id) ? id : undefined;
+}
+
+/** Upload id of an upload's object key under `prefix`, or undefined when it is not one. */
+export function idFromObjectKey(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const id = key.slice(prefix.length);
+  return isValidId(id) ? id : undefined;
+}
+
+/** An empty object whose LastModified says when the last full sweep pass finished. */
+export function fullSweepStampKey(prefix: string): string {
+  return `${prefix}.sweep`;
+}

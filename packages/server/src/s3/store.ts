@@ -32,13 +32,15 @@ import {
 import { type NamedPartials, namedPartials } from './concat/named-partials.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
-import { deleteExpired } from './expiration.js';
+import type { SweepLease } from './expiration/lease.js';
+import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
 import { BufferPool, DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
 import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
+import { deleteOpenMarker, needsOpenMarker } from './open-marker.js';
 import {
   capacityOf,
   choosePartSize,
@@ -72,6 +74,13 @@ export interface S3StoreOptions {
   maxSize?: number;
   /** Unfinished uploads expire this many ms after creation (0: never). */
   expiration?: number;
+  /**
+   * Taken by the expiration sweep so that one instance sweeps at a time (redisSweepLease);
+   * without it, runs only never overlap within this process.
+   */
+  sweepLease?: SweepLease;
+  /** How often a sweep also makes the full pass over the prefix (ms, default a day; 0: never). */
+  fullSweepInterval?: number;
   /**
    * Part uploads to S3 in flight per PATCH (default 4). S3 answers a part some tens of ms
    * after its last byte; more requests in flight hide that wait. They cost no part memory while
@@ -203,9 +212,16 @@ export class S3MultipartStore
       // Only a store whose uploads expire has the expiration extension (capabilities.ts);
       // without it, DataStore's defaults: no expiration, nothing to sweep.
       this.getExpiration = () => this.expiration;
-      // Removes unfinished uploads older than the expiration, and multipart uploads under
-      // this prefix that lost their info record. Touches nothing outside this store's prefix.
-      this.deleteExpired = () => deleteExpired(this.ctx, this.expiration, (id) => this.remove(id));
+      // Removes unfinished uploads older than the expiration, and multipart uploads, markers
+      // and staged objects under this prefix that lost their info record (s3/expiration/).
+      const sweeper = new ExpirationSweeper({
+        ctx,
+        expiration: this.expiration,
+        remove: (id) => this.remove(id),
+        lease: opts.sweepLease,
+        fullPassInterval: opts.fullSweepInterval,
+      });
+      this.deleteExpired = () => sweeper.run();
     }
     // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
     this.extensions = storeExtensions(this).tusServer;
@@ -380,7 +396,10 @@ export class S3MultipartStore
     this.parts.forget(info);
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
-    await deleteKeys(client, bucket, stagedKeys(staged));
+    await Promise.all([
+      deleteKeys(client, bucket, stagedKeys(staged)),
+      needsOpenMarker(info) ? deleteOpenMarker(this.ctx, id) : undefined,
+    ]);
     // A one-part upload's object may exist while its info does not say complete (see
     // objectRecordsCompletion).
     if (info.completedAt !== undefined || info.uploadId === undefined) {
