@@ -77,7 +77,7 @@ describe('RedisLocker fences', () => {
     fence.assertHeld();
     // A busy or stopped event loop: renewal cannot run, so the lease ages. Blocking the
     // loop is what a paused process looks like to its own clocks once it wakes.
-    const until = Date.now() + 450;
+    const until = Date.now() + 560;
     while (Date.now() < until) {}
     expect(() => fence.assertHeld()).toThrow(expect.objectContaining({ status_code: 423 }));
     await lock.unlock();

@@ -103,10 +103,13 @@ interface Held {
   leaseFrom: LeaseStart;
 }
 
-// A write is refused once the lease may have less than a third of it left: renewal runs
-// every third, so a live holder stays clear of it, and the rest covers the time between
-// the check and the write reaching S3 (unless the process stops in exactly that gap).
-const FENCE_MARGIN = 1 / 3;
+// A write is refused once the lease may have less than a tenth of it left (at most 1 s):
+// a woken holder is far past it, a live one renews every third and never gets near, and
+// the rest covers the time between the check and the write reaching S3 (unless the
+// process stops in exactly that gap). A larger margin would refuse holders whose event
+// loop a loaded machine delays, for no gain against a pause.
+const FENCE_MARGIN = 0.1;
+const FENCE_MARGIN_MAX_MS = 1_000;
 
 export class RedisLocker implements GenerationCountingLocker {
   readonly prefix: string;
@@ -159,7 +162,11 @@ export class RedisLocker implements GenerationCountingLocker {
     const held = this.held.get(id);
     if (
       held?.token !== token ||
-      !leaseHolds(held.leaseFrom, this.lease, this.lease * FENCE_MARGIN)
+      !leaseHolds(
+        held.leaseFrom,
+        this.lease,
+        Math.min(this.lease * FENCE_MARGIN, FENCE_MARGIN_MAX_MS),
+      )
     ) {
       throw lockLostError();
     }
