@@ -21,7 +21,7 @@
 // staged key, so a woken holder never overwrites what its successor staged and the offset
 // derivation prefers the newer holder's (s3/state/generations.ts), and it asks the Fence
 // right before each S3 write, which refuses once this process cannot be sure its lease is
-// still running. What stays unfenced, and why that is safe, is in the README (Locking).
+// still running. What stays unfenced, and why that is safe, is in the README (Several instances).
 import { randomBytes } from 'node:crypto';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { Redis } from 'ioredis';

@@ -298,6 +298,7 @@ export class S3MultipartStore
     if (length < state.progress.offset)
       throw new TusError(400, 'Upload-Length is below the offset');
     state.info = { ...state.info, size: length };
+    fenceOf(request, id).assertHeld();
     await writeInfo(this.ctx, state.info);
     this.states.remember(state, generation);
   }
