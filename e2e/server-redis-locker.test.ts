@@ -98,9 +98,10 @@ test('a holder that does not let go: the waiter gets 423 after its timeout, noth
     );
   expect(err).toMatchObject({ status_code: 423 });
   await held.unlock();
-  // Only the count of the lock's generations stays (it expires on its own).
+  // Only the count of the lock's generations stays (it expires on its own), and the one
+  // fencing counter of all uploads (it never does: it may only grow).
   const keys = await connections[0]?.keys(`${prefix}*`);
-  expect(keys).toEqual([`${prefix}generation/stuck`]);
+  expect(keys?.sort()).toEqual([`${prefix}fencing/generation`, `${prefix}generation/stuck`]);
 });
 
 test('an aborted wait rejects and leaves the lock to its holder', async () => {

@@ -5,7 +5,7 @@ import {
   idFromInfoKey,
   idFromStagingKey,
   isValidId,
-  parseSegmentOffset,
+  parseSegmentKey,
   pendingKey,
   segmentKey,
   unverifiedKey,
@@ -65,17 +65,22 @@ describe('object headers from metadata', () => {
 
 describe('keys', () => {
   it('round-trips segment offsets and keeps listing order numeric', () => {
-    const k = segmentKey('p/', 'abc', 123);
-    expect(parseSegmentOffset('p/', 'abc', k)).toBe(123);
-    expect(segmentKey('p/', 'abc', 9) < segmentKey('p/', 'abc', 10)).toBe(true);
-    expect(parseSegmentOffset('p/', 'abd', k)).toBeUndefined();
+    const k = segmentKey('p/', 'abc', 123, 0);
+    // Without a shared locker (generation 0) the key is what it always was.
+    expect(k).toBe('p/abc.seg.000000000000123');
+    expect(parseSegmentKey('p/', 'abc', k)).toEqual({ offset: 123, generation: 0 });
+    const g = segmentKey('p/', 'abc', 123, 7);
+    expect(g).toBe('p/abc.seg.000000000000123.0000000000000007');
+    expect(parseSegmentKey('p/', 'abc', g)).toEqual({ offset: 123, generation: 7 });
+    expect(segmentKey('p/', 'abc', 9, 3) < segmentKey('p/', 'abc', 10, 1)).toBe(true);
+    expect(parseSegmentKey('p/', 'abd', k)).toBeUndefined();
   });
   it('recognises only its own info keys', () => {
     expect(idFromInfoKey('p/', 'p/abc.info')).toBe('abc');
     expect(idFromInfoKey('p/', 'q/abc.info')).toBeUndefined();
-    expect(idFromStagingKey('p/', segmentKey('p/', 'abc', 7))).toBe('abc');
+    expect(idFromStagingKey('p/', segmentKey('p/', 'abc', 7, 4))).toBe('abc');
     expect(idFromStagingKey('p/', pendingKey('p/', 'a-b', 'tok', 2))).toBe('a-b');
-    expect(idFromStagingKey('p/', unverifiedKey('p/', 'abc', 1, 3))).toBe('abc');
+    expect(idFromStagingKey('p/', unverifiedKey('p/', 'abc', 1, 3, 4))).toBe('abc');
     for (const key of [
       'p/abc.info',
       'p/abc',

@@ -2,7 +2,7 @@ import { deriveProgress } from '../src/s3/state/progress.js';
 
 const ps = 10;
 const part = (n: number, size = ps) => ({ partNumber: n, size, etag: `e${n}` });
-const seg = (offset: number, size: number) => ({ key: `s${offset}`, offset, size });
+const seg = (offset: number, size: number) => ({ key: `s${offset}`, offset, size, generation: 0 });
 
 describe('deriveProgress', () => {
   it('is zero for nothing stored', () => {
@@ -44,7 +44,7 @@ describe('deriveProgress', () => {
 });
 
 describe('deriveProgress with unverified marks', () => {
-  const mark = (from: number, to: number) => ({ key: `m${from}`, from, to });
+  const mark = (from: number, to: number) => ({ key: `m${from}`, from, to, generation: 0 });
   it('stops counting at the first marked part, segments continue the counted parts', () => {
     const p = deriveProgress([part(1), part(2), part(3)], [seg(10, 4)], ps, undefined, [
       mark(2, 3),

@@ -15,7 +15,7 @@ const info = (over: Partial<UploadInfo> = {}): UploadInfo => ({
 });
 const store = { prefix: '', partChecksum: 'none' as const };
 const sha = { algorithm: 'sha1' as const, digest: Buffer.alloc(20) };
-const mark = (from: number, to: number) => ({ key: `k${from}-${to}`, from, to });
+const mark = (from: number, to: number) => ({ key: `k${from}-${to}`, from, to, generation: 0 });
 
 describe('planPatch', () => {
   it('reaches as far as the declared length, within the upload size', () => {

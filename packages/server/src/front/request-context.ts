@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DirectBody } from '../body/direct-body.js';
 import type { ExpectedChecksum } from '../extensions/checksum.js';
 import type { ConcatRequest } from '../extensions/concatenation.js';
+import type { Fence } from '../locks/fence.js';
 
 /** How long to wait for a lock, and what the 423 says if it stays taken. */
 export interface LockWait {
@@ -36,6 +37,8 @@ export interface RequestContext {
    * instances (RedisLocker): every acquisition of an upload's lock, anywhere, counts one up.
    */
   lockGenerations?: Map<string, number>;
+  /** What ties the store's S3 writes for each of those uploads to its lock (locks/fence.ts). */
+  fences?: Map<string, Fence>;
   /**
    * Takes @tus/server's locks of other uploads than the request's own (in one global order)
    * until the returned release; TusError 423 when one stays taken.
@@ -66,9 +69,11 @@ export function currentRequest(): RequestContext | undefined {
  * Records that the current request took `id`'s shared lock as its `generation`-th holder
  * (an AcquisitionListener of locks/redis-locker.ts, which the front registers).
  */
-export function noteLockGeneration(id: string, generation: number): void {
+export function noteLockGeneration(id: string, generation: number, fence: Fence): void {
   const request = currentRequest();
   if (!request) return;
   request.lockGenerations ??= new Map();
   request.lockGenerations.set(id, generation);
+  request.fences ??= new Map();
+  request.fences.set(id, fence);
 }

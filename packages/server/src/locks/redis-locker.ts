@@ -13,15 +13,22 @@
 // keeps what it learnt of an upload between requests only while no other request, on any
 // instance, took the upload's lock in between.
 //
-// A lease is about liveness, not the safety of bytes: if a holder stalls past its lease
-// (a paused VM) and another request takes over, the two write the same offsets with the
-// same client bytes, and every S3 write the store makes is idempotent per offset.
+// A lease is about liveness, and it alone does not keep bytes safe: a holder paused past
+// its lease (a GC pause, a frozen VM, SIGSTOP) wakes up after another instance took the
+// upload over and acknowledged bytes. So every acquisition also draws a fencing
+// generation from one counter shared by all uploads (it never expires, so it only grows),
+// and hands the request a Fence (locks/fence.ts): the store puts that generation in every
+// staged key, so a woken holder never overwrites what its successor staged and the offset
+// derivation prefers the newer holder's (s3/state/generations.ts), and it asks the Fence
+// right before each S3 write, which refuses once this process cannot be sure its lease is
+// still running. What stays unfenced, and why that is safe, is in the README (Several instances).
 import { randomBytes } from 'node:crypto';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { lockTimeoutError } from '../errors.js';
 import { silentLogger } from '../log.js';
+import { type Fence, type LeaseStart, leaseHolds, leaseStartNow, lockLostError } from './fence.js';
 
 export interface RedisLockerOptions {
   /**
@@ -51,10 +58,13 @@ const ASK_AGAIN_MS = 1_000;
 // Taking a lock counts the upload's generation up (kept a day after its last use, far
 // beyond any memory a store keeps of an upload): a store may trust what it remembers of an
 // upload from its previous request only if that request's lock was the one just before.
-// Returns the generation, or 0 when the lock is taken.
+// The fencing generation (KEYS[3]) is one counter for all uploads and never expires: a
+// per-upload count would start over after its TTL, below the generations in staged keys.
+// Returns {generation, fencing generation}, or {0, 0} when the lock is taken.
 const TAKE = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
-  local g = redis.call('incr', KEYS[2]); redis.call('pexpire', KEYS[2], ARGV[3]); return g
-  else return 0 end`;
+  local g = redis.call('incr', KEYS[2]); redis.call('pexpire', KEYS[2], ARGV[3])
+  return {g, redis.call('incr', KEYS[3])}
+  else return {0, 0} end`;
 const GENERATION_TTL_MS = 24 * 3600 * 1000;
 // Renew and release only act while the key still holds the caller's token, so a holder
 // whose lease ran out never extends or deletes the lock its successor took.
@@ -66,10 +76,11 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
   else return 0 end`;
 
 /**
- * Told of each lock taken through this locker and of its generation, synchronously within
- * the call of lock() that took it (so in its caller's async context).
+ * Told of each lock taken through this locker, of its generation and of the Fence its
+ * writes go through, synchronously within the call of lock() that took it (so in its
+ * caller's async context).
  */
-export type AcquisitionListener = (id: string, generation: number) => void;
+export type AcquisitionListener = (id: string, generation: number, fence: Fence) => void;
 
 /** A locker that counts the generations of upload locks (RedisLocker). */
 export interface GenerationCountingLocker extends Locker {
@@ -88,7 +99,17 @@ interface Held {
   requestRelease: RequestRelease;
   renew: NodeJS.Timeout;
   renewedAt: number;
+  /** No later than Redis last (re)started the lease: when that command was sent. */
+  leaseFrom: LeaseStart;
 }
+
+// A write is refused once the lease may have less than a tenth of it left (at most 1 s):
+// a woken holder is far past it, a live one renews every third and never gets near, and
+// the rest covers the time between the check and the write reaching S3 (unless the
+// process stops in exactly that gap). A larger margin would refuse holders whose event
+// loop a loaded machine delays, for no gain against a pause.
+const FENCE_MARGIN = 0.1;
+const FENCE_MARGIN_MAX_MS = 1_000;
 
 export class RedisLocker implements GenerationCountingLocker {
   readonly prefix: string;
@@ -126,9 +147,29 @@ export class RedisLocker implements GenerationCountingLocker {
     this.listeners.add(listener);
   }
 
-  /** @internal The lock of `id` is now held as its `generation`-th holder. */
-  acquired(id: string, generation: number): void {
-    for (const listener of this.listeners) listener(id, generation);
+  /** @internal The lock of `id` is now held under `token` as its `generation`-th holder. */
+  acquired(id: string, generation: number, token: string, fencing: number): void {
+    const fence: Fence = { generation: fencing, assertHeld: () => this.assertHeld(id, token) };
+    for (const listener of this.listeners) listener(id, generation, fence);
+  }
+
+  /**
+   * Throws unless `id`'s lock is still this process's under `token` with its lease surely
+   * running: lost, released, or not renewed lately enough (the process may have been
+   * stopped: its timers have not run yet to tell).
+   */
+  assertHeld(id: string, token: string): void {
+    const held = this.held.get(id);
+    if (
+      held?.token !== token ||
+      !leaseHolds(
+        held.leaseFrom,
+        this.lease,
+        Math.min(this.lease * FENCE_MARGIN, FENCE_MARGIN_MAX_MS),
+      )
+    ) {
+      throw lockLostError();
+    }
   }
 
   /** Ends the subscription; locks still held stay in Redis until their lease ends. */
@@ -164,31 +205,41 @@ export class RedisLocker implements GenerationCountingLocker {
   }
 
   /**
-   * @internal One attempt: the lock's generation if it is now this process's under
-   * `token`, else 0.
+   * @internal One attempt: the lock's generation and fencing generation if it is now this
+   * process's under `token`, else undefined.
    */
-  async tryTake(id: string, token: string, requestRelease: RequestRelease): Promise<number> {
-    const generation = Number(
-      await this.redis.eval(
-        TAKE,
-        2,
-        this.keyOf(id),
-        this.generationKeyOf(id),
-        token,
-        this.lease,
-        GENERATION_TTL_MS,
-      ),
-    );
-    if (!(generation > 0)) return 0;
+  async tryTake(
+    id: string,
+    token: string,
+    requestRelease: RequestRelease,
+  ): Promise<{ generation: number; fencing: number } | undefined> {
+    const leaseFrom = leaseStartNow();
+    const [generation, fencing] = (await this.redis.eval(
+      TAKE,
+      3,
+      this.keyOf(id),
+      this.generationKeyOf(id),
+      this.fencingKey(),
+      token,
+      this.lease,
+      GENERATION_TTL_MS,
+    )) as [number, number];
+    if (!(generation > 0)) return undefined;
     const held: Held = {
       token,
       requestRelease,
       renewedAt: Date.now(),
+      leaseFrom,
       renew: setInterval(() => void this.renew(id, held), Math.floor(this.lease / 3)),
     };
     held.renew.unref();
     this.held.set(id, held);
-    return generation;
+    return { generation: Number(generation), fencing: Number(fencing) };
+  }
+
+  /** @internal One counter for every upload under this prefix ('/' keeps it off lock keys). */
+  fencingKey(): string {
+    return `${this.prefix}fencing/generation`;
   }
 
   /** @internal */
@@ -233,10 +284,12 @@ export class RedisLocker implements GenerationCountingLocker {
   }
 
   private async renew(id: string, held: Held): Promise<void> {
+    const leaseFrom = leaseStartNow();
     try {
       const ok = await this.redis.eval(RENEW, 1, this.keyOf(id), held.token, this.lease);
       if (ok === 1) {
         held.renewedAt = Date.now();
+        held.leaseFrom = leaseFrom;
         return;
       }
       this.lost(id, held, 'lock taken over after its lease ran out');
@@ -319,11 +372,11 @@ class RedisLock implements Lock {
     await this.locker.listening();
     let askedAt = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
-      const generation = await this.locker.tryTake(this.id, token, requestRelease);
-      if (generation > 0) {
+      const taken = await this.locker.tryTake(this.id, token, requestRelease);
+      if (taken) {
         // The race in lock() may have given up already: do not keep what nobody will free.
         if (signal.aborted) await this.locker.release(this.id, token);
-        else this.locker.acquired(this.id, generation);
+        else this.locker.acquired(this.id, taken.generation, token, taken.fencing);
         return !signal.aborted;
       }
       if (Date.now() - askedAt >= ASK_AGAIN_MS) {

@@ -44,6 +44,8 @@ export async function finish(
   const size = info.size as number;
   const key = objectKey(ctx.prefix, info.id);
   let parts = [...progress.parts];
+  // Completing is writing: a holder that lost its lock leaves it to its successor.
+  ctx.fence.assertHeld();
   // An adopted partial's parts are a range of its final's multipart upload: once they are
   // all there, the partial is done; the final is completed by whoever finishes it last.
   const adopted = adoptionOf(info) !== undefined;
@@ -88,6 +90,7 @@ export async function finish(
     if (!adopted) await completeMultipart(ctx, info, parts);
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
+  ctx.fence.assertHeld();
   if (!objectRecordsCompletion(info)) await writeInfo(ctx, done);
   ctx.metrics.completed++;
   deps.parts.forget(info);

@@ -2,6 +2,7 @@
 // one set of counters and one logger. Passed explicitly, so each module says what it uses.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
+import type { Fence } from '../locks/fence.js';
 import type { StoreMetrics } from './metrics.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 
@@ -14,4 +15,10 @@ export interface StoreContext {
   /** How each part and segment body is proven intact to S3. */
   partChecksum: PartChecksum;
   log: Logger;
+  /**
+   * The lock of the request this context serves (locks/fence.ts): writes of an upload's
+   * bytes, parts and completion go through it. The store's own context has UNFENCED; the
+   * store's entry points hand down one with the request's fence.
+   */
+  fence: Fence;
 }

@@ -7,6 +7,24 @@ const PENDING_INFIX = '.pend.';
 const UNVERIFIED_INFIX = '.unv.';
 // Zero-padded so lexical listing order is offset order (5 TiB < 10^15).
 const OFFSET_DIGITS = 15;
+// A lock generation (fencing token) after a staged key's position; 10^16 > 2^53.
+const GENERATION_DIGITS = 16;
+
+/**
+ * `.<generation>` for a holder of a fenced lock (locks/fence.ts); nothing for generation 0
+ * (no shared locker), so those keys stay what they always were.
+ */
+function generationSuffix(generation: number): string {
+  return generation > 0 ? `.${String(generation).padStart(GENERATION_DIGITS, '0')}` : '';
+}
+
+// What follows a segment's or a mark's infix: its position, then its generation if not 0.
+const SEGMENT_TAIL = /^(\d{15})(?:\.(\d{16}))?$/;
+const UNVERIFIED_TAIL = /^(\d{5})-(\d{5})(?:\.(\d{16}))?$/;
+
+function generationOf(digits: string | undefined): number {
+  return digits === undefined ? 0 : Number(digits);
+}
 
 export function objectKey(prefix: string, id: string): string {
   return `${prefix}${id}`;
@@ -20,8 +38,13 @@ export function segmentPrefix(prefix: string, id: string): string {
   return `${prefix}${id}${SEGMENT_INFIX}`;
 }
 
-export function segmentKey(prefix: string, id: string, offset: number): string {
-  return `${segmentPrefix(prefix, id)}${String(offset).padStart(OFFSET_DIGITS, '0')}`;
+/**
+ * A segment staged at `offset` by the holder of lock generation `generation`: two holders
+ * never write the same key, and the derivation prefers the newer at one offset.
+ */
+export function segmentKey(prefix: string, id: string, offset: number, generation: number): string {
+  const at = String(offset).padStart(OFFSET_DIGITS, '0');
+  return `${segmentPrefix(prefix, id)}${at}${generationSuffix(generation)}`;
 }
 
 /**
@@ -41,9 +64,15 @@ export function pendingKey(prefix: string, id: string, token: string, partNumber
  * A mark over parts [from, to] uploaded under an Upload-Checksum not verified yet: while
  * it exists, those parts never count toward the offset (see s3/staging/marks.ts).
  */
-export function unverifiedKey(prefix: string, id: string, from: number, to: number): string {
+export function unverifiedKey(
+  prefix: string,
+  id: string,
+  from: number,
+  to: number,
+  generation: number,
+): string {
   const pad = (n: number) => String(n).padStart(5, '0');
-  return `${prefix}${id}${UNVERIFIED_INFIX}${pad(from)}-${pad(to)}`;
+  return `${prefix}${id}${UNVERIFIED_INFIX}${pad(from)}-${pad(to)}${generationSuffix(generation)}`;
 }
 
 /** Everything staged for an upload (segments, pending parts, marks) shares this prefix. */
@@ -52,28 +81,36 @@ export function stagingPrefix(prefix: string, id: string): string {
 }
 
 export type StagingKey =
-  | { kind: 'segment'; offset: number }
+  | { kind: 'segment'; offset: number; generation: number }
   | { kind: 'pending' }
-  | { kind: 'unverified'; from: number; to: number };
+  | { kind: 'unverified'; from: number; to: number; generation: number };
 
 /** What a key under stagingPrefix is, or undefined (the info record, or not ours). */
 export function parseStagingKey(prefix: string, id: string, key: string): StagingKey | undefined {
-  const offset = parseSegmentOffset(prefix, id, key);
-  if (offset !== undefined) return { kind: 'segment', offset };
+  const segment = parseSegmentKey(prefix, id, key);
+  if (segment) return { kind: 'segment', ...segment };
   if (key.startsWith(pendingPrefix(prefix, id))) return { kind: 'pending' };
   const head = `${prefix}${id}${UNVERIFIED_INFIX}`;
-  const m = key.startsWith(head) ? /^(\d{5})-(\d{5})$/.exec(key.slice(head.length)) : null;
-  if (m) return { kind: 'unverified', from: Number(m[1]), to: Number(m[2]) };
-  return undefined;
+  const m = key.startsWith(head) ? UNVERIFIED_TAIL.exec(key.slice(head.length)) : null;
+  if (!m) return undefined;
+  return {
+    kind: 'unverified',
+    from: Number(m[1]),
+    to: Number(m[2]),
+    generation: generationOf(m[3]),
+  };
 }
 
-/** Offset encoded in a segment key, or undefined when the key is not one of ours. */
-export function parseSegmentOffset(prefix: string, id: string, key: string): number | undefined {
+/** Offset and generation of a segment key, or undefined when the key is not one of ours. */
+export function parseSegmentKey(
+  prefix: string,
+  id: string,
+  key: string,
+): { offset: number; generation: number } | undefined {
   const head = segmentPrefix(prefix, id);
   if (!key.startsWith(head)) return undefined;
-  const digits = key.slice(head.length);
-  if (!/^\d{15}$/.test(digits)) return undefined;
-  return Number(digits);
+  const m = SEGMENT_TAIL.exec(key.slice(head.length));
+  return m ? { offset: Number(m[1]), generation: generationOf(m[2]) } : undefined;
 }
 
 /** Upload id of a staged object's key under `prefix`, or undefined when it is not one. */

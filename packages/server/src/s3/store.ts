@@ -17,6 +17,7 @@ import {
 import { ERRORS, TusError } from '../errors.js';
 import { CHECKSUM_ALGORITHMS, CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import { currentRequest, type RequestContext } from '../front/request-context.js';
+import { type Fence, UNFENCED } from '../locks/fence.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
 import { finish } from './completion.js';
@@ -147,6 +148,8 @@ export class S3MultipartStore
   ) => Promise<UploadInfo>;
   // What the last request left of each upload (s3/state/upload-state.ts says when it is trusted).
   private readonly states: StateCache;
+  /** Instances share locks: a holder paused past its lease may still write (locks/fence.ts). */
+  private readonly sharedLocks: boolean;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
 
@@ -162,12 +165,14 @@ export class S3MultipartStore
     const partBuffers = Math.max(1, opts.partBuffers ?? DEFAULT_PART_BUFFERS);
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
-    const ctx = { client, bucket, prefix, metrics, partChecksum, log: opts.logger ?? silentLogger };
+    const log = opts.logger ?? silentLogger;
+    const ctx = { client, bucket, prefix, metrics, partChecksum, log, fence: UNFENCED };
     this.partBudget = new PartBudget(
       partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
     );
     this.ctx = ctx;
-    this.states = new StateCache(opts.sharedLocks === true);
+    this.sharedLocks = opts.sharedLocks === true;
+    this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
     this.receiver = new PatchReceiver({
@@ -185,7 +190,8 @@ export class S3MultipartStore
     });
     const completion = { ctx, segments, parts: this.parts };
     this.finish = async (info, progress, staged, findings) => {
-      const done = await finish(completion, info, progress, staged);
+      const fence = fenceOf(currentRequest(), info.id);
+      const done = await finish({ ...completion, ctx: { ...ctx, fence } }, info, progress, staged);
       // The last partial of a direct final to finish completes the final too.
       const adopted = adoptionOf(done);
       if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
@@ -308,6 +314,7 @@ export class S3MultipartStore
     if (length < state.progress.offset)
       throw new TusError(400, 'Upload-Length is below the offset');
     state.info = { ...state.info, size: length };
+    fenceOf(request, id).assertHeld();
     await writeInfo(this.ctx, state.info);
     this.states.remember(state, generation);
   }
@@ -356,6 +363,7 @@ export class S3MultipartStore
         checksum: request?.checksum,
         declaredLength: request?.contentLength,
         maxSize: this.maxSize,
+        fence: fenceOf(request, id),
       });
     } catch (err) {
       if (
@@ -407,12 +415,22 @@ export class S3MultipartStore
     }
     // The info goes last: while it exists, the upload can still be found and removed.
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: infoKey(prefix, id) }));
+    // Once more for a one-part upload: a PutObject of a holder that lost its lock may have
+    // landed in between; one landing later finds no info and removes itself (s3/parts/upload.ts).
+    if (info.uploadId === undefined && this.sharedLocks) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(prefix, id) }));
+    }
     this.ctx.log.debug({ id }, 'upload removed');
   }
 
   private loadState(id: string, findings?: Findings): Promise<UploadState> {
     return loadState(this.loading, id, findings);
   }
+}
+
+/** What ties the request's writes to its lock on `id` (UNFENCED without a shared locker). */
+function fenceOf(request: RequestContext | undefined, id: string): Fence {
+  return request?.fences?.get(id) ?? UNFENCED;
 }
 
 /** The generation of the shared lock `request` took on `id`, if any. */

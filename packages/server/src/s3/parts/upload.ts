@@ -1,12 +1,17 @@
 // UploadPart: one part of an upload's multipart upload from bytes in memory (an adopted
 // partial's go into its final's, s3/parts/target.ts); for an upload that fits in one part,
 // that part is the whole object, written by PutObject.
-import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { ERRORS } from '../../errors.js';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ERRORS, isS3NotFound } from '../../errors.js';
 import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
-import { objectKey } from '../keys.js';
+import { infoKey, objectKey } from '../keys.js';
 import { contentDispositionOf, contentTypeOf } from '../object-headers.js';
 import type { StoredPart } from '../state/progress.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
@@ -20,6 +25,7 @@ export async function uploadPart(
   body: Buffer,
 ): Promise<StoredPart> {
   const address = partAddress(ctx, info, partNumber);
+  ctx.fence.assertHeld();
   if (address === undefined) return putWhole(ctx, info, partNumber, body);
   const res = await ctx.client.send(
     new UploadPartCommand({
@@ -72,5 +78,30 @@ async function putWhole(
   );
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += body.length;
+  if (ctx.fence.generation > 0) await confirmNotTerminated(ctx, info);
   return { partNumber, size: body.length, etag: bareEtag(res.ETag) || 'put' };
+}
+
+/**
+ * Under a shared lock, a PutObject sent by a holder that lost its lock (paused past its
+ * lease) may land after another instance terminated the upload, and would recreate its
+ * object. Termination removes a one-part upload's object before and after its info
+ * (s3/store.ts), so one of the two sees the other: the object is removed either by the
+ * termination or here.
+ */
+async function confirmNotTerminated(ctx: StoreContext, info: UploadInfo): Promise<void> {
+  const exists = await ctx.client
+    .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: infoKey(ctx.prefix, info.id) }))
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (isS3NotFound(err)) return false;
+        throw err;
+      },
+    );
+  if (exists) return;
+  await ctx.client.send(
+    new DeleteObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }),
+  );
+  throw ERRORS.FILE_NOT_FOUND;
 }

@@ -139,7 +139,7 @@ export class PartCutter {
   async stageSegment(): Promise<void> {
     const { ctx, segments, lease, info } = this.deps;
     const buf = this.buf as Buffer;
-    const seg = await segments.put(info.id, this.start, buf.subarray(0, this.filled));
+    const seg = await segments.put(info.id, this.start, buf.subarray(0, this.filled), ctx.fence);
     lease.give(buf);
     ctx.metrics.segmentsWritten++;
     ctx.metrics.segmentBytesWritten += seg.size;

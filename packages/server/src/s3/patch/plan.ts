@@ -1,6 +1,7 @@
 // What one PATCH may do, decided from the upload and the request's facts before its first
 // byte: how far its body may go, which part its mark must reach, whether its parts stream.
 import type { ExpectedChecksum } from '../../extensions/checksum.js';
+import type { Fence } from '../../locks/fence.js';
 import type { UploadInfo } from '../info.js';
 import { capacityOf, partNumberAt } from '../parts/arithmetic.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
@@ -13,6 +14,8 @@ export interface PatchFacts {
   declaredLength?: number;
   /** The server's maximum upload size. */
   maxSize?: number;
+  /** The request's lock on the upload: every S3 write of the request goes through it (absent: UNFENCED). */
+  fence?: Fence;
 }
 
 export interface PatchPlan {

@@ -3,6 +3,7 @@
 // settle the marks. Every path out has drained its part uploads.
 import { noteConsumed } from '../../body/chunk-reclaimer.js';
 import { ERRORS } from '../../errors.js';
+import { UNFENCED } from '../../locks/fence.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
@@ -30,6 +31,7 @@ export interface RequestDeps {
 }
 
 export class PatchRequest {
+  private readonly deps: RequestDeps;
   readonly info: UploadInfo;
   readonly plan: PatchPlan;
   readonly pipeline: PartPipeline;
@@ -40,12 +42,14 @@ export class PatchRequest {
   private streamError: unknown;
 
   constructor(
-    private readonly deps: RequestDeps,
+    deps: RequestDeps,
     readonly lease: BufferLease,
     readonly state: UploadState,
     facts: PatchFacts,
   ) {
-    const { ctx, segments } = deps;
+    // Everything the request writes goes through its lock's fence.
+    this.deps = { ...deps, ctx: { ...deps.ctx, fence: facts.fence ?? UNFENCED } };
+    const { ctx, segments } = this.deps;
     const { info, progress } = state;
     this.info = info;
     this.progress = progress;
@@ -53,7 +57,7 @@ export class PatchRequest {
     this.pipeline = new PartPipeline(deps.queueSize);
     this.writes = new PartWrites(ctx, info, lease, progress.parts);
     this.cutter = new PartCutter({ ctx, segments, lease, info }, progress);
-    this.gate = facts.checksum ? new ChecksumGate(deps, this, facts.checksum) : undefined;
+    this.gate = facts.checksum ? new ChecksumGate(this.deps, this, facts.checksum) : undefined;
   }
 
   /** Returns the progress once every received byte is durable. */

@@ -29,6 +29,7 @@ export async function sendPart(
     whole.length === part.body.length &&
     multipartTarget(ctx.prefix, info) !== undefined
   ) {
+    ctx.fence.assertHeld();
     const md5 = contentMd5(ctx.partChecksum, whole);
     streamed = StreamedPart.whole(ctx, info, part.partNumber, whole, md5);
     // From here the part decides when its buffer is free (s3/parts/streamed.ts).

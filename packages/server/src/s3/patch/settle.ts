@@ -47,8 +47,15 @@ export async function settle(
   folded: readonly StoredSegment[],
 ): Promise<UnverifiedRange[]> {
   let { unverified } = plan;
-  if (plan.settle) unverified = await deps.marks.settle(id, plan.settle.marks, plan.settle.upTo);
-  if (plan.counts) await deleteSegmentsQuietly(deps, folded);
+  const { fence } = deps.ctx;
+  if (plan.settle) {
+    unverified = await deps.marks.settle(id, plan.settle.marks, plan.settle.upTo, fence);
+  }
+  if (plan.counts) {
+    // A holder that lost its lock deletes nothing: the segments may be its successor's chain.
+    fence.assertHeld();
+    await deleteSegmentsQuietly(deps, folded);
+  }
   return unverified;
 }
 

@@ -68,12 +68,18 @@ export class ChecksumGate {
     state.staged = true;
     if (!plan.viaPending) {
       // The mark is durable before the first unverified byte reaches the upload.
-      this.mark ??= await this.deps.marks.put(info.id, part.partNumber, plan.lastPart);
+      this.mark ??= await this.deps.marks.put(
+        info.id,
+        part.partNumber,
+        plan.lastPart,
+        this.deps.ctx.fence,
+      );
       return this.req.writes.upload(part, pipeline);
     }
     const { pending, ctx } = this.deps;
     return pipeline.add(async () => {
       try {
+        ctx.fence.assertHeld();
         const put = await pending.put(info.id, this.token, part.partNumber, part.body);
         this.staged.push({ pending: put, segs: part.segs });
         ctx.metrics.pendingPartsStaged++;

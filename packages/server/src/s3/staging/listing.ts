@@ -32,9 +32,14 @@ export async function listStaged(
       const kind = key ? parseStagingKey(prefix, id, key) : undefined;
       if (!key || !kind) continue;
       if (kind.kind === 'segment')
-        out.segments.push({ key, offset: kind.offset, size: obj.Size ?? 0 });
+        out.segments.push({
+          key,
+          offset: kind.offset,
+          size: obj.Size ?? 0,
+          generation: kind.generation,
+        });
       else if (kind.kind === 'pending') out.pending.push(key);
-      else out.unverified.push({ key, from: kind.from, to: kind.to });
+      else out.unverified.push({ key, from: kind.from, to: kind.to, generation: kind.generation });
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);

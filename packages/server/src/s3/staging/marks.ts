@@ -7,6 +7,7 @@
 // leaves the mark, so those parts never count; the requests that later rewrite those part
 // numbers with good bytes shrink the mark from below (settle) until nothing is left.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Fence } from '../../locks/fence.js';
 import { unverifiedKey } from '../keys.js';
 import type { UnverifiedRange } from '../state/progress.js';
 import { deleteKeys } from './listing.js';
@@ -40,12 +41,15 @@ export class UnverifiedMarks {
     private readonly prefix: string,
   ) {}
 
-  async put(id: string, from: number, to: number): Promise<UnverifiedRange> {
-    const key = unverifiedKey(this.prefix, id, from, to);
+  /** Under `fence`'s generation: a late mark is told from a newer holder's (s3/state/generations.ts). */
+  async put(id: string, from: number, to: number, fence: Fence): Promise<UnverifiedRange> {
+    const { generation } = fence;
+    const key = unverifiedKey(this.prefix, id, from, to, generation);
+    fence.assertHeld();
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: '', ContentLength: 0 }),
     );
-    return { key, from, to };
+    return { key, from, to, generation };
   }
 
   /**
@@ -56,9 +60,11 @@ export class UnverifiedMarks {
     id: string,
     marks: readonly UnverifiedRange[],
     upTo: number,
+    fence: Fence,
   ): Promise<UnverifiedRange[]> {
     const s = settleRanges(marks, upTo);
-    const added = await Promise.all(s.add.map((r) => this.put(id, r.from, r.to)));
+    const added = await Promise.all(s.add.map((r) => this.put(id, r.from, r.to, fence)));
+    fence.assertHeld();
     await deleteKeys(
       this.client,
       this.bucket,

@@ -8,6 +8,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { Fence } from '../../locks/fence.js';
 import { segmentKey } from '../keys.js';
 import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
@@ -20,8 +21,14 @@ export class SegmentStaging {
     private readonly partChecksum: PartChecksum = 'md5',
   ) {}
 
-  async put(id: string, offset: number, bytes: Buffer): Promise<StoredSegment> {
-    const key = segmentKey(this.prefix, id, offset);
+  /**
+   * Stages `bytes` at `offset` under the key of `fence`'s generation, unless the lock may
+   * be lost: a newer holder's segment at the same offset is never replaced.
+   */
+  async put(id: string, offset: number, bytes: Buffer, fence: Fence): Promise<StoredSegment> {
+    const { generation } = fence;
+    const key = segmentKey(this.prefix, id, offset, generation);
+    fence.assertHeld();
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -31,7 +38,7 @@ export class SegmentStaging {
         ContentMD5: contentMd5(this.partChecksum, bytes),
       }),
     );
-    return { key, offset, size: bytes.length };
+    return { key, offset, size: bytes.length, generation };
   }
 
   /** Reads segments back in order; checks each has the length it was listed with. */

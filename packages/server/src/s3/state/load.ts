@@ -9,9 +9,9 @@ import { readInfo } from '../info-io.js';
 import type { PartList } from '../parts/list.js';
 import { multipartTarget } from '../parts/target.js';
 import { clearStaging } from '../staging/cleanup.js';
-import { listStaged, stagedKeys } from '../staging/listing.js';
+import { deleteKeys, listStaged, stagedKeys } from '../staging/listing.js';
 import { objectLength, recordCompletionIfWhole } from './object.js';
-import { deriveProgress, type Progress } from './progress.js';
+import { deriveProgress, type Progress, type UnverifiedRange } from './progress.js';
 import { completeState, type UploadState } from './upload-state.js';
 
 export interface LoadDeps {
@@ -77,6 +77,7 @@ export async function loadState(
     staged.unverified,
   );
   deps.parts.remember(info, progress.parts);
+  if (progress.supersededMarks) await dropSuperseded(ctx, id, progress.supersededMarks);
   const state = {
     info,
     progress,
@@ -89,6 +90,23 @@ export async function loadState(
     return { ...state, info: await deps.finish(info, progress, state.staged, findings) };
   }
   return state;
+}
+
+/**
+ * Marks written late by a holder that lost its lock: gone before the newer objects that
+ * supersede them are folded away (after that they would look live again). Safe from any
+ * instance, holder or not: what supersedes them is durable and only newer ones follow.
+ */
+async function dropSuperseded(
+  ctx: StoreContext,
+  id: string,
+  marks: readonly UnverifiedRange[],
+): Promise<void> {
+  await deleteKeys(
+    ctx.client,
+    ctx.bucket,
+    marks.map((m) => m.key),
+  ).catch((err: unknown) => ctx.log.warn({ err, id }, 'could not delete superseded marks'));
 }
 
 /** The multipart upload is gone: either completed before the info said so, or aborted. */

@@ -1,6 +1,8 @@
 // How far an upload has durably got, derived from what S3 holds: whole parts from
-// part 1 on, then staged segments that continue exactly where the parts stop.
+// part 1 on, then staged segments that continue exactly where the parts stop (of several
+// lock generations, the rules of s3/state/generations.ts).
 import { expectedPartLength, partStart } from '../parts/arithmetic.js';
+import { chainSegments, splitMarks } from './generations.js';
 
 export interface StoredPart {
   partNumber: number;
@@ -12,6 +14,8 @@ export interface StoredSegment {
   key: string;
   offset: number;
   size: number;
+  /** Of the lock its writer held (locks/fence.ts; 0: no shared locker). */
+  generation: number;
 }
 
 /** A mark: parts from..to (inclusive) hold bytes no checksum has vouched for yet. */
@@ -19,6 +23,8 @@ export interface UnverifiedRange {
   key: string;
   from: number;
   to: number;
+  /** Of the lock its writer held (locks/fence.ts; 0: no shared locker). */
+  generation: number;
 }
 
 export interface Progress {
@@ -32,6 +38,8 @@ export interface Progress {
   staleSegments: StoredSegment[];
   /** Marks of unverified parts; a request that rewrites those parts settles them. */
   unverified: UnverifiedRange[];
+  /** Marks a newer lock generation superseded (s3/state/generations.ts): never count. */
+  supersededMarks?: UnverifiedRange[];
 }
 
 export function deriveProgress(
@@ -43,7 +51,8 @@ export function deriveProgress(
 ): Progress {
   const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
   const counted: StoredPart[] = [];
-  const marked = (n: number) => unverified.some((u) => u.from <= n && n <= u.to);
+  const marks = splitMarks(unverified, segments, partSize);
+  const marked = (n: number) => marks.live.some((u) => u.from <= n && n <= u.to);
   for (let n = 1; ; n++) {
     const part = byNumber.get(n);
     // A part under a mark may hold bytes that failed (or never reached) verification.
@@ -54,22 +63,17 @@ export function deriveProgress(
     // A short part can only be the last one of a known-size upload.
     if (part.size < partSize) break;
   }
-  let offset =
+  const partsEnd =
     counted.length === 0
       ? 0
       : partStart(counted.length, partSize) + (counted[counted.length - 1]?.size ?? 0);
-
-  const liveSegments: StoredSegment[] = [];
-  const staleSegments: StoredSegment[] = [];
-  const sorted = [...segments].sort((a, b) => a.offset - b.offset);
-  for (const seg of sorted) {
-    if (seg.offset === offset && seg.size > 0) {
-      liveSegments.push(seg);
-      offset += seg.size;
-    } else {
-      // Covered by a part already, or past a gap: it never counts again.
-      staleSegments.push(seg);
-    }
-  }
-  return { offset, parts: counted, liveSegments, staleSegments, unverified: [...unverified] };
+  const chain = chainSegments(segments, partsEnd);
+  return {
+    offset: chain.end,
+    parts: counted,
+    liveSegments: chain.live,
+    staleSegments: chain.stale,
+    unverified: marks.live,
+    ...(marks.superseded.length > 0 ? { supersededMarks: marks.superseded } : {}),
+  };
 }
