@@ -91,6 +91,32 @@ describe('staging of many small PATCHes', () => {
     expect(digest(s3.object(`${PREFIX}u`))).toBe(digest(data));
   });
 
+  it('has stopped every read into the buffer when one read fails', async () => {
+    const { s3 } = await startedUpload('u', SIZE);
+    const staging = new SegmentStaging(s3.client, BUCKET, PREFIX);
+    const segs = [];
+    for (let i = 0; i < 8; i++) segs.push(await staging.put('u', i, Buffer.from([i])));
+    let inFlight = 0;
+    let gets = 0;
+    const client = {
+      send: async (command: { input: object }, options?: object) => {
+        inFlight++;
+        try {
+          if (++gets === 1) throw new Error('first GET fails');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return await s3.send(command, options);
+        } finally {
+          inFlight--;
+        }
+      },
+    } as unknown as S3Client;
+    const reading = new SegmentStaging(client, BUCKET, PREFIX);
+    await expect(reading.readInto(segs, Buffer.alloc(8))).rejects.toThrow('first GET fails');
+    expect(inFlight).toBe(0);
+    // The reads in flight finished; none started after the failure.
+    expect(gets).toBe(4);
+  });
+
   it('refuses a segment whose bytes differ in length from its listing', async () => {
     const { s3 } = await startedUpload('u', SIZE);
     const staging = new SegmentStaging(s3.client, BUCKET, PREFIX);

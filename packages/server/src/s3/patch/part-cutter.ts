@@ -94,7 +94,10 @@ export class PartCutter {
     return this.head + this.nextPartSize();
   }
 
-  /** Starts the next part in `buf` (of bufferSize()); a streaming part is in flight from its first byte. */
+  /**
+   * Starts the next part in `buf` (of bufferSize()); a streaming part is in flight from its
+   * first byte.
+   */
   begin(buf: Buffer, streams: boolean): void {
     this.buf = buf;
     if (streams) {

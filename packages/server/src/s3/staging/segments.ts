@@ -54,13 +54,22 @@ export class SegmentStaging {
       throw new RangeError(`${total} staged bytes do not fit a ${into.length}-byte buffer`);
     }
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      for (let i = next++; i < segments.length; i = next++) {
-        await this.readOne(segments[i] as StoredSegment, into, at[i] as number);
+      for (let i = next++; i < segments.length && !failed; i = next++) {
+        try {
+          await this.readOne(segments[i] as StoredSegment, into, at[i] as number);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
       }
     };
     const workers = Math.min(READ_CONCURRENCY, segments.length);
-    await Promise.all(Array.from({ length: workers }, worker));
+    // Every read has stopped writing into `into` before this returns or throws: the caller
+    // may hand the buffer to another request right after.
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     return total;
   }
 
