@@ -8,8 +8,8 @@ import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
 import { partEndAt, partNumberAt } from '../parts/arithmetic.js';
 import { StreamedPart } from '../parts/streamed.js';
-import { deleteKeysQuietly } from '../staging/cleanup.js';
 import { planCompaction, segmentBytes } from '../staging/compaction.js';
+import { deleteKeys } from '../staging/listing.js';
 import type { SegmentStaging } from '../staging/segments.js';
 import type { Progress, StoredSegment } from '../state/progress.js';
 
@@ -42,6 +42,12 @@ export class PartCutter {
   private buf: Buffer | undefined;
   /** Segments of the part being filled, staged by earlier requests. */
   private carried: StoredSegment[];
+  /**
+   * Stale segments below the offset (a merge's deletes that failed or were cut short):
+   * they can never count again, since a live one starts at the offset. The next merge
+   * deletes them, so they cannot pile up.
+   */
+  private leftovers: StoredSegment[];
   private streaming: StreamedPart | undefined;
 
   constructor(
@@ -51,6 +57,7 @@ export class PartCutter {
     this.start = progress.offset;
     this.carried = progress.liveSegments;
     this.head = segmentBytes(this.carried);
+    this.leftovers = progress.staleSegments.filter((s) => s.offset < progress.offset);
   }
 
   /** Where the received bytes end (absolute). */
@@ -81,6 +88,11 @@ export class PartCutter {
   /** Segments that continue the parts once the request is over. */
   get liveSegments(): StoredSegment[] {
     return this.carried;
+  }
+
+  /** Stale segments known and not deleted yet. */
+  get staleSegments(): StoredSegment[] {
+    return this.leftovers;
   }
 
   /** Bytes from here to the end of the part that starts here. */
@@ -186,8 +198,8 @@ export class PartCutter {
    *    those start inside it, and offset derivation (s3/state/progress.ts) takes them for
    *    stale. Either way every acknowledged byte is in a live segment.
    * 3. Only once S3 has answered the PutObject, the superseded segments are deleted. A
-   *    kill or a failed delete leaves stale segments, which never count again; completion
-   *    or termination clears them.
+   *    kill or a failed delete leaves stale segments, which never count again; the next
+   *    merge (or completion, or termination) deletes them.
    */
   private async stageMerged(merge: StoredSegment[], buf: Buffer): Promise<StoredSegment> {
     const { ctx, segments, info } = this.deps;
@@ -201,9 +213,20 @@ export class PartCutter {
     );
     this.carried = [...this.carried.slice(0, this.carried.length - merge.length), seg];
     ctx.metrics.segmentMerges++;
-    // A key the superset did not overwrite (its own, or an older generation's at its offset).
-    const superseded = merge.filter((s) => s.key !== seg.key).map((s) => s.key);
-    await deleteKeysQuietly(ctx, superseded);
+    // Never a key that now holds live bytes: the superset may have overwritten one merged.
+    const live = new Set(this.carried.map((s) => s.key));
+    const stale = [...merge, ...this.leftovers].filter((s) => !live.has(s.key));
+    this.leftovers = await deleteKeys(
+      ctx.client,
+      ctx.bucket,
+      stale.map((s) => s.key),
+    ).then(
+      () => [],
+      (err: unknown) => {
+        ctx.log.warn({ err }, 'could not delete merged segments');
+        return stale;
+      },
+    );
     return seg;
   }
 

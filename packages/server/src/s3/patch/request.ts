@@ -78,7 +78,7 @@ export class PatchRequest {
       offset: end,
       parts: writes.sorted(),
       liveSegments: this.cutter.liveSegments,
-      staleSegments: progress.staleSegments,
+      staleSegments: this.cutter.staleSegments,
       unverified,
     };
   }
