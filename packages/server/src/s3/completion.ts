@@ -53,8 +53,7 @@ export async function finish(
     // One part, the object itself: PutObject wrote it whole (Content-Length checked by S3)
     // when the last byte arrived, or does now from bytes staged by earlier requests.
     if (parts.length === 0) {
-      const staged = await deps.segments.read(progress.liveSegments);
-      const body = Buffer.concat(staged);
+      const body = await deps.segments.readAll(progress.liveSegments);
       ctx.metrics.segmentBytesReadBack += body.length;
       parts.push(await uploadPart(ctx, info, 1, body));
     }
@@ -82,7 +81,7 @@ export async function finish(
   } else {
     const total = partCount(size, info.partSize);
     if (parts.length < total && progress.liveSegments.length > 0) {
-      const body = Buffer.concat(await deps.segments.read(progress.liveSegments));
+      const body = await deps.segments.readAll(progress.liveSegments);
       ctx.metrics.segmentBytesReadBack += body.length;
       parts.push(await uploadPart(ctx, info, total, body));
     }

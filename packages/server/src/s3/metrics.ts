@@ -17,6 +17,8 @@ export interface StoreMetrics extends ConcatCounters {
   segmentsWritten: number;
   segmentBytesWritten: number;
   segmentBytesReadBack: number;
+  /** Segments written over the newest staged ones, merged with them (s3/staging/compaction.ts). */
+  segmentMerges: number;
   completed: number;
   /** Requests whose body matched its Upload-Checksum, and those that did not (460). */
   checksumsVerified: number;
@@ -39,6 +41,7 @@ export function newMetrics(): StoreMetrics {
     segmentsWritten: 0,
     segmentBytesWritten: 0,
     segmentBytesReadBack: 0,
+    segmentMerges: 0,
     completed: 0,
     partsCopied: 0,
     bytesCopied: 0,

@@ -1,11 +1,15 @@
 // The part a request body fills now, cut at absolute part boundaries: its buffer (from the
 // request's lease), the segments earlier requests staged of the same part, and, when the
-// part streams to S3 as it fills, that request.
+// part streams to S3 as it fills, that request. The buffer has room for those segments
+// before the request's own bytes, so reading them back costs no memory outside the budget
+// and no copy: the part goes out as one view of the buffer.
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
 import { partEndAt, partNumberAt } from '../parts/arithmetic.js';
 import { StreamedPart } from '../parts/streamed.js';
+import { planCompaction, segmentBytes } from '../staging/compaction.js';
+import { deleteKeys } from '../staging/listing.js';
 import type { SegmentStaging } from '../staging/segments.js';
 import type { Progress, StoredSegment } from '../state/progress.js';
 
@@ -29,13 +33,21 @@ export interface CutterDeps {
 }
 
 export class PartCutter {
-  /** Absolute offset of the buffer's first byte. */
+  /** Absolute offset of the first byte this request brings to the part. */
   private start: number;
-  /** Bytes in the buffer. */
+  /** Bytes of the carried segments: the buffer's first bytes, read back when needed. */
+  private head: number;
+  /** Bytes this request put in the buffer, after the head. */
   private filled = 0;
   private buf: Buffer | undefined;
   /** Segments of the part being filled, staged by earlier requests. */
   private carried: StoredSegment[];
+  /**
+   * Stale segments below the offset (a merge's deletes that failed or were cut short):
+   * they can never count again, since a live one starts at the offset. The next merge
+   * deletes them, so they cannot pile up.
+   */
+  private leftovers: StoredSegment[];
   private streaming: StreamedPart | undefined;
 
   constructor(
@@ -44,6 +56,8 @@ export class PartCutter {
   ) {
     this.start = progress.offset;
     this.carried = progress.liveSegments;
+    this.head = segmentBytes(this.carried);
+    this.leftovers = progress.staleSegments.filter((s) => s.offset < progress.offset);
   }
 
   /** Where the received bytes end (absolute). */
@@ -60,7 +74,7 @@ export class PartCutter {
   }
 
   get full(): boolean {
-    return this.buf !== undefined && this.filled === this.buf.length;
+    return this.buf !== undefined && this.head + this.filled === this.buf.length;
   }
 
   get partStart(): number {
@@ -76,13 +90,26 @@ export class PartCutter {
     return this.carried;
   }
 
+  /** Stale segments known and not deleted yet. */
+  get staleSegments(): StoredSegment[] {
+    return this.leftovers;
+  }
+
   /** Bytes from here to the end of the part that starts here. */
   nextPartSize(): number {
     const { partSize, size } = this.deps.info;
     return partEndAt(this.start, partSize, size) - this.start;
   }
 
-  /** Starts the next part in `buf`; a streaming part is in flight from its first byte. */
+  /** Size of the buffer begin() takes: the carried segments, then the rest of the part. */
+  bufferSize(): number {
+    return this.head + this.nextPartSize();
+  }
+
+  /**
+   * Starts the next part in `buf` (of bufferSize()); a streaming part is in flight from its
+   * first byte.
+   */
   begin(buf: Buffer, streams: boolean): void {
     this.buf = buf;
     if (streams) {
@@ -94,26 +121,25 @@ export class PartCutter {
   /** Copies from `chunk` at `pos` what fits into the part; returns how many bytes. */
   copy(chunk: Buffer, pos: number): number {
     const buf = this.buf as Buffer;
-    const n = Math.min(chunk.length - pos, buf.length - this.filled);
-    chunk.copy(buf, this.filled, pos, pos + n);
+    const at = this.head + this.filled;
+    const n = Math.min(chunk.length - pos, buf.length - at);
+    chunk.copy(buf, at, pos, pos + n);
     this.filled += n;
-    this.streaming?.advance(this.filled);
+    this.streaming?.advance(at + n);
     return n;
   }
 
-  /** Takes the filled buffer (with the carried segments before it) as one part. */
+  /** Takes the filled buffer, the carried segments read back into its head, as one part. */
   async take(): Promise<FullPart> {
     const { lease, info } = this.deps;
+    const buf = this.buf;
+    if (!buf) throw new Error('take() without a part filling');
     const partNumber = partNumberAt(this.start, info.partSize);
     const segs = this.carried;
+    await this.readBack(segs, buf);
+    const body = buf.subarray(0, this.head + this.filled);
     this.carried = [];
-    const head = segs.length > 0 ? await this.deps.segments.read(segs) : [];
-    for (const h of head) this.deps.ctx.metrics.segmentBytesReadBack += h.length;
-    const filled = this.buf;
-    const own = (filled ?? Buffer.alloc(0)).subarray(0, this.filled);
-    const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
-    // After a concat the part buffer is free at once; otherwise once S3 has the part.
-    if (filled && body !== own) lease.give(filled);
+    this.head = 0;
     this.start += this.filled;
     this.filled = 0;
     this.buf = undefined;
@@ -124,7 +150,15 @@ export class PartCutter {
       streamed.handOver((b) => lease.give(b));
       return { partNumber, body, segs, streamed };
     }
-    return { partNumber, body, pooled: body === own ? filled : undefined, segs };
+    return { partNumber, body, pooled: buf, segs };
+  }
+
+  /** Reads `segs`, the last carried ones, into the head bytes they occupy in `buf`. */
+  private async readBack(segs: readonly StoredSegment[], buf: Buffer): Promise<void> {
+    if (segs.length === 0) return;
+    const from = this.head - segmentBytes(segs);
+    const n = await this.deps.segments.readInto(segs, buf.subarray(from, this.head));
+    this.deps.ctx.metrics.segmentBytesReadBack += n;
   }
 
   /** The body ended inside a streaming part: its bytes are staged from the buffer instead. */
@@ -135,15 +169,73 @@ export class PartCutter {
     await cut.abandon();
   }
 
-  /** Stages the received bytes of the part as a segment for a later request to continue. */
+  /**
+   * Stages the received bytes of the part as a segment for a later request to continue;
+   * past MAX_LIVE_SEGMENTS (s3/staging/compaction.ts) merged with the newest carried ones.
+   */
   async stageSegment(): Promise<void> {
     const { ctx, segments, lease, info } = this.deps;
     const buf = this.buf as Buffer;
-    const seg = await segments.put(info.id, this.start, buf.subarray(0, this.filled), ctx.fence);
+    const merge = planCompaction(this.carried, this.filled);
+    const seg = merge
+      ? await this.stageMerged(merge, buf)
+      : await segments.put(
+          info.id,
+          this.start,
+          buf.subarray(this.head, this.head + this.filled),
+          ctx.fence,
+        );
     lease.give(buf);
     ctx.metrics.segmentsWritten++;
     ctx.metrics.segmentBytesWritten += seg.size;
-    this.carried = [...this.carried, seg];
+    if (!merge) this.carried = [...this.carried, seg];
+  }
+
+  /**
+   * Writes `merge` (the newest carried segments) and the tail as one segment at the first
+   * merged segment's offset, then deletes the others. Order of writes, so that a kill or a
+   * failure at any point loses no acknowledged byte:
+   * 1. GETs of the merged segments, into the buffer's head: nothing in S3 changes.
+   * 2. One PutObject at the first merged segment's offset, holding that segment's bytes, the
+   *    other merged ones' and the tail. S3 replaces an object whole, so any listing sees
+   *    either the old first segment (the offset stops where this request began; its tail
+   *    was never acknowledged) or the superset, which ends past every other merged segment:
+   *    those start inside it, and offset derivation (s3/state/progress.ts) takes them for
+   *    stale. Either way every acknowledged byte is in a live segment.
+   * 3. Only once S3 has answered the PutObject, the superseded segments are deleted. A
+   *    kill or a failed delete leaves stale segments, which never count again; the next
+   *    merge (or completion, or termination) deletes them.
+   */
+  private async stageMerged(merge: StoredSegment[], buf: Buffer): Promise<StoredSegment> {
+    const { ctx, segments, info } = this.deps;
+    const first = merge[0] as StoredSegment;
+    await this.readBack(merge, buf);
+    const from = this.head - segmentBytes(merge);
+    const seg = await segments.put(
+      info.id,
+      first.offset,
+      buf.subarray(from, this.head + this.filled),
+      ctx.fence,
+    );
+    this.carried = [...this.carried.slice(0, this.carried.length - merge.length), seg];
+    ctx.metrics.segmentMerges++;
+    // Never a key that now holds live bytes: the superset may have overwritten one merged.
+    const live = new Set(this.carried.map((s) => s.key));
+    const stale = [...merge, ...this.leftovers].filter((s) => !live.has(s.key));
+    // A holder that lost its lock deletes nothing: the segments may be its successor's chain.
+    ctx.fence.assertHeld();
+    this.leftovers = await deleteKeys(
+      ctx.client,
+      ctx.bucket,
+      stale.map((s) => s.key),
+    ).then(
+      () => [],
+      (err: unknown) => {
+        ctx.log.warn({ err }, 'could not delete merged segments');
+        return stale;
+      },
+    );
+    return seg;
   }
 
   /** Gives the part buffer back: its bytes will not count. */

@@ -82,7 +82,7 @@ export class PatchRequest {
       offset: end,
       parts: writes.sorted(),
       liveSegments: this.cutter.liveSegments,
-      staleSegments: progress.staleSegments,
+      staleSegments: this.cutter.staleSegments,
       unverified,
     };
   }
@@ -123,7 +123,7 @@ export class PatchRequest {
     // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
     // budget is spent) pauses the body; this request holds no buffer but parts
     // already on their way to S3 (s3/memory/part-budget.ts: why that cannot deadlock).
-    cutter.begin(await this.lease.take(size), streams);
+    cutter.begin(await this.lease.take(cutter.bufferSize()), streams);
   }
 
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */

@@ -13,6 +13,9 @@ import { segmentKey } from '../keys.js';
 import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
 
+/** Segment GETs in flight at once while reading staged bytes back. */
+const READ_CONCURRENCY = 4;
+
 export class SegmentStaging {
   constructor(
     private readonly client: S3Client,
@@ -41,20 +44,63 @@ export class SegmentStaging {
     return { key, offset, size: bytes.length, generation };
   }
 
-  /** Reads segments back in order; checks each has the length it was listed with. */
-  async read(segments: readonly StoredSegment[]): Promise<Buffer[]> {
-    return Promise.all(
-      segments.map(async (seg) => {
-        const res = await this.client.send(
-          new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }),
-        );
-        const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
-        if (bytes.length !== seg.size) {
-          throw new Error(`segment ${seg.key} has ${bytes.length} bytes, listed ${seg.size}`);
+  /**
+   * Reads contiguous `segments` (in offset order) into `into` from its start, a few GETs at
+   * a time, each body streamed straight into place: the caller's buffer (a part buffer,
+   * charged to the part memory) is the only copy. Checks each has the length it was listed
+   * with. Returns the bytes read.
+   */
+  async readInto(segments: readonly StoredSegment[], into: Buffer): Promise<number> {
+    const at: number[] = [];
+    let total = 0;
+    for (const seg of segments) {
+      at.push(total);
+      total += seg.size;
+    }
+    if (total > into.length) {
+      throw new RangeError(`${total} staged bytes do not fit a ${into.length}-byte buffer`);
+    }
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      for (let i = next++; i < segments.length && !failed; i = next++) {
+        try {
+          await this.readOne(segments[i] as StoredSegment, into, at[i] as number);
+        } catch (err) {
+          failed = true;
+          throw err;
         }
-        return bytes;
-      }),
-    );
+      }
+    };
+    const workers = Math.min(READ_CONCURRENCY, segments.length);
+    // Every read has stopped writing into `into` before this returns or throws: the caller
+    // may hand the buffer to another request right after.
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    return total;
+  }
+
+  /** `segments` read into one buffer of their size (paths outside a PATCH's part buffer). */
+  async readAll(segments: readonly StoredSegment[]): Promise<Buffer> {
+    let total = 0;
+    for (const seg of segments) total += seg.size;
+    const out = Buffer.allocUnsafe(total);
+    await this.readInto(segments, out);
+    return out;
+  }
+
+  private async readOne(seg: StoredSegment, into: Buffer, from: number): Promise<void> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
+    const end = from + seg.size;
+    let pos = from;
+    const wrong = (n: string) => new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
+    // Leaving the loop early (too long) destroys the body, freeing its connection.
+    for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
+      if (pos + chunk.length > end) throw wrong('more');
+      into.set(chunk, pos);
+      pos += chunk.length;
+    }
+    if (pos !== end) throw wrong(String(pos - from));
   }
 
   async delete(segments: readonly StoredSegment[]): Promise<void> {
