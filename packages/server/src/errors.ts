@@ -4,11 +4,14 @@ import { ERRORS } from '@tus/utils';
 export class TusError extends Error {
   readonly status_code: number;
   readonly body: string;
-  constructor(status: number, message: string) {
+  /** Seconds after which the request may be tried again: the response's Retry-After. */
+  readonly retryAfter?: number;
+  constructor(status: number, message: string, retryAfter?: number) {
     super(message);
     this.name = 'TusError';
     this.status_code = status;
     this.body = `${message}\n`;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
   }
 }
 

@@ -13,5 +13,7 @@ export interface StoreContext {
   metrics: StoreMetrics;
   /** How each part and segment body is proven intact to S3. */
   partChecksum: PartChecksum;
+  /** Types the upload objects may be served inline as, beyond the passive ones (object-headers.ts). */
+  inlineTypes?: readonly string[];
   log: Logger;
 }
