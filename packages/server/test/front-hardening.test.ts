@@ -114,6 +114,11 @@ describe('what a failure tells the client', () => {
       id: 'abc',
     });
     expect(entry.err.message).toContain('ECONNREFUSED');
+    // A client that went away is no server error: info, not error.
+    const info = pino({ level: 'info' }, sink);
+    const gone = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    answerFailure(gone, { method: 'PATCH', url: 'http://h/files/abc' }, info);
+    expect(JSON.parse(lines[1] ?? '{}').level).toBe(30);
   });
 });
 

@@ -52,10 +52,28 @@ export interface FailedRequest {
   url: string;
 }
 
+/**
+ * A body the client stopped sending (it disconnected, or was cut): nobody reads the
+ * answer and nothing is wrong with the server, so it is no error in the log.
+ */
+export function isClientGone(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e !== 'object' || e === null) return false;
+  return (
+    e.code === 'ECONNRESET' ||
+    e.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (typeof e.message === 'string' && e.message.startsWith('client closed the connection'))
+  );
+}
+
 /** The answer to `err`; internals go to `log` only. */
 export function answerFailure(err: unknown, req: FailedRequest, log: Logger): PublicError {
   const known = publicErrorOf(err);
   const id = uploadIdOfPath(pathOfTarget(safePath(req.url)));
+  if (!known && isClientGone(err)) {
+    log.info({ method: req.method, id, err }, 'client went away mid-request');
+    return { status_code: 500, body: INTERNAL_ERROR_BODY };
+  }
   if (known) {
     if (known.status_code >= 500) {
       log.warn({ method: req.method, id, status: known.status_code, err }, 'request failed');
