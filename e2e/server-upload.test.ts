@@ -170,6 +170,8 @@ describe('termination on S3', () => {
         'creation',
         'creation-defer-length',
         'creation-with-upload',
+        // Uploads expire after 7 days unless told otherwise.
+        'expiration',
         'termination',
       ].sort(),
     );

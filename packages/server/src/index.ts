@@ -10,4 +10,10 @@ export { redisSweepLease, type SweepLease, sweepLeaseKey } from './s3/expiration
 export { choosePartSize, DEFAULT_PART_SIZE, S3_MIN_PART_SIZE } from './s3/parts/arithmetic.js';
 export { PART_CHECKSUMS, type PartChecksum } from './s3/parts/part-checksum.js';
 export { S3MultipartStore, type S3StoreOptions, type StoreMetrics } from './s3/store.js';
-export { createTusServer, type S3Options, type TusS3, type TusS3Options } from './tus-server.js';
+export {
+  createTusServer,
+  DEFAULT_EXPIRATION,
+  type S3Options,
+  type TusS3,
+  type TusS3Options,
+} from './tus-server.js';

@@ -2,9 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENTS } from '@tus/utils';
 import { DirectBody, readsDirectBody } from './body/direct-body.js';
+import { INTERNAL_ERROR_BODY } from './front/error-response.js';
 import { handleTusRequest } from './front/handler.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './front/node-bridge.js';
-import { refusalFor, TUS_VERSION } from './front/request-checks.js';
+import { type Refusal, refusalFor, TUS_VERSION } from './front/request-checks.js';
+import { hostHeadersProblem, pathOfTarget, pathProblem } from './front/request-target.js';
 import { createTusServer, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
@@ -24,26 +26,52 @@ export type TusS3Middleware = ((req: IncomingMessage, res: ServerResponse, next?
  * Mounts a tus server at any path. Works when body parsers ran before it: a body a parser
  * already read as a Buffer (express.raw) is replayed; one parsed into anything else cannot
  * be recovered and is refused with 400 instead of being stored as zero bytes.
+ *
+ * It answers every request it is given and never calls next(): a failure is answered with
+ * its tus status, or logged (the `logger` option) and answered "500 internal error", so no
+ * S3 error reaches the app's error handler, which would print its stack. A failure after
+ * the answer started (the client went away mid-response) closes the connection.
  */
 export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middleware {
   const tus = 'server' in options ? options : createTusServer(options);
-  const handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse, _next?: Next): void => {
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
-    if (refuse(req, res)) return;
+    if (refuse(tus, r, res)) return;
     handle(tus, r, res, baseUrl).catch((err: unknown) => {
-      if (next) next(err);
-      else if (!res.headersSent) {
-        res.statusCode = 500;
-        res.end('Internal error\n');
+      tus.front.logger?.error({ method: req.method, err }, 'request failed in the middleware');
+      if (res.headersSent) {
+        res.destroy();
+        return;
       }
+      res.statusCode = 500;
+      res.setHeader('Tus-Resumable', TUS_VERSION);
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(INTERNAL_ERROR_BODY);
     });
   };
   return Object.assign(handler, { tus });
 }
 
-function refuse(req: IncomingMessage, res: ServerResponse): boolean {
-  const refusal = refusalFor(req.method, req.headers);
+/**
+ * What is refused before a URL is built: a Host that is no authority (URL construction
+ * would throw), a path that parsing would change, then the spec's own answers.
+ */
+function refusalOf(tus: TusS3, req: ExpressRequest): Refusal | undefined {
+  const respectForwarded = tus.server.options.respectForwardedHeaders === true;
+  const header = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const problem =
+    hostHeadersProblem(header, respectForwarded) ??
+    pathProblem(`${req.baseUrl ?? ''}${pathOfTarget(req.url ?? '/')}`);
+  if (problem) return { status: 400, message: problem, headers: {} };
+  return refusalFor(req.method, req.headers);
+}
+
+function refuse(tus: TusS3, req: ExpressRequest, res: ServerResponse): boolean {
+  const refusal = refusalOf(tus, req);
   if (!refusal) return false;
   res.statusCode = refusal.status;
   res.setHeader('Tus-Resumable', TUS_VERSION);
@@ -92,7 +120,8 @@ async function handle(
   } else {
     body = null;
   }
-  const url = `http://${req.headers.host ?? 'localhost'}${baseUrl}${req.url ?? '/'}`;
+  // The path alone: a query string never names an upload (front/request-target.ts).
+  const url = `http://${req.headers.host || 'localhost'}${baseUrl}${pathOfTarget(req.url ?? '/')}`;
   const response = await handleTusRequest(
     tus,
     toWebRequest(req, url, body),

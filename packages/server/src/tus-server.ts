@@ -4,14 +4,15 @@ import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
-import { type DataStore, ERRORS } from '@tus/utils';
+import type { DataStore } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { storeExtensions } from './capabilities.js';
-import { lockTimeoutError } from './errors.js';
+import { answerFailure } from './front/error-response.js';
 import {
   EXTENSION_REQUEST_HEADERS,
   EXTENSION_RESPONSE_HEADERS,
+  type FrontOptions,
   handleTusRequest,
   notingLockGenerations,
 } from './front/handler.js';
@@ -63,8 +64,20 @@ export interface TusS3Options extends Partial<TusHooks> {
   partSize?: number;
   /** Largest upload accepted, in bytes (0: no limit but S3's). */
   maxSize?: number;
-  /** Unfinished uploads expire this many ms after creation (0: never). */
+  /**
+   * Unfinished uploads expire this many ms after creation (0: never; default 7 days,
+   * DEFAULT_EXPIRATION). Expired uploads answer 410; `server.cleanUpExpiredUploads()`
+   * removes them.
+   */
   expiration?: number;
+  /**
+   * Media types (`type/subtype`, `type/*`, or `*` for all) whose objects S3 may serve inline, on top
+   * of the passive ones (s3/object-headers.ts); any other type is stored with
+   * `Content-Disposition: attachment`.
+   */
+  inlineTypes?: readonly string[];
+  /** Most partial uploads one `Upload-Concat: final` may name (default 256). */
+  maxConcatPartials?: number;
   /** Part uploads in flight per PATCH (default 4). */
   queueSize?: number;
   /**
@@ -105,7 +118,17 @@ export interface TusS3 {
   storage: 's3' | 'file';
   /** Human-readable description of where uploads go. */
   describe(): string;
+  /** How the layer in front of @tus/server logs failures and bounds a final. */
+  front: FrontOptions;
 }
+
+/**
+ * Unfinished uploads expire after 7 days unless told otherwise: an abandoned multipart
+ * upload's parts are stored (and on AWS billed) until someone aborts it, and a week
+ * leaves a client that went offline over a weekend its upload. The same figure as the
+ * AbortIncompleteMultipartUpload lifecycle rule AWS suggests.
+ */
+export const DEFAULT_EXPIRATION = 7 * 24 * 3_600_000;
 
 export function createTusServer(options: TusS3Options = {}): TusS3 {
   const log = options.logger ?? silentLogger;
@@ -115,7 +138,9 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     path = '/files',
     partSize,
     maxSize,
-    expiration = 0,
+    expiration = DEFAULT_EXPIRATION,
+    inlineTypes,
+    maxConcatPartials,
     queueSize,
     partBuffers,
     partMemory,
@@ -139,6 +164,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       partMemory,
       partChecksum: s3.partChecksum,
       sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
+      inlineTypes,
       // Any locker but @tus/server's own process-local one may be shared by instances.
       sharedLocks: tusOptions.locker !== undefined && !(tusOptions.locker instanceof MemoryLocker),
       logger: log,
@@ -161,10 +187,16 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     // CORS: browsers may send Upload-Checksum and read our extension headers.
     allowedHeaders: [...(tusOptions.allowedHeaders ?? []), ...EXTENSION_REQUEST_HEADERS],
     exposedHeaders: [...(tusOptions.exposedHeaders ?? []), ...EXTENSION_RESPONSE_HEADERS],
-    onResponseError: async (req, err) =>
-      (await tusOptions.onResponseError?.(req, err)) ??
-      // @tus/server answers a lock it waited for in vain with 500; tus names 423 for it.
-      (err === ERRORS.ERR_LOCK_TIMEOUT ? lockTimeoutError() : undefined),
+    // Every failure @tus/server answers leaves as its tus status and one-line reason, or
+    // as "500 internal error" with the details in the log (front/error-response.ts).
+    onResponseError: async (req, err) => {
+      const mapped = await tusOptions.onResponseError?.(req, err);
+      if (mapped) return mapped;
+      const answer = answerFailure(err, req, log);
+      const ctx = requestContext.getStore();
+      if (ctx && answer.retryAfter !== undefined) ctx.reply.retryAfter = answer.retryAfter;
+      return { status_code: answer.status_code, body: answer.body };
+    },
     generateUrl:
       tusOptions.generateUrl ??
       ((_req, { proto, host, path: configured, id }) => {
@@ -178,6 +210,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     datastore,
     storage: s3 ? 's3' : 'file',
     describe,
+    front: { logger: log, maxConcatPartials },
     handle: (request) => handleTusRequest(tus, request, path),
   };
   return tus;

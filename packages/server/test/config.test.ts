@@ -54,12 +54,13 @@ describe('object headers from metadata', () => {
     expect(contentTypeOf({})).toBeUndefined();
   });
   it('writes an RFC 6266 disposition that keeps any UTF-8 name', () => {
-    const d = contentDispositionOf({ filename: 'Grüße "x" 日本.txt' });
+    const d = contentDispositionOf({ filename: 'Grüße "x" 日本.txt', filetype: 'text/plain' });
     expect(d).toBe(
       `inline; filename="Gr__e _x_ __.txt"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22x%22%20%E6%97%A5%E6%9C%AC.txt`,
     );
     expect(contentDispositionOf({ filename: '../../etc/passwd' })).toContain('filename="passwd"');
-    expect(contentDispositionOf({ filename: null })).toBeUndefined();
+    expect(contentDispositionOf({ filename: null, filetype: 'image/png' })).toBeUndefined();
+    expect(contentDispositionOf({ filename: null })).toBe('attachment');
   });
 });
 

@@ -23,6 +23,23 @@ const asCount = (v: string): number => {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('not 1..64');
   return n;
 };
+const asPartialCount = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('not 1..10000');
+  return n;
+};
+const asTypeList = (v: string): string[] => {
+  const types = v
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const bad = types.find(
+    (t) => t !== '*' && !/^[A-Za-z0-9!#$&^_.+-]+\/(\*|[A-Za-z0-9!#$&^_.+-]+)$/.test(t),
+  );
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`"${bad}" is not type/subtype, type/* or *`);
+  return types;
+};
 const asPort = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port');
@@ -49,6 +66,8 @@ export interface CliOptions {
   partBuffers?: number;
   maxSize?: number;
   expiration?: number;
+  inlineTypes?: string[];
+  maxConcatPartials?: number;
   dataDir: string;
   trustProxy: boolean;
   redisUrl?: string;
@@ -146,9 +165,28 @@ export const program = new Command('tus-s3-server')
     new Option('--max-size <size>', 'largest upload, e.g. 10GiB').env('MAX_SIZE').argParser(asSize),
   )
   .addOption(
-    new Option('--expiration <duration>', 'unfinished uploads expire after, e.g. 24h')
+    new Option(
+      '--expiration <duration>',
+      'unfinished uploads expire after, e.g. 24h; 0: never (default 7d)',
+    )
       .env('EXPIRATION')
       .argParser(asDuration),
+  )
+  .addOption(
+    new Option(
+      '--inline-types <list>',
+      'media types S3 may serve inline beyond images, audio, video and text/plain, e.g. application/pdf,text/html (others: attachment)',
+    )
+      .env('INLINE_TYPES')
+      .argParser(asTypeList),
+  )
+  .addOption(
+    new Option(
+      '--max-concat-partials <n>',
+      'most partial uploads one Upload-Concat: final may name (default 256)',
+    )
+      .env('MAX_CONCAT_PARTIALS')
+      .argParser(asPartialCount),
   )
   .addOption(
     new Option('--data-dir <dir>', 'file store directory when no S3 bucket')

@@ -10,7 +10,7 @@ import { RedisLocker } from '../locks/redis-locker.js';
 import { createLogger } from '../log.js';
 import { tusS3Middleware } from '../middleware.js';
 import { createS3Client } from '../s3/client.js';
-import { createTusServer, type S3Options, type TusS3 } from '../tus-server.js';
+import { createTusServer, DEFAULT_EXPIRATION, type S3Options, type TusS3 } from '../tus-server.js';
 import { normalizePath } from './config.js';
 import { type CliOptions, program } from './flags.js';
 import { collectStartupGarbage } from './heap-tuning.js';
@@ -156,7 +156,9 @@ async function main(): Promise<void> {
     queueSize: o.queueSize,
     partBuffers: o.partBuffers,
     maxSize: o.maxSize,
-    expiration: o.expiration ?? 0,
+    expiration: o.expiration ?? DEFAULT_EXPIRATION,
+    inlineTypes: o.inlineTypes,
+    maxConcatPartials: o.maxConcatPartials,
     respectForwardedHeaders: o.trustProxy,
     locker,
     sweepRedis: redis,
@@ -166,7 +168,7 @@ async function main(): Promise<void> {
   const port = await listen(server, o);
   collectStartupGarbage();
   announce(tus, o, path, port);
-  const sweep = startSweep(tus, o.expiration ?? 0, logger);
+  const sweep = startSweep(tus, o.expiration ?? DEFAULT_EXPIRATION, logger);
   stopOnSignals({ server, sweep, locker, redis, logger });
 }
 

@@ -7,13 +7,23 @@ import { TusError } from '../errors.js';
 export type ConcatRequest = { role: 'partial' } | { role: 'final'; partials: string[] };
 
 /**
+ * Most partials one final may name by default. A final takes every partial's lock and
+ * reads every partial's info and parts before it answers, so the count bounds the work
+ * one request can ask for; parallel-upload clients split a file into a handful of
+ * partials (tens at most), and 256 of them already fill most of node's 16 KiB header limit.
+ */
+export const DEFAULT_MAX_CONCAT_PARTIALS = 256;
+
+/**
  * Parses `Upload-Concat: partial` or `Upload-Concat: final;<url> <url>...` and resolves each
- * URL (absolute or relative to `requestUrl`) to an upload id under `basePath`.
+ * URL (absolute or relative to `requestUrl`) to an upload id under `basePath`; a final
+ * naming more than `maxPartials` is refused.
  */
 export function parseUploadConcat(
   value: string,
   requestUrl: string,
   basePath: string,
+  maxPartials = DEFAULT_MAX_CONCAT_PARTIALS,
 ): ConcatRequest {
   const v = value.trim();
   if (v === 'partial') return { role: 'partial' };
@@ -26,6 +36,12 @@ export function parseUploadConcat(
     .map((u) => u.trim())
     .filter((u) => u !== '');
   if (urls.length === 0) throw new TusError(400, 'Upload-Concat: final lists no partial uploads');
+  if (urls.length > maxPartials) {
+    throw new TusError(
+      400,
+      `Upload-Concat: final names ${urls.length} partial uploads; this server takes at most ${maxPartials}`,
+    );
+  }
   const partials = urls.map((u) => uploadIdFromUrl(u, requestUrl, basePath));
   const seen = new Set<string>();
   for (const id of partials) {

@@ -5,6 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Server, ServerOptions } from '@tus/server';
 import { type DataStore, EVENTS, type Locker } from '@tus/utils';
+import type { Logger } from 'pino';
 import type { DirectBody } from '../body/direct-body.js';
 import {
   type ConcatenationStore,
@@ -17,8 +18,11 @@ import { parseUploadChecksum } from '../extensions/checksum.js';
 import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
 import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
+import { silentLogger } from '../log.js';
+import { answerFailure, failureResponse, publicErrorOf } from './error-response.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
 import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
+import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.js';
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
@@ -27,10 +31,19 @@ export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum'];
 export const EXTENSION_RESPONSE_HEADERS = [CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER];
 
+/** How the front behaves beyond what @tus/server's options say. */
+export interface FrontOptions {
+  /** Where internal failures are logged (the client gets "500 internal error"). */
+  logger?: Logger;
+  /** Most partial uploads one `Upload-Concat: final` may name (default 256). */
+  maxConcatPartials?: number;
+}
+
 /** What the front serves requests through: @tus/server and the store behind it. */
 export interface TusEndpoint {
   server: Server;
   datastore: DataStore;
+  front?: FrontOptions;
 }
 
 interface PartSizedStore {
@@ -70,9 +83,51 @@ function noted(locker: Locker): Locker {
 
 /**
  * Handles one tus request. `basePath` is the URL path the uploads live under (the mount
- * path), used to read partial upload URLs and to write them back.
+ * path), used to read partial upload URLs and to write them back. Never rejects: a
+ * failure is answered with its tus status, or logged and answered 500.
  */
 export async function handleTusRequest(
+  tus: TusEndpoint,
+  request: Request,
+  basePath: string,
+  body?: DirectBody,
+): Promise<Response> {
+  try {
+    const problem = targetProblem(tus, request);
+    if (problem) return refusal(new TusError(400, problem));
+    return await serve(tus, pathOnly(request), basePath, body);
+  } catch (err) {
+    return failureResponse(
+      answerFailure(err, request, tus.front?.logger ?? silentLogger),
+      TUS_VERSION,
+    );
+  }
+}
+
+/** Why the request's URL or Host cannot be served (request-target.ts), or undefined. */
+export function targetProblem(tus: TusEndpoint, request: Request): string | undefined {
+  const respectForwarded = tus.server.options.respectForwardedHeaders === true;
+  return (
+    pathProblem(new URL(request.url).pathname) ??
+    hostHeadersProblem((name) => request.headers.get(name), respectForwarded)
+  );
+}
+
+/** The request with its query and fragment dropped: only the path names an upload. */
+function pathOnly(request: Request): Request {
+  const url = withoutQuery(request.url);
+  if (url === request.url) return request;
+  const hasBody = request.body !== null;
+  return new Request(url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: request.signal,
+    ...(hasBody ? { duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+async function serve(
   tus: TusEndpoint,
   request: Request,
   basePath: string,
@@ -134,7 +189,7 @@ async function prepare(
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
   if (!concatenationReaches(store)) return request;
-  ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl);
+  ctx.concat = parseUploadConcat(concat, request.url, ctx.baseUrl, tus.front?.maxConcatPartials);
   if (ctx.concat.role === 'partial') return request;
   unlock.push(await lockUploads(await lockerOf(tus, request), ctx.concat.partials));
   return finalCreation(request, ctx.concat.partials, store);
@@ -189,7 +244,12 @@ async function complete(
     return response;
   }
   const ok = response.status >= 200 && response.status < 300;
-  if (!ok) return response;
+  if (!ok) {
+    // Set by the error mapping (tus-server.ts) from the failure @tus/server answered.
+    const after = ctx.reply.retryAfter;
+    if (after !== undefined) response.headers.set('Retry-After', String(after));
+    return response;
+  }
   const { partSize, concat, unfinishedFinal, finishedFinal } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
   if (described && partSize !== undefined) {
@@ -251,8 +311,8 @@ async function finalFinished(
 }
 
 function refusal(err: TusError): Response {
-  return new Response(err.body, {
-    status: err.status_code,
-    headers: { 'Tus-Resumable': TUS_VERSION, 'Content-Type': 'text/plain; charset=utf-8' },
-  });
+  return failureResponse(
+    publicErrorOf(err) ?? { status_code: err.status_code, body: err.body },
+    TUS_VERSION,
+  );
 }

@@ -2,6 +2,7 @@
 // app.use(path, handler) would: the CLI needs nothing else from Express, and loading it
 // costs ~5 MiB of resident memory for the life of the process.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { INTERNAL_ERROR_BODY } from './error-response.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
@@ -29,13 +30,14 @@ export function mountAt(path: string, handler: Handler): RequestListener {
       url: rest.startsWith('/') ? rest : `/${rest}`,
     });
     handler(req, res, (err?: unknown) => {
-      // The middleware answers everything it is given; next() only ever carries a failure.
+      // The middleware answers everything it is given and never calls next(); should a
+      // handler call it anyway, it gets an answer without internals.
       if (res.headersSent) {
         res.destroy(err instanceof Error ? err : undefined);
         return;
       }
       res.statusCode = err ? 500 : 404;
-      res.end(err ? 'Internal error\n' : 'Not Found\n');
+      res.end(err ? INTERNAL_ERROR_BODY : 'Not Found\n');
     });
   };
 }

@@ -54,6 +54,8 @@ export interface RequestContext {
     unfinishedFinal?: boolean;
     /** A final upload this request completed (not its own upload: a direct final's). */
     finishedFinal?: string;
+    /** Seconds the failure answered asks the client to wait (Retry-After). */
+    retryAfter?: number;
     /** The upload created by this request, once the store has created it. */
     created?: { id: string; size?: number };
   };

@@ -12,7 +12,7 @@ import type { StoreContext } from './context.js';
 import { adoptionOf, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
-import { contentDispositionOf, contentTypeOf } from './object-headers.js';
+import { objectHeadersOf } from './object-headers.js';
 import { deleteOpenMarker } from './open-marker.js';
 import { expectedPartLength, partCount } from './parts/arithmetic.js';
 import type { PartList } from './parts/list.js';
@@ -67,8 +67,7 @@ export async function finish(
         Key: key,
         Body: Buffer.alloc(0),
         ContentLength: 0,
-        ContentType: contentTypeOf(info.metadata),
-        ContentDisposition: contentDispositionOf(info.metadata),
+        ...objectHeadersOf(info.metadata, ctx.inlineTypes),
       }),
     );
     await ctx.client

@@ -14,6 +14,8 @@ export interface StoreContext {
   metrics: StoreMetrics;
   /** How each part and segment body is proven intact to S3. */
   partChecksum: PartChecksum;
+  /** Types the upload objects may be served inline as, beyond the passive ones (object-headers.ts). */
+  inlineTypes?: readonly string[];
   log: Logger;
   /**
    * The lock of the request this context serves (locks/fence.ts): writes of an upload's

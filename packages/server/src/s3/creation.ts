@@ -6,7 +6,7 @@ import type { StoreContext } from './context.js';
 import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
-import { contentDispositionOf, contentTypeOf } from './object-headers.js';
+import { objectHeadersOf } from './object-headers.js';
 import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 
 export async function startUpload(
@@ -21,8 +21,7 @@ export async function startUpload(
       new CreateMultipartUploadCommand({
         Bucket: ctx.bucket,
         Key: objectKey(ctx.prefix, upload.id),
-        ContentType: contentTypeOf(upload.metadata),
-        ContentDisposition: contentDispositionOf(upload.metadata),
+        ...objectHeadersOf(upload.metadata, ctx.inlineTypes),
       }),
     );
     if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');

@@ -101,6 +101,8 @@ export interface S3StoreOptions {
   partMemory?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
+  /** Types objects may be served inline as, beyond the passive ones (s3/object-headers.ts). */
+  inlineTypes?: readonly string[];
   /**
    * @tus/server's locker is shared with other instances (not its process-local
    * MemoryLocker). What the store remembers of an upload between requests is then trusted
@@ -165,8 +167,16 @@ export class S3MultipartStore
     const partBuffers = Math.max(1, opts.partBuffers ?? DEFAULT_PART_BUFFERS);
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
-    const log = opts.logger ?? silentLogger;
-    const ctx = { client, bucket, prefix, metrics, partChecksum, log, fence: UNFENCED };
+    const ctx = {
+      client,
+      bucket,
+      prefix,
+      metrics,
+      partChecksum,
+      inlineTypes: opts.inlineTypes,
+      log: opts.logger ?? silentLogger,
+      fence: UNFENCED,
+    };
     this.partBudget = new PartBudget(
       partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
     );

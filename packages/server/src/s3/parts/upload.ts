@@ -12,7 +12,7 @@ import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
-import { contentDispositionOf, contentTypeOf } from '../object-headers.js';
+import { objectHeadersOf } from '../object-headers.js';
 import type { StoredPart } from '../state/progress.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
 import { contentMd5 } from './part-checksum.js';
@@ -72,8 +72,7 @@ async function putWhole(
       Body: body,
       ContentLength: body.length,
       ContentMD5: contentMd5(ctx.partChecksum, body),
-      ContentType: contentTypeOf(info.metadata),
-      ContentDisposition: contentDispositionOf(info.metadata),
+      ...objectHeadersOf(info.metadata, ctx.inlineTypes),
     }),
   );
   ctx.metrics.partsUploaded++;
