@@ -438,7 +438,7 @@ describe('must-show 6: bad Host values and unparsable requests answer 400', () =
     }
   });
 
-  it('answers an S3 failure "500 internal error" and logs it (the CLI)', async () => {
+  it('answers an unreachable S3 "503, try again" and logs why (the CLI)', async () => {
     // The CLI checks its bucket at start: give it a forwarder to RGW, then close it.
     const rgw = new URL(testS3Env().endpoint);
     const sockets = new Set<Socket>();
@@ -460,11 +460,13 @@ describe('must-show 6: bad Host values and unparsable requests answer 400', () =
         forwarder.close(() => r());
         for (const s of sockets) s.destroy();
       });
+      // A refused connection is storage that may come back (s3/transport-errors.ts).
       const res = await patch(url, 0, Buffer.alloc(MiB));
-      expect(await hostile(res)).toBe(500);
-      expect(hostileBodies.at(-1)).toBe('internal error\n');
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await hostile(res)).toBe(503);
+      expect(hostileBodies.at(-1)).toBe('storage is unavailable; try again\n');
       const created = await tus(srv.url, 'POST', { 'Upload-Length': '10' });
-      expect(await hostile(created)).toBe(500);
+      expect(await hostile(created)).toBe(503);
       // The details went to the log, with the request's method and upload id.
       const log = srv.cli.output();
       expect(log).toContain('ECONNREFUSED');

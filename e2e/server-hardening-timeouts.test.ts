@@ -111,7 +111,7 @@ describe.each([
     const res = await patch(url, from, bytes);
     const took = Date.now() - started;
     expect(res.status).toBe(503);
-    expect(await res.text()).toBe('storage did not answer in time; try again\n');
+    expect(await res.text()).toBe('storage is unavailable; try again\n');
     expect(took).toBeLessThan(BOUND_MS);
     // Released, not renewed while S3 hangs: no other request would get 423.
     expect(await redis.exists(`${LOCK_PREFIX}${idOf(url)}`)).toBe(0);
@@ -157,7 +157,7 @@ describe.each([
     const res = await patch(url, 500, data.subarray(500, 900));
     const took = Date.now() - started;
     expect(res.status).toBe(503);
-    expect(await res.text()).toBe('storage did not answer in time; try again\n');
+    expect(await res.text()).toBe('storage is unavailable; try again\n');
     // Nothing to wait for: no timeout is involved, only the retries' short backoff.
     expect(took).toBeLessThan(IDLE_MS);
     expect(await redis.exists(`${LOCK_PREFIX}${idOf(url)}`)).toBe(0);

@@ -119,7 +119,7 @@ test('a silent S3: a buffered body is tried maxAttempts times, then a 503 TusErr
   expect(err).toBeInstanceOf(TusError);
   expect(err).toMatchObject({
     status_code: 503,
-    body: 'storage did not answer in time; try again\n',
+    body: 'storage is unavailable; try again\n',
     retryAfter: STORAGE_RETRY_AFTER_S,
   });
   expect(s3.connections()).toBe(3);

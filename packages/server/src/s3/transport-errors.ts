@@ -20,7 +20,7 @@ export function storageUnavailable(err: unknown): TusError | undefined {
   if (e.name === 'TimeoutError' || (e.code !== undefined && CONNECTION_CODES.has(e.code))) {
     const unavailable = new TusError(
       503,
-      'storage did not answer in time; try again',
+      'storage is unavailable; try again',
       STORAGE_RETRY_AFTER_S,
     );
     // What the SDK said (which endpoint, which timeout) is for the log, not the client.
