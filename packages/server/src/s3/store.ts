@@ -284,10 +284,14 @@ export class S3MultipartStore
   override async getUpload(id: string): Promise<Upload> {
     const request = currentRequest();
     const generation = lockGeneration(request, id);
+    // A POST asks again for the upload it just created (for Upload-Expires): this request's
+    // own memory of it is exact, and no other request knows its URL yet.
     const known =
       request?.method === 'PATCH'
         ? this.states.forPatchAt(id, request.uploadOffset, generation)
-        : undefined;
+        : request?.method === 'POST'
+          ? this.states.remembered(id, generation)
+          : undefined;
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
     tell(request, state.info);

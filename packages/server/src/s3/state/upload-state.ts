@@ -63,6 +63,14 @@ export class StateCache {
     return state;
   }
 
+  /**
+   * The state remembered under this very lock (or, without shared locks, the last one):
+   * what a POST just created, when @tus/server asks for it again before answering.
+   */
+  remembered(id: string, generation?: number): UploadState | undefined {
+    return this.fresh(id, generation);
+  }
+
   forget(id: string): void {
     this.states.delete(id);
   }
