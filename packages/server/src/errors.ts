@@ -4,11 +4,14 @@ import { ERRORS } from '@tus/utils';
 export class TusError extends Error {
   readonly status_code: number;
   readonly body: string;
-  constructor(status: number, message: string) {
+  /** Seconds after which the request may be tried again (a Retry-After header), if set. */
+  readonly retryAfter: number | undefined;
+  constructor(status: number, message: string, retryAfter?: number) {
     super(message);
     this.name = 'TusError';
     this.status_code = status;
     this.body = `${message}\n`;
+    this.retryAfter = retryAfter;
   }
 }
 

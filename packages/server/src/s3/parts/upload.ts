@@ -7,31 +7,32 @@ import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import { objectKey } from '../keys.js';
+import { type Bytes, bodyOf, byteLength, md5Of } from '../memory/bytes.js';
 import { contentDispositionOf, contentTypeOf } from '../object-headers.js';
 import type { StoredPart } from '../state/progress.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
-import { contentMd5 } from './part-checksum.js';
 import { multipartTarget } from './target.js';
 
 export async function uploadPart(
   ctx: StoreContext,
   info: UploadInfo,
   partNumber: number,
-  body: Buffer,
+  body: Bytes,
 ): Promise<StoredPart> {
   const address = partAddress(ctx, info, partNumber);
   if (address === undefined) return putWhole(ctx, info, partNumber, body);
+  const size = byteLength(body);
   const res = await ctx.client.send(
     new UploadPartCommand({
       ...address,
-      Body: body,
-      ContentLength: body.length,
-      ContentMD5: contentMd5(ctx.partChecksum, body),
+      Body: bodyOf(body),
+      ContentLength: size,
+      ContentMD5: md5Of(ctx.partChecksum, body),
     }),
   );
   ctx.metrics.partsUploaded++;
-  ctx.metrics.partBytesUploaded += body.length;
-  return { partNumber, size: body.length, etag: bareEtag(res.ETag) };
+  ctx.metrics.partBytesUploaded += size;
+  return { partNumber, size, etag: bareEtag(res.ETag) };
 }
 
 /**
@@ -54,23 +55,24 @@ async function putWhole(
   ctx: StoreContext,
   info: UploadInfo,
   partNumber: number,
-  body: Buffer,
+  body: Bytes,
 ): Promise<StoredPart> {
-  if (partNumber !== 1 || body.length !== info.size) {
+  const size = byteLength(body);
+  if (partNumber !== 1 || size !== info.size) {
     throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
   }
   const res = await ctx.client.send(
     new PutObjectCommand({
       Bucket: ctx.bucket,
       Key: objectKey(ctx.prefix, info.id),
-      Body: body,
-      ContentLength: body.length,
-      ContentMD5: contentMd5(ctx.partChecksum, body),
+      Body: bodyOf(body),
+      ContentLength: size,
+      ContentMD5: md5Of(ctx.partChecksum, body),
       ContentType: contentTypeOf(info.metadata),
       ContentDisposition: contentDispositionOf(info.metadata),
     }),
   );
   ctx.metrics.partsUploaded++;
-  ctx.metrics.partBytesUploaded += body.length;
-  return { partNumber, size: body.length, etag: bareEtag(res.ETag) || 'put' };
+  ctx.metrics.partBytesUploaded += size;
+  return { partNumber, size, etag: bareEtag(res.ETag) || 'put' };
 }

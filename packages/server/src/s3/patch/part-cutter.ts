@@ -1,9 +1,10 @@
-// The part a request body fills now, cut at absolute part boundaries: its buffer (from the
-// request's lease), the segments earlier requests staged of the same part, and, when the
-// part streams to S3 as it fills, that request.
+// The part a request body fills now, cut at absolute part boundaries: its buffer (slabs
+// from the request's lease, taken as bytes arrive), the segments earlier requests staged of
+// the same part, and, when the part streams to S3 as it fills, that request.
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
+import { PartBuffer } from '../memory/part-buffer.js';
 import { partEndAt, partNumberAt } from '../parts/arithmetic.js';
 import { StreamedPart } from '../parts/streamed.js';
 import type { SegmentStaging } from '../staging/segments.js';
@@ -12,9 +13,12 @@ import type { Progress, StoredSegment } from '../state/progress.js';
 /** A whole part cut from a request body, with the staged segments folded into it. */
 export interface FullPart {
   partNumber: number;
-  body: Buffer;
-  /** The pool buffer backing `body`, returned once S3 has the part (not set when streamed). */
-  pooled?: Buffer;
+  /** The part's bytes in order: staged segments read back, then slab views. */
+  body: Buffer[];
+  /** The buffer behind `body`, given back once S3 has the part (not set when streamed). */
+  pooled?: PartBuffer;
+  /** Whether `body` is all `pooled`'s (no segments before it). */
+  ownOnly: boolean;
   /** Segments of earlier requests this part contains: deleted once the part is durable. */
   segs: StoredSegment[];
   /** Already on its way to S3 while it filled. */
@@ -31,9 +35,7 @@ export interface CutterDeps {
 export class PartCutter {
   /** Absolute offset of the buffer's first byte. */
   private start: number;
-  /** Bytes in the buffer. */
-  private filled = 0;
-  private buf: Buffer | undefined;
+  private buf: PartBuffer | undefined;
   /** Segments of the part being filled, staged by earlier requests. */
   private carried: StoredSegment[];
   private streaming: StreamedPart | undefined;
@@ -48,11 +50,12 @@ export class PartCutter {
 
   /** Where the received bytes end (absolute). */
   get end(): number {
-    return this.start + this.filled;
+    return this.start + this.fill;
   }
 
+  /** Bytes in the buffer. */
   get fill(): number {
-    return this.filled;
+    return this.buf?.length ?? 0;
   }
 
   get filling(): boolean {
@@ -60,7 +63,19 @@ export class PartCutter {
   }
 
   get full(): boolean {
-    return this.buf !== undefined && this.filled === this.buf.length;
+    return this.buf?.full === true;
+  }
+
+  /** The part being filled needs another slab before its next byte. */
+  get needsSlab(): boolean {
+    return this.buf?.needsSlab === true;
+  }
+
+  /** Bytes of the segments earlier requests staged of this part. */
+  get carriedBytes(): number {
+    let n = 0;
+    for (const seg of this.carried) n += seg.size;
+    return n;
   }
 
   get partStart(): number {
@@ -82,65 +97,91 @@ export class PartCutter {
     return partEndAt(this.start, partSize, size) - this.start;
   }
 
-  /** Starts the next part in `buf`; a streaming part is in flight from its first byte. */
-  begin(buf: Buffer, streams: boolean): void {
+  /**
+   * Starts the next part of `size` bytes, no slab taken yet; a streaming part is in flight
+   * from its first byte, and an early one gives its slabs back as the kernel takes them
+   * (its staged segments, read back, go out first).
+   */
+  async begin(size: number, streams: boolean, early: boolean): Promise<void> {
+    const { ctx, info, lease } = this.deps;
+    const buf = new PartBuffer(size, lease);
     this.buf = buf;
-    if (streams) {
-      const { ctx, info } = this.deps;
-      this.streaming = new StreamedPart(ctx, info, partNumberAt(this.start, info.partSize), buf);
-    }
+    if (!streams) return;
+    const partNumber = partNumberAt(this.start, info.partSize);
+    const head = early ? await this.readCarried() : [];
+    this.streaming = new StreamedPart(ctx, info, partNumber, buf, { early, head });
   }
 
-  /** Copies from `chunk` at `pos` what fits into the part; returns how many bytes. */
+  /** Whether the part being filled streams to S3 as it fills. */
+  get streams(): boolean {
+    return this.streaming !== undefined;
+  }
+
+  private async readCarried(): Promise<Buffer[]> {
+    const segs = this.carried;
+    const head = segs.length > 0 ? await this.deps.segments.read(segs) : [];
+    for (const h of head) this.deps.ctx.metrics.segmentBytesReadBack += h.length;
+    return head;
+  }
+
+  /** Takes the slab the next byte needs (may wait, or fail with the budget's 503). */
+  async grow(): Promise<void> {
+    await (this.buf as PartBuffer).grow();
+  }
+
+  /** Copies from `chunk` at `pos` what fits into the current slab; returns how many bytes. */
   copy(chunk: Buffer, pos: number): number {
-    const buf = this.buf as Buffer;
-    const n = Math.min(chunk.length - pos, buf.length - this.filled);
-    chunk.copy(buf, this.filled, pos, pos + n);
-    this.filled += n;
-    this.streaming?.advance(this.filled);
+    const buf = this.buf as PartBuffer;
+    const n = buf.copy(chunk, pos);
+    this.streaming?.advance(buf.length);
     return n;
   }
 
   /** Takes the filled buffer (with the carried segments before it) as one part. */
   async take(): Promise<FullPart> {
-    const { lease, info } = this.deps;
+    const { info } = this.deps;
     const partNumber = partNumberAt(this.start, info.partSize);
     const segs = this.carried;
-    this.carried = [];
-    const head = segs.length > 0 ? await this.deps.segments.read(segs) : [];
-    for (const h of head) this.deps.ctx.metrics.segmentBytesReadBack += h.length;
     const filled = this.buf;
-    const own = (filled ?? Buffer.alloc(0)).subarray(0, this.filled);
-    const body = head.length > 0 ? Buffer.concat([...head, own]) : own;
-    // After a concat the part buffer is free at once; otherwise once S3 has the part.
-    if (filled && body !== own) lease.give(filled);
-    this.start += this.filled;
-    this.filled = 0;
+    this.start += this.fill;
     this.buf = undefined;
     const streamed = this.streaming?.partNumber === partNumber ? this.streaming : undefined;
     this.streaming = undefined;
-    if (streamed) {
-      // From here the streamed part decides when its buffer is free (s3/parts/streamed.ts).
-      streamed.handOver((b) => lease.give(b));
-      return { partNumber, body, segs, streamed };
+    if (streamed && filled) {
+      this.carried = [];
+      // From here the streamed part decides when its buffer is free (s3/parts/streamed.ts);
+      // an early one gave slabs back already, so its bytes are not read here.
+      streamed.handOver(() => filled.release());
+      return { partNumber, body: [], segs, streamed, ownOnly: true };
     }
-    return { partNumber, body, pooled: body === own ? filled : undefined, segs };
+    const head = await this.readCarried();
+    this.carried = [];
+    const own = filled?.chunks() ?? [];
+    const body = head.length > 0 ? [...head, ...own] : own;
+    return { partNumber, body, pooled: filled, segs, ownOnly: head.length === 0 };
   }
 
-  /** The body ended inside a streaming part: its bytes are staged from the buffer instead. */
+  /**
+   * The body ended inside a streaming part: its bytes are staged from the buffer instead,
+   * unless it streamed early and gave some back: then its bytes are dropped (never counted).
+   */
   async abandonStream(): Promise<void> {
     const cut = this.streaming;
     if (!cut) return;
     this.streaming = undefined;
     await cut.abandon();
+    if (this.buf?.lostBytes) {
+      this.buf.release();
+      this.buf = undefined;
+    }
   }
 
   /** Stages the received bytes of the part as a segment for a later request to continue. */
   async stageSegment(): Promise<void> {
-    const { ctx, segments, lease, info } = this.deps;
-    const buf = this.buf as Buffer;
-    const seg = await segments.put(info.id, this.start, buf.subarray(0, this.filled));
-    lease.give(buf);
+    const { ctx, segments, info } = this.deps;
+    const buf = this.buf as PartBuffer;
+    const seg = await segments.put(info.id, this.start, buf.chunks());
+    buf.release();
     ctx.metrics.segmentsWritten++;
     ctx.metrics.segmentBytesWritten += seg.size;
     this.carried = [...this.carried, seg];
@@ -148,6 +189,6 @@ export class PartCutter {
 
   /** Gives the part buffer back: its bytes will not count. */
   release(): void {
-    if (this.buf) this.deps.lease.give(this.buf);
+    this.buf?.release();
   }
 }

@@ -2,7 +2,7 @@
 // (several in flight while the next fills), verify the Upload-Checksum, stage the tail,
 // settle the marks. Every path out has drained its part uploads.
 import { noteConsumed } from '../../body/chunk-reclaimer.js';
-import { ERRORS } from '../../errors.js';
+import { ERRORS, TusError } from '../../errors.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
@@ -14,7 +14,13 @@ import type { SegmentStaging } from '../staging/segments.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
 import { PartCutter } from './part-cutter.js';
-import { type PatchFacts, type PatchPlan, partStreams, planPatch } from './plan.js';
+import {
+  type PatchFacts,
+  type PatchPlan,
+  partStreams,
+  partStreamsEarly,
+  planPatch,
+} from './plan.js';
 import { planSettle, settle } from './settle.js';
 import { writeTail } from './tail.js';
 import { ChecksumGate } from './verify.js';
@@ -38,6 +44,8 @@ export class PatchRequest {
   private readonly gate: ChecksumGate | undefined;
   private readonly progress: Progress;
   private streamError: unknown;
+  /** The part being filled is larger than the whole part memory. */
+  private overBudget = false;
 
   constructor(
     private readonly deps: RequestDeps,
@@ -51,7 +59,7 @@ export class PatchRequest {
     this.progress = progress;
     this.plan = planPatch(info, progress.offset, facts, ctx);
     this.pipeline = new PartPipeline(deps.queueSize);
-    this.writes = new PartWrites(ctx, info, lease, progress.parts);
+    this.writes = new PartWrites(ctx, info, progress.parts);
     this.cutter = new PartCutter({ ctx, segments, lease, info }, progress);
     this.gate = facts.checksum ? new ChecksumGate(deps, this, facts.checksum) : undefined;
   }
@@ -101,6 +109,7 @@ export class PatchRequest {
           if (cutter.end >= plan.limit) throw ERRORS.ERR_SIZE_EXCEEDED;
           if (gate?.held) await gate.sendHeld();
           if (!cutter.filling) await this.openPart();
+          if (cutter.needsSlab) await this.growPart();
           pos += cutter.copy(chunk, pos);
           if (cutter.full) await this.flush();
         }
@@ -111,15 +120,29 @@ export class PatchRequest {
   }
 
   private async openPart(): Promise<void> {
-    const { cutter } = this;
+    const { cutter, plan, lease } = this;
     const size = cutter.nextPartSize();
-    const streams = partStreams(this.plan, cutter.partStart, size, cutter.carriedSegments);
+    // A part over the whole budget cannot be held: it streams early, or cannot be sent.
+    this.overBudget = cutter.carriedBytes + size > lease.budget.limit;
+    const early = this.overBudget && partStreamsEarly(plan, cutter.partStart, size);
+    const streams = early || partStreams(plan, cutter.partStart, size, cutter.carriedSegments);
     // A streaming part is in flight from its first byte: it waits for a pipeline slot first.
     if (streams) await this.pipeline.room();
-    // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
-    // budget is spent) pauses the body; this request holds no buffer but parts
-    // already on their way to S3 (s3/memory/part-budget.ts: why that cannot deadlock).
-    cutter.begin(await this.lease.take(size), streams);
+    // No slab yet: those are taken as the bytes arrive (growPart), so an empty or silent
+    // PATCH costs at most one slab (s3/memory/part-budget.ts: why no wait lasts forever).
+    await cutter.begin(size, streams, early);
+  }
+
+  /** The next byte needs a slab. A part over the budget never holds more than the budget. */
+  private async growPart(): Promise<void> {
+    const { cutter, lease } = this;
+    if (this.overBudget && !cutter.streams) {
+      const budget = lease.budget;
+      if (cutter.carriedBytes + cutter.fill + budget.slabSize > budget.limit) {
+        throw new TusError(413, 'this part is larger than server memory; send it in one PATCH');
+      }
+    }
+    await cutter.grow();
   }
 
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */

@@ -1,10 +1,9 @@
 // One whole part to S3: awaited if it streamed while filling, sent through a StreamedPart
-// if all its bytes are in one buffer (so the buffer is free once the kernel has it), and
+// if all its bytes are in its own buffer (so the buffer is free once the kernel has it), and
 // a plain UploadPart otherwise.
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
-import type { BufferLease } from '../memory/buffer-pool.js';
-import { contentMd5 } from '../parts/part-checksum.js';
+import { md5Of } from '../memory/bytes.js';
 import { StreamedPart } from '../parts/streamed.js';
 import { multipartTarget } from '../parts/target.js';
 import { uploadPart } from '../parts/upload.js';
@@ -19,21 +18,15 @@ export async function sendPart(
   ctx: StoreContext,
   info: UploadInfo,
   part: FullPart,
-  lease: BufferLease,
 ): Promise<StoredPart> {
   let streamed = part.streamed;
   const whole = part.pooled;
-  if (
-    !streamed &&
-    whole &&
-    whole.length === part.body.length &&
-    multipartTarget(ctx.prefix, info) !== undefined
-  ) {
-    const md5 = contentMd5(ctx.partChecksum, whole);
+  if (!streamed && whole && part.ownOnly && multipartTarget(ctx.prefix, info) !== undefined) {
+    const md5 = md5Of(ctx.partChecksum, part.body);
     streamed = StreamedPart.whole(ctx, info, part.partNumber, whole, md5);
     // From here the part decides when its buffer is free (s3/parts/streamed.ts).
     part.pooled = undefined;
-    streamed.handOver((b) => lease.give(b));
+    streamed.handOver(() => whole.release());
   }
   if (!streamed) return uploadPart(ctx, info, part.partNumber, part.body);
   const sent = await streamed.done;
@@ -54,8 +47,8 @@ export async function sendPart(
     'part upload failed; resending it from memory',
   );
   try {
-    return await uploadPart(ctx, info, part.partNumber, again);
+    return await uploadPart(ctx, info, part.partNumber, again.chunks());
   } finally {
-    lease.give(again);
+    again.release();
   }
 }

@@ -64,7 +64,7 @@ export class ChecksumGate {
   async sendHeld(): Promise<void> {
     const part = this.held as FullPart;
     this.held = undefined;
-    const { info, state, plan, lease, pipeline } = this.req;
+    const { info, state, plan, pipeline } = this.req;
     state.staged = true;
     if (!plan.viaPending) {
       // The mark is durable before the first unverified byte reaches the upload.
@@ -78,7 +78,7 @@ export class ChecksumGate {
         this.staged.push({ pending: put, segs: part.segs });
         ctx.metrics.pendingPartsStaged++;
       } finally {
-        if (part.pooled) lease.give(part.pooled);
+        part.pooled?.release();
       }
     });
   }
@@ -99,7 +99,7 @@ export class ChecksumGate {
       this.deps.ctx.metrics.checksumMismatches++;
     }
     const { held } = this;
-    if (held?.pooled) this.req.lease.give(held.pooled);
+    held?.pooled?.release();
   }
 
   /** The pending objects go whatever the outcome: copied into parts, or never to count. */

@@ -10,8 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { pendingKey } from '../keys.js';
+import { type Bytes, bodyOf, byteLength, md5Of } from '../memory/bytes.js';
 import { copyPart, type PartTarget } from '../parts/copy.js';
-import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
+import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredPart } from '../state/progress.js';
 import { deleteKeys } from './listing.js';
 
@@ -34,18 +35,19 @@ export class PendingParts {
     return randomBytes(6).toString('hex');
   }
 
-  async put(id: string, token: string, partNumber: number, body: Buffer): Promise<PendingPart> {
+  async put(id: string, token: string, partNumber: number, body: Bytes): Promise<PendingPart> {
     const key = pendingKey(this.prefix, id, token, partNumber);
+    const size = byteLength(body);
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: body,
-        ContentLength: body.length,
-        ContentMD5: contentMd5(this.partChecksum, body),
+        Body: bodyOf(body),
+        ContentLength: size,
+        ContentMD5: md5Of(this.partChecksum, body),
       }),
     );
-    return { key, partNumber, size: body.length };
+    return { key, partNumber, size };
   }
 
   /** Makes a verified pending part a real part of the multipart upload. */

@@ -9,7 +9,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { segmentKey } from '../keys.js';
-import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
+import { type Bytes, bodyOf, byteLength, md5Of } from '../memory/bytes.js';
+import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
 
 export class SegmentStaging {
@@ -20,18 +21,19 @@ export class SegmentStaging {
     private readonly partChecksum: PartChecksum = 'md5',
   ) {}
 
-  async put(id: string, offset: number, bytes: Buffer): Promise<StoredSegment> {
+  async put(id: string, offset: number, bytes: Bytes): Promise<StoredSegment> {
     const key = segmentKey(this.prefix, id, offset);
+    const size = byteLength(bytes);
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: bytes,
-        ContentLength: bytes.length,
-        ContentMD5: contentMd5(this.partChecksum, bytes),
+        Body: bodyOf(bytes),
+        ContentLength: size,
+        ContentMD5: md5Of(this.partChecksum, bytes),
       }),
     );
-    return { key, offset, size: bytes.length };
+    return { key, offset, size };
   }
 
   /** Reads segments back in order; checks each has the length it was listed with. */
