@@ -11,6 +11,20 @@ import type { PartBudget } from './part-budget.js';
  */
 export const DEFAULT_PART_BUFFERS = 1;
 
+/**
+ * The most of a part larger than the whole budget one PATCH holds (per part buffer): such a
+ * part streams early, its slabs a window that moves as the kernel takes them, and this keeps
+ * one fast client from taking the whole budget with it. The default part's size: what an
+ * ordinary upload holds anyway.
+ */
+export const OVER_BUDGET_WINDOW = 8 * 1024 * 1024;
+
+/** Bytes of slabs a PATCH into an upload of `partSize` parts may hold at once. */
+export function leaseBytes(partSize: number, partBuffers: number, budget: PartBudget): number {
+  const perPart = partSize > budget.limit ? Math.min(budget.limit, OVER_BUDGET_WINDOW) : partSize;
+  return partBuffers * perPart;
+}
+
 export class BufferLease {
   private readonly out = new Set<Buffer>();
   private readonly waiters: Array<() => void> = [];
@@ -23,6 +37,11 @@ export class BufferLease {
   ) {
     if (!(maxBytes >= 1)) throw new RangeError('a lease needs room for one slab');
     this.maxSlabs = Math.ceil(maxBytes / budget.slabSize);
+  }
+
+  /** The most this lease holds at once (whole slabs). */
+  get maxBytes(): number {
+    return this.maxSlabs * this.budget.slabSize;
   }
 
   /** Slabs taken and not yet given back. */

@@ -11,10 +11,12 @@
 // when its body ends or the idle body timeout cuts it (body/direct-body.ts), (b) on its way
 // to S3, freed once the kernel has it or S3 answered (s3/parts/streamed.ts), or (c) held
 // under an Upload-Checksum until the request's next byte or its end. A request waiting for
-// a slab may hold slabs of its own part (hold and wait), so two such requests could wait on
-// each other; the wait has a deadline instead: the request then fails with 503 and
-// Retry-After, its bytes so far staged from the slabs it holds (which needs no more memory),
-// and those slabs come back. Grants are in arrival order, so no request is overtaken.
+// a slab may hold slabs of its own part (hold and wait), so requests could wait on each
+// other; one that waits past SPILL_AFTER (s3/patch/request.ts) stages the bytes it holds, a
+// write that needs no memory, gives their slabs back and waits holding none. Parts that
+// cannot be staged mid-way (streaming to S3, under an Upload-Checksum) have the deadline:
+// the request fails with 503 and Retry-After, its bytes so far kept as for a cut request,
+// and its slabs come back. Grants are in arrival order, so no request is overtaken.
 import { TusError } from '../../errors.js';
 
 /** Bytes of one slab: the unit of part memory. One push into a part's S3 request, too. */

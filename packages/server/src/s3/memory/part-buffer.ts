@@ -43,7 +43,13 @@ export class PartBuffer {
 
   /** Takes the next slab (waits for the lease, may fail with the budget's 503). */
   async grow(): Promise<void> {
-    this.slabs.push(await this.lease.take());
+    this.add(await this.lease.take());
+  }
+
+  /** Adds the next slab, taken from this buffer's lease. */
+  add(slab: Buffer): void {
+    if (!this.needsSlab) throw new Error('a part buffer given a slab it has no use for');
+    this.slabs.push(slab);
   }
 
   /** Copies from `chunk` at `pos` what fits in the current slab; returns how many bytes. */

@@ -124,9 +124,20 @@ export class PartCutter {
     return head;
   }
 
-  /** Takes the slab the next byte needs (may wait, or fail with the budget's 503). */
-  async grow(): Promise<void> {
-    await (this.buf as PartBuffer).grow();
+  /** Adds the slab the next byte needs, taken from the lease. */
+  addSlab(slab: Buffer): void {
+    (this.buf as PartBuffer).add(slab);
+  }
+
+  /**
+   * Stages the bytes of the part so far as a segment and goes on with the rest of the part,
+   * holding no slab: a request waiting for memory gives back what it holds.
+   */
+  async spill(): Promise<void> {
+    const buf = this.buf as PartBuffer;
+    await this.stageSegment();
+    this.start += buf.length;
+    this.buf = new PartBuffer(buf.size - buf.length, this.deps.lease);
   }
 
   /** Copies from `chunk` at `pos` what fits into the current slab; returns how many bytes. */

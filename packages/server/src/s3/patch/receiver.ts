@@ -2,7 +2,7 @@
 // (several in flight while the next part fills, slabs from the part budget) and a staged tail
 // segment, with the Upload-Checksum rules for what may count before the body matched.
 // Each request is a PatchRequest (request.ts); this holds what requests share.
-import { BufferLease } from '../memory/buffer-pool.js';
+import { BufferLease, leaseBytes } from '../memory/buffer-pool.js';
 import type { PartBudget } from '../memory/part-budget.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
@@ -39,7 +39,7 @@ export class PatchReceiver {
     facts: PatchFacts,
   ): Promise<Progress> {
     const { budget, partBuffers } = this.deps;
-    const lease = new BufferLease(budget, partBuffers * state.info.partSize);
+    const lease = new BufferLease(budget, leaseBytes(state.info.partSize, partBuffers, budget));
     try {
       return await new PatchRequest(this.deps, lease, state, facts).run(body);
     } finally {

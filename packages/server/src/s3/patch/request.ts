@@ -26,6 +26,30 @@ import { writeTail } from './tail.js';
 import { ChecksumGate } from './verify.js';
 import { PartWrites } from './writes.js';
 
+/**
+ * How long a request holding part of a part waits for the next slab before it stages what it
+ * holds (ms). Requests that each hold part of a part and all wait for more would otherwise
+ * wait on each other until their deadline.
+ */
+export const SPILL_AFTER = 1000;
+
+/** Whether `p` is still pending after `ms` (its failure counts as settled). */
+async function late(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  const settled = p.then(
+    () => false,
+    () => false,
+  );
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface RequestDeps {
   ctx: StoreContext;
   /** Part uploads in flight per PATCH while the next part is received. */
@@ -122,8 +146,9 @@ export class PatchRequest {
   private async openPart(): Promise<void> {
     const { cutter, plan, lease } = this;
     const size = cutter.nextPartSize();
-    // A part over the whole budget cannot be held: it streams early, or cannot be sent.
-    this.overBudget = cutter.carriedBytes + size > lease.budget.limit;
+    // A part more than the lease may hold (one over the whole budget) cannot be held: it
+    // streams early, or this request brings no more of it than the lease holds.
+    this.overBudget = cutter.carriedBytes + size > lease.maxBytes;
     const early = this.overBudget && partStreamsEarly(plan, cutter.partStart, size);
     const streams = early || partStreams(plan, cutter.partStart, size, cutter.carriedSegments);
     // A streaming part is in flight from its first byte: it waits for a pipeline slot first.
@@ -133,16 +158,27 @@ export class PatchRequest {
     await cutter.begin(size, streams, early);
   }
 
-  /** The next byte needs a slab. A part over the budget never holds more than the budget. */
+  /**
+   * The next byte needs a slab. A part that does not stream never holds more than its lease
+   * (whose own slabs would never come back), staged segments included, so reading those back
+   * stays within it too. One that waits for a slab past SPILL_AFTER stages what it holds and
+   * waits holding nothing (s3/memory/part-budget.ts: why no wait lasts forever).
+   */
   private async growPart(): Promise<void> {
     const { cutter, lease } = this;
     if (this.overBudget && !cutter.streams) {
-      const budget = lease.budget;
-      if (cutter.carriedBytes + cutter.fill + budget.slabSize > budget.limit) {
+      if (cutter.carriedBytes + cutter.fill + lease.budget.slabSize > lease.maxBytes) {
         throw new TusError(413, 'this part is larger than server memory; send it in one PATCH');
       }
     }
-    await cutter.grow();
+    const taking = lease.take();
+    // Under an Upload-Checksum nothing may be staged to count before the match.
+    const mayStage = !this.gate && cutter.fill > 0 && !cutter.streams;
+    if (mayStage && (await late(taking, SPILL_AFTER))) {
+      this.state.staged = true;
+      await cutter.spill();
+    }
+    cutter.addSlab(await taking);
   }
 
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */
