@@ -4,6 +4,7 @@
 // bytes so far kept; a part over the whole budget is never held over it.
 import { Readable } from 'node:stream';
 import { TusError } from '../src/errors.js';
+import { type RequestContext, requestContext } from '../src/front/request-context.js';
 import {
   createUpload,
   digest,
@@ -12,8 +13,21 @@ import {
   newStore,
   PART,
   PREFIX,
+  patch,
   randomData,
 } from './helpers/store-harness.js';
+
+/** A PATCH with its declared Content-Length, as the front layer hands it to the store. */
+function declared<T>(offset: number, length: number, run: () => Promise<T>): Promise<T> {
+  const ctx: RequestContext = {
+    baseUrl: '/files',
+    method: 'PATCH',
+    uploadOffset: offset,
+    contentLength: length,
+    reply: {},
+  };
+  return requestContext.run(ctx, run);
+}
 
 /** A body that yields `bytes` in 256 KiB chunks, waiting `pauseMs` after each MiB. */
 function slowBody(bytes: Buffer, pauseMs: number): Readable {
@@ -90,6 +104,29 @@ describe('part memory', () => {
     expect((err as TusError).status_code).toBe(413);
     // What it held is staged: two slabs' worth.
     expect((await newStore(s3).getUpload('big')).offset).toBe(2 * MiB);
+    expect(store.partBudget.held).toBe(0);
+  });
+
+  it('streams a part over the whole budget early, its staged head first, within the budget', async () => {
+    const s3 = fakeS3();
+    const store = newStore(s3, { partMemory: 2 * MiB, partSize: PART });
+    const size = 2 * PART;
+    const data = randomData(size);
+    await createUpload(store, 'big', size);
+    // A first PATCH of 1 byte is staged; the next brings the rest of the part and more.
+    expect(await declared(0, 1, () => patch(store, 'big', data, 0, 1))).toBe(1);
+    let peak = 0;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, store.partBudget.held + store.partBudget.cached);
+    }, 1);
+    try {
+      expect(await declared(1, size - 1, () => patch(store, 'big', data, 1, size))).toBe(size);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(peak).toBeLessThanOrEqual(2 * MiB);
+    expect(store.metrics.segmentBytesReadBack).toBe(1);
+    expect(digest(s3.object(`${PREFIX}big`))).toBe(digest(data));
     expect(store.partBudget.held).toBe(0);
   });
 });

@@ -188,10 +188,16 @@ export class StreamedPart {
       const end = Math.min(this.filled, this.sent + slice);
       const views = part.slice(this.sent, end);
       this.sent = end;
+      // An early part whose bytes go anywhere but straight into a ClientRequest (a transform,
+      // another client) cannot learn when they left: it pushes copies, which only the
+      // consumer's backpressure bounds, and its slabs go back at once. Otherwise it would
+      // wait on its own slabs forever.
+      const copies = this.early && !this.dest;
       for (const view of views) {
         this.hash?.update(view);
-        this.wanted = this.body.push(view);
+        this.wanted = this.body.push(copies ? Buffer.from(view) : view);
       }
+      if (copies) this.part.freeBefore(this.sent);
     }
     if (this.sent === part.size && this.head.length === 0 && !this.closed) {
       this.closed = true;
