@@ -116,8 +116,8 @@ describe('staging of many small PATCHes', () => {
     const reading = new SegmentStaging(client, BUCKET, PREFIX);
     await expect(readRun(reading, segs)).rejects.toThrow('first GET fails');
     expect(inFlight).toBe(0);
-    // Segments stream one GET at a time: none started after the failure.
-    expect(gets).toBe(1);
+    // The reads in flight finished; none started after the failure.
+    expect(gets).toBe(4);
   });
 
   it('refuses a segment whose bytes differ in length from its listing', async () => {
@@ -155,7 +155,8 @@ describe('a merge killed at any point', () => {
     const commands = await mergeRequests();
     const put = commands.lastIndexOf('PutObject');
     expect(commands.slice(0, put)).not.toContain('DeleteObjects');
-    expect(commands.slice(put + 1)).toEqual(['DeleteObjects']);
+    // The merged segments' GETs stream into the PutObject's body (they change nothing).
+    expect(commands.slice(put + 1).filter((c) => c !== 'GetObject')).toEqual(['DeleteObjects']);
   });
 
   for (const answered of [false, true]) {

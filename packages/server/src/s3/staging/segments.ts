@@ -4,13 +4,14 @@
 // counts. (Listing is s3/staging/listing.ts's: one listing finds every kind of staged object.)
 //
 // Staged bytes are never read back into memory: a part, a merged segment or a one-part
-// object that begins with segments streams them, one GET at a time, straight into the
+// object that begins with segments streams them, a few GETs ahead, straight into the
 // body of the S3 request that writes it (s3/staging/staged-body.ts). That takes no part
 // memory, so folding segments never waits for the budget (see the server README, "Part
 // memory").
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -20,6 +21,9 @@ import { type Bytes, byteLength } from '../memory/bytes.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
 import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
+
+/** Segment GETs open at once while staged bytes stream into a body. */
+const READ_AHEAD = 4;
 
 export class SegmentStaging {
   constructor(
@@ -68,25 +72,38 @@ export class SegmentStaging {
   }
 
   /**
-   * The bytes of `segments`, one GET at a time, each body passed on as it arrives (memory:
-   * what one response holds in flight); checks each has the length it was listed with.
+   * The bytes of `segments` in order, each body passed on as it arrives. Up to
+   * READ_AHEAD GETs are open at once, so many small segments cost a few round trips, not
+   * one each; the ones ahead hold what their socket buffers (not the segment). Checks each
+   * has the length it was listed with. On a failure or an early stop every GET started
+   * has settled and its body is destroyed before this ends: nothing reads on.
    */
   private async *stream(segments: readonly StoredSegment[]): AsyncGenerator<Buffer> {
-    for (const seg of segments) {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }),
-      );
-      let got = 0;
-      const wrong = (n: string) =>
-        new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
-      // Leaving the loop early (too long, or the consumer stopped) destroys the body,
-      // freeing its connection.
-      for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
-        got += chunk.length;
-        if (got > seg.size) throw wrong('more');
-        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const open = segments.map(() => undefined as Promise<GetObjectCommandOutput> | undefined);
+    const get = (i: number) => {
+      const seg = segments[i];
+      if (seg === undefined || open[i] !== undefined) return;
+      const res = this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
+      // Awaited in turn (or settled below); a GET ahead that fails first is no crash.
+      res.catch(() => undefined);
+      open[i] = res;
+    };
+    let i = 0;
+    try {
+      for (; i < segments.length; i++) {
+        for (let j = i; j < Math.min(segments.length, i + READ_AHEAD); j++) get(j);
+        yield* bodyOf(
+          segments[i] as StoredSegment,
+          await (open[i] as Promise<GetObjectCommandOutput>),
+        );
       }
-      if (got !== seg.size) throw wrong(String(got));
+    } finally {
+      const ahead = open.slice(i + 1).filter((p) => p !== undefined);
+      const settled = await Promise.allSettled(ahead);
+      for (const r of settled) {
+        if (r.status === 'fulfilled')
+          (r.value.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      }
     }
   }
 
@@ -101,4 +118,18 @@ export class SegmentStaging {
       );
     }
   }
+}
+
+/** One segment's GET body, checked against the length it was listed with. */
+async function* bodyOf(seg: StoredSegment, res: GetObjectCommandOutput): AsyncGenerator<Buffer> {
+  let got = 0;
+  const wrong = (n: string) => new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
+  // Leaving the loop early (too long, or the consumer stopped) destroys the body, freeing
+  // its connection.
+  for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
+    got += chunk.length;
+    if (got > seg.size) throw wrong('more');
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  }
+  if (got !== seg.size) throw wrong(String(got));
 }
