@@ -12,8 +12,11 @@ import {
   headOffset,
   idOf,
   patch,
+  type RunningServer,
+  s3Backend,
   sha256Hex,
   startCli,
+  startInProcess,
   tus,
   uploadRest,
 } from './helpers/server.js';
@@ -71,6 +74,7 @@ describe('part memory under hostile clients (CLI, default flags)', () => {
       const took = Date.now() - started;
       expect(res.status).toBe(204);
       expect(Number(res.headers.get('upload-offset'))).toBe(data.length);
+      console.log(`9 MiB upload beside 12 stalled PATCHes: ${took} ms`);
       expect(took).toBeLessThan(2000);
       expect(await sha256OfObject(bucket, idOf(url))).toBe(sha256Hex(data));
     } finally {
@@ -86,6 +90,7 @@ describe('part memory under hostile clients (CLI, default flags)', () => {
     expect(answers.map((r) => r.status)).toEqual([204, 204, 204, 204]);
     await sleep(200);
     const grown = rssOf(pid) - before;
+    console.log(`4 uploads of 5 TiB, 1 byte each: RSS grew ${(grown / MiB).toFixed(1)} MiB`);
     expect(grown).toBeLessThan(50 * MiB);
     for (const url of urls) expect(await headOffset(url)).toBe(1);
   });
@@ -141,5 +146,61 @@ describe('idle body timeout (CLI --idle-timeout)', () => {
     expect(s.answer()).toMatch(/^HTTP\/1\.1 204/);
     s.socket.destroy();
     expect(await sha256OfObject(bucket, idOf(url))).toBe(sha256Hex(data));
+  });
+});
+
+/**
+ * Fills the part memory (5 MiB: five slabs) with five silent PATCHes holding one slab each,
+ * then sends a sixth: it waits for memory past memoryWait (1 s) and must answer 503 with a
+ * Retry-After.
+ */
+async function memoryWaitAnswer(base: string): Promise<Response> {
+  const stalled: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const url = await createUpload(base, 64 * MiB);
+      stalled.push((await stalledPatch(url, 0, 64 * MiB, randomBytes(1024))).socket);
+    }
+    await sleep(300); // every stalled PATCH holds its slab
+    const url = await createUpload(base, 64 * MiB);
+    return await patch(url, 0, randomBytes(64 * 1024));
+  } finally {
+    for (const s of stalled) s.destroy();
+  }
+}
+
+describe('a PATCH that cannot get memory in time', () => {
+  const expectRetryAfter = (res: Response) => {
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  };
+
+  it('answers 503 with Retry-After on the CLI', async () => {
+    const bucket = await createTestBucket('harden-wait');
+    const flags = ['--part-size', '5MiB', '--part-memory', '5MiB', '--memory-wait', '1s'];
+    const srv = await startCli(flags, { S3_BUCKET: bucket, S3_ENDPOINT: testS3Env().endpoint });
+    try {
+      expectRetryAfter(await memoryWaitAnswer(srv.url));
+    } finally {
+      await srv.stop();
+      await deleteBucketDeep(bucket);
+    }
+  });
+
+  it('answers 503 with Retry-After under Express', async () => {
+    const backend = await s3Backend();
+    let app: RunningServer | undefined;
+    try {
+      app = await startInProcess({
+        ...backend.options,
+        partSize: 5 * MiB,
+        partMemory: 5 * MiB,
+        memoryWait: 1000,
+      });
+      expectRetryAfter(await memoryWaitAnswer(app.url));
+    } finally {
+      await app?.close();
+      await backend.cleanup();
+    }
   });
 });
