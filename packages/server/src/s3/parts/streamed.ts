@@ -20,10 +20,10 @@
 // and, sent before its MD5 is known, it is checked against S3's ETag instead (the part's MD5
 // on RGW and AWS, except under SSE-KMS or SSE-C).
 //
-// A part that begins with staged segments (a "head") streams them from S3 first, one GET at
-// a time, and is checked against the ETag the same way: its segments stay in S3 until the
-// part counts, so a part found damaged is simply not counted. The head never takes part
-// memory, so sending it never waits for the budget.
+// A part that begins with staged segments (a "head") streams them from S3 first, a few
+// GETs ahead; the head never takes part memory, so sending it never waits for the budget.
+// Its Content-MD5 is hashed from S3 beforehand (s3/patch/send.ts), except for an early
+// part, checked against the ETag as above.
 import { createHash, type Hash } from 'node:crypto';
 import { ClientRequest } from 'node:http';
 import { Readable } from 'node:stream';
@@ -100,7 +100,7 @@ export class StreamedPart {
     this.head = head?.open()[Symbol.asyncIterator]();
     // Sent before its MD5 is known: S3's ETag is compared with the MD5 of what went out.
     this.hash =
-      (this.early || head) && ctx.partChecksum === 'md5' && opts.contentMd5 === undefined
+      this.early && ctx.partChecksum === 'md5' && opts.contentMd5 === undefined
         ? createHash('md5')
         : undefined;
     this.body = new Readable({

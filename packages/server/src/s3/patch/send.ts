@@ -7,6 +7,7 @@ import { md5Of } from '../memory/bytes.js';
 import { StreamedPart } from '../parts/streamed.js';
 import { multipartTarget } from '../parts/target.js';
 import { uploadPart } from '../parts/upload.js';
+import { md5After } from '../staging/staged-body.js';
 import type { StoredPart } from '../state/progress.js';
 import type { FullPart } from './part-cutter.js';
 
@@ -24,8 +25,11 @@ export async function sendPart(
   const whole = part.pooled;
   if (!streamed && whole && multipartTarget(ctx.prefix, info) !== undefined) {
     ctx.fence.assertHeld();
-    // A part with a head is sent before its MD5 is known and checked by its ETag.
-    const md5 = part.head ? undefined : md5Of(ctx.partChecksum, part.body);
+    // A head is hashed from S3 first, so that S3 checks the part (an ETag is the MD5 of a
+    // part only without SSE-KMS/SSE-C).
+    const md5 = part.head
+      ? await md5After(ctx.partChecksum, part.head, part.body)
+      : md5Of(ctx.partChecksum, part.body);
     streamed = StreamedPart.whole(ctx, info, part.partNumber, whole, md5, part.head);
     // From here the part decides when its buffer is free (s3/parts/streamed.ts).
     part.pooled = undefined;
