@@ -90,6 +90,10 @@ export interface TusS3Options extends Partial<TusHooks> {
    * buffer, its body paused (default 64 MiB, at least one PATCH's partBuffers).
    */
   partMemory?: number;
+  /** Longest wait (ms) of a PATCH for part memory before a 503 with Retry-After (default 10 s). */
+  memoryWait?: number;
+  /** A request body silent this long (ms) is cut, what it brought kept (default 30 s; 0: never). */
+  idleTimeout?: number;
   /**
    * @tus/server's locker (default: its MemoryLocker, one process). Several instances need
    * a RedisLocker; with any other locker the store re-reads every upload from S3 on every
@@ -145,6 +149,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     partBuffers,
     partMemory,
     sweepRedis,
+    memoryWait,
+    idleTimeout,
     logger: _logger,
     ...tusOptions
   } = options;
@@ -162,6 +168,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       queueSize,
       partBuffers,
       partMemory,
+      memoryWait,
+      idleTimeout,
       partChecksum: s3.partChecksum,
       sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
       inlineTypes,

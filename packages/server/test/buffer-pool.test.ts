@@ -1,68 +1,18 @@
-import { BufferPool } from '../src/s3/memory/buffer-pool.js';
+import { BufferLease } from '../src/s3/memory/buffer-pool.js';
 import { PartBudget } from '../src/s3/memory/part-budget.js';
+import { PartBuffer } from '../src/s3/memory/part-buffer.js';
 
-const poolOf = (limit: number, minCachedSize = 0) => {
-  const budget = new PartBudget(limit);
-  return { budget, pool: new BufferPool({ budget, minCachedSize }) };
-};
-
-describe('BufferPool', () => {
-  it('hands back a returned buffer of the same size', async () => {
-    const { pool } = poolOf(4096);
-    const a = await pool.take(1024);
-    pool.give(a);
-    expect(await pool.take(1024)).toBe(a);
-    expect(await pool.take(1024)).not.toBe(a);
-  });
-  it('keeps every returned buffer the budget could hold again', async () => {
-    const { pool } = poolOf(32);
-    const a = await pool.take(16);
-    const b = await pool.take(16);
-    pool.give(a);
-    pool.give(b);
-    const again = [await pool.take(16), await pool.take(16)];
-    expect(again.indexOf(a)).not.toBe(-1);
-    expect(again.indexOf(b)).not.toBe(-1);
-  });
-  it('never mixes sizes', async () => {
-    const { pool } = poolOf(64);
-    const small = await pool.take(8);
-    pool.give(small);
-    expect((await pool.take(16)).length).toBe(16);
-  });
-  it('does not keep buffers under minCachedSize, but returns their budget', async () => {
-    const { budget, pool } = poolOf(64, 32);
-    const a = await pool.take(16);
-    expect(budget.held).toBe(16);
-    pool.give(a);
-    expect(budget.held).toBe(0);
-    expect(await pool.take(16)).not.toBe(a);
-  });
-  it('makes take() wait while the budget is spent', async () => {
-    const { budget, pool } = poolOf(32);
-    const a = await pool.take(16);
-    await pool.take(16);
-    let got: Buffer | undefined;
-    const waiting = pool.take(16).then((b) => {
-      got = b;
-    });
-    await Promise.resolve();
-    expect(got).toBeUndefined();
-    expect(budget.waiting).toBe(1);
-    pool.give(a);
-    await waiting;
-    expect(got).toBe(a);
-  });
-});
+const budgetOf = (slabs: number) => new PartBudget({ limit: slabs * 16, slabSize: 16, wait: 0 });
+const tick = () => new Promise((r) => setImmediate(r));
 
 describe('BufferLease', () => {
-  it('returns every buffer still out, once', async () => {
-    const { budget, pool } = poolOf(64);
-    const lease = pool.lease();
-    const a = await lease.take(16);
-    await lease.take(16);
+  it('returns every slab still out, once', async () => {
+    const budget = budgetOf(4);
+    const lease = new BufferLease(budget);
+    const a = await lease.take();
+    await lease.take();
     lease.give(a);
-    lease.give(a); // a second give of the same buffer is ignored
+    lease.give(a); // a second give of the same slab is ignored
     expect(budget.held).toBe(16);
     lease.returnAll();
     expect(budget.held).toBe(0);
@@ -70,46 +20,63 @@ describe('BufferLease', () => {
     expect(budget.held).toBe(0);
   });
   it('holds at most its maximum; a take past it waits for one of its own to come back', async () => {
-    const { budget, pool } = poolOf(1024);
-    const lease = pool.lease(2);
-    const a = await lease.take(16);
-    await lease.take(16);
+    const budget = budgetOf(64);
+    const lease = new BufferLease(budget, 20); // two slabs of 16
+    const a = await lease.take();
+    await lease.take();
     let third: Buffer | undefined;
-    const waiting = lease.take(16).then((b) => {
+    const waiting = lease.take().then((b) => {
       third = b;
     });
-    await new Promise((r) => setImmediate(r));
-    // The pool has room; only the lease's own limit holds the take back.
+    await tick();
+    // The budget has room; only the lease's own limit holds the take back.
     expect(third).toBeUndefined();
     expect(budget.waiting).toBe(0);
     expect(lease.held).toBe(2);
     lease.give(a);
     await waiting;
     expect(third).toBe(a);
-    expect(lease.held).toBe(2);
     lease.returnAll();
     expect(budget.held).toBe(0);
   });
-  it('a buffer given back twice frees one place, not two', async () => {
-    const { pool } = poolOf(1024);
-    const lease = pool.lease(1);
-    const a = await lease.take(16);
-    lease.give(a);
-    lease.give(a);
-    const b = await lease.take(16);
-    let next: Buffer | undefined;
-    void lease.take(16).then((x) => {
-      next = x;
-    });
-    await new Promise((r) => setImmediate(r));
-    expect(next).toBeUndefined();
-    lease.give(b);
-    await new Promise((r) => setImmediate(r));
-    expect(next).toBeDefined();
-    lease.returnAll();
+});
+
+describe('PartBuffer', () => {
+  it('takes a slab only as bytes arrive and hands them back as views in order', async () => {
+    const budget = budgetOf(8);
+    const lease = new BufferLease(budget);
+    const part = new PartBuffer(40, lease);
+    expect(budget.held).toBe(0);
+    const body = Buffer.from(Array.from({ length: 40 }, (_, i) => i));
+    let pos = 0;
+    const steps: number[] = [];
+    while (pos < body.length) {
+      if (part.needsSlab) await part.grow();
+      steps.push(budget.held);
+      pos += part.copy(body, pos);
+    }
+    expect(part.full).toBe(true);
+    // 16 + 16 + 8 bytes: three slabs, each taken when its first byte came.
+    expect(steps).toEqual([16, 32, 48]);
+    expect(Buffer.concat(part.chunks())).toEqual(body);
+    expect(Buffer.concat(part.slice(10, 35))).toEqual(body.subarray(10, 35));
+    part.release();
+    expect(budget.held).toBe(0);
   });
-  it('refuses a maximum below one buffer', () => {
-    const { pool } = poolOf(64);
-    expect(() => pool.lease(0)).toThrow(RangeError);
+  it('gives back the slabs before a point early, and then refuses to read them', async () => {
+    const budget = budgetOf(8);
+    const lease = new BufferLease(budget);
+    const part = new PartBuffer(48, lease);
+    const body = Buffer.alloc(48, 7);
+    for (let pos = 0; pos < 48; ) {
+      if (part.needsSlab) await part.grow();
+      pos += part.copy(body, pos);
+    }
+    part.freeBefore(40); // slabs 0 and 1 wholly before 40
+    expect(budget.held).toBe(16);
+    expect(part.lostBytes).toBe(true);
+    expect(() => part.chunks()).toThrow(/given back/);
+    part.release();
+    expect(budget.held).toBe(0);
   });
 });

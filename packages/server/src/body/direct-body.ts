@@ -26,6 +26,14 @@ import type { Readable } from 'node:stream';
  */
 export const BODY_HIGH_WATER_MARK = 256 * 1024;
 
+/**
+ * A body that brings no byte for this long is cut by default (ms). Long enough for a phone
+ * that drops to a slow network for a moment, short enough that a client that went away does
+ * not hold its upload's lock and part memory for minutes (node's own requestTimeout is 300 s
+ * for the whole request, which a slow honest upload may need).
+ */
+export const DEFAULT_IDLE_TIMEOUT = 30_000;
+
 /** A datastore that reads the request body itself when the request context offers it. */
 export interface DirectBodyStore {
   readonly readsDirectBody: true;
@@ -58,14 +66,13 @@ export class DirectBody {
   /**
    * The real body, for the store. `handed` is the stream @tus/server gave the store: it
    * ends early only when @tus/server stops the request, and then so does the reader.
-   * Claiming twice is a bug (one body, one reader).
+   * Claiming twice is a bug (one body, one reader). A body silent for `idleTimeout` ms
+   * (0: never) is cut as if the client had closed the connection.
    */
-  claim(handed: Readable): BodyReader {
+  claim(handed: Readable, idleTimeout = 0): BodyReader {
     if (this.reader) throw new Error('request body claimed twice');
-    const reader = new BodyReader(this.req, {
-      onEnd: () => this.close(),
-      onError: (err) => this.fail(err),
-    });
+    const hooks = { onEnd: () => this.close(), onError: (err: Error) => this.fail(err) };
+    const reader = new BodyReader(this.req, hooks, idleTimeout);
     this.reader = reader;
     // It carries no bytes; reading it is what lets its end (ours, or @tus/server's) show.
     handed.on('data', () => {});
@@ -118,6 +125,7 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   private failure: Error | undefined;
   private finished = false;
   private wake: (() => void) | undefined;
+  private idle: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer) => {
     this.queue.push(chunk);
     this.queued += chunk.length;
@@ -139,6 +147,7 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   constructor(
     private readonly req: IncomingMessage,
     private readonly hooks: ReaderHooks,
+    private readonly idleTimeout = 0,
   ) {
     if (req.readableEnded) {
       this.ended = true;
@@ -173,10 +182,26 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
         this.finishClean();
         return { value: undefined, done: true };
       }
+      this.armIdle();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
     }
+  }
+
+  /**
+   * Only a wait for the client's bytes counts as idle: while the store is busy with what
+   * arrived (the socket paused by this reader), the client is not the one waiting.
+   */
+  private armIdle(): void {
+    if (this.idleTimeout <= 0 || this.idle) return;
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      if (this.ended || this.finished || this.failure) return;
+      // As a cut connection: what arrived is kept; the client is gone or too slow to wait for.
+      this.req.destroy(new Error(`request body idle for ${this.idleTimeout} ms`));
+    }, this.idleTimeout);
+    this.idle.unref();
   }
 
   /** The consumer left its loop early: what is queued is dropped with the rest. */
@@ -204,6 +229,8 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   }
 
   private detach(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
     this.req.off('data', this.onData);
     this.req.off('end', this.onEnd);
     this.req.off('error', this.onError);
@@ -211,6 +238,10 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   }
 
   private notify(): void {
+    if (this.idle) {
+      clearTimeout(this.idle);
+      this.idle = undefined;
+    }
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

@@ -62,6 +62,8 @@ export interface CliOptions {
   partChecksum: PartChecksum;
   partSize?: number;
   partMemory?: number;
+  memoryWait?: number;
+  idleTimeout?: number;
   queueSize?: number;
   partBuffers?: number;
   maxSize?: number;
@@ -147,6 +149,22 @@ export const program = new Command('tus-s3-server')
     )
       .env('PART_MEMORY')
       .argParser(asSize),
+  )
+  .addOption(
+    new Option(
+      '--memory-wait <duration>',
+      'longest wait of a PATCH for part memory, then 503 + Retry-After (default 10s; 0: none)',
+    )
+      .env('MEMORY_WAIT')
+      .argParser(asDuration),
+  )
+  .addOption(
+    new Option(
+      '--idle-timeout <duration>',
+      'cut a request body silent this long, keeping its bytes (default 30s; 0: never)',
+    )
+      .env('IDLE_TIMEOUT')
+      .argParser(asDuration),
   )
   .addOption(
     new Option('--queue-size <n>', 'part uploads to S3 in flight per PATCH (default 4)')

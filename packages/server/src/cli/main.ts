@@ -153,6 +153,8 @@ async function main(): Promise<void> {
     path,
     partSize: o.partSize,
     partMemory: o.partMemory,
+    memoryWait: o.memoryWait,
+    idleTimeout: o.idleTimeout,
     queueSize: o.queueSize,
     partBuffers: o.partBuffers,
     maxSize: o.maxSize,

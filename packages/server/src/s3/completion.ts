@@ -53,9 +53,9 @@ export async function finish(
     // One part, the object itself: PutObject wrote it whole (Content-Length checked by S3)
     // when the last byte arrived, or does now from bytes staged by earlier requests.
     if (parts.length === 0) {
-      const body = await deps.segments.readAll(progress.liveSegments);
-      ctx.metrics.segmentBytesReadBack += body.length;
-      parts.push(await uploadPart(ctx, info, 1, body));
+      const staged = deps.segments.run(progress.liveSegments);
+      ctx.metrics.segmentBytesReadBack += staged.size;
+      parts.push(await uploadPart(ctx, info, 1, [], staged));
     }
     if (parts.length !== 1 || parts[0]?.size !== size) {
       throw new Error(`one-part upload ${info.id} does not hold its ${size} bytes`);
@@ -80,9 +80,9 @@ export async function finish(
   } else {
     const total = partCount(size, info.partSize);
     if (parts.length < total && progress.liveSegments.length > 0) {
-      const body = await deps.segments.readAll(progress.liveSegments);
-      ctx.metrics.segmentBytesReadBack += body.length;
-      parts.push(await uploadPart(ctx, info, total, body));
+      const staged = deps.segments.run(progress.liveSegments);
+      ctx.metrics.segmentBytesReadBack += staged.size;
+      parts.push(await uploadPart(ctx, info, total, [], staged));
     }
     parts = verifyPartList(parts, info.partSize, size);
     if (!adopted) await completeMultipart(ctx, info, parts);

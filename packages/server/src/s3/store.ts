@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
-import type { DirectBodyStore } from '../body/direct-body.js';
+import { DEFAULT_IDLE_TIMEOUT, type DirectBodyStore } from '../body/direct-body.js';
 import {
   type ChecksumStore,
   type CreationDeferLengthStore,
@@ -38,7 +38,7 @@ import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
-import { BufferPool, DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
+import { DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
 import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
 import { deleteOpenMarker, needsOpenMarker } from './open-marker.js';
@@ -47,7 +47,6 @@ import {
   choosePartSize,
   DEFAULT_PART_SIZE,
   S3_MAX_OBJECT_SIZE,
-  S3_MIN_PART_SIZE,
 } from './parts/arithmetic.js';
 import { PartList } from './parts/list.js';
 import type { PartChecksum } from './parts/part-checksum.js';
@@ -95,10 +94,21 @@ export interface S3StoreOptions {
    */
   partBuffers?: number;
   /**
-   * Bytes of part buffers held at once across all uploads of this store; past it a PATCH
-   * waits (body paused) for a buffer. Default: 64 MiB, at least one PATCH's partBuffers.
+   * Bytes of part buffers held at once across all uploads of this store, in use or kept for
+   * reuse; taken in 1 MiB slabs as bytes arrive. Past it a PATCH waits (body paused) for a
+   * slab. Default: 64 MiB, at least one PATCH's partBuffers.
    */
   partMemory?: number;
+  /**
+   * Longest wait (ms) of a PATCH for part memory; then it answers 503 with Retry-After, its
+   * bytes so far kept. Default 10 s (s3/memory/part-budget.ts says why); 0: no deadline.
+   */
+  memoryWait?: number;
+  /**
+   * A request body that brings no byte for this long (ms) is cut; what it brought is kept.
+   * Default 30 s; 0: never.
+   */
+  idleTimeout?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
   /** Types objects may be served inline as, beyond the passive ones (s3/object-headers.ts). */
@@ -137,6 +147,7 @@ export class S3MultipartStore
   private readonly partSizeOption: number | undefined;
   private readonly maxSize: number | undefined;
   private readonly expiration: number;
+  private readonly idleTimeout: number;
   private readonly parts: PartList;
   private readonly receiver: PatchReceiver;
   private readonly finals: FinalDeps;
@@ -177,9 +188,11 @@ export class S3MultipartStore
       log: opts.logger ?? silentLogger,
       fence: UNFENCED,
     };
-    this.partBudget = new PartBudget(
-      partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
-    );
+    this.partBudget = new PartBudget({
+      limit: partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
+      wait: opts.memoryWait,
+    });
+    this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
     this.states = new StateCache(this.sharedLocks);
@@ -192,11 +205,7 @@ export class S3MultipartStore
       segments,
       pending: new PendingParts(client, bucket, prefix, partChecksum),
       marks: new UnverifiedMarks(client, bucket, prefix),
-      pool: new BufferPool({
-        budget: this.partBudget,
-        // Odd first and last parts, one-part uploads: sizes that rarely recur.
-        minCachedSize: S3_MIN_PART_SIZE,
-      }),
+      budget: this.partBudget,
     });
     const completion = { ctx, segments, parts: this.parts };
     this.finish = async (info, progress, staged, findings) => {
@@ -338,7 +347,7 @@ export class S3MultipartStore
     // Leaving a loop over it early must not destroy the body: @tus/server would answer the
     // PATCH and unlock the upload on that premature close while parts of it are in flight.
     const body: AsyncIterableIterator<Buffer> = request?.body
-      ? request.body.claim(readable)
+      ? request.body.claim(readable, this.idleTimeout)
       : readable.iterator({ destroyOnReturn: false });
     try {
       return await this.writeBody(body, id, offset, request);

@@ -1,6 +1,6 @@
-// Reuses part-sized buffers under a PartBudget. Without reuse every part is a fresh
-// 8+ MiB allocation that only a later GC returns, and RSS climbs with throughput; with it,
-// the buffers of one size never exceed the most ever held at once, which the budget caps.
+// The slabs one PATCH holds (s3/memory/part-budget.ts hands them out). A slab the request
+// lost track of on an error path would shrink the budget for good; returnAll() in the
+// request's `finally` gives back whatever is left, once nothing can still be sending it.
 import type { PartBudget } from './part-budget.js';
 
 /**
@@ -11,95 +11,67 @@ import type { PartBudget } from './part-budget.js';
  */
 export const DEFAULT_PART_BUFFERS = 1;
 
-export interface BufferPoolOptions {
-  budget: PartBudget;
-  /** Smaller buffers (odd first and last parts, one-part uploads) are not kept for reuse. */
-  minCachedSize?: number;
-}
-
-export class BufferPool {
-  private readonly free = new Map<number, Buffer[]>();
-  private readonly budget: PartBudget;
-  private readonly minCachedSize: number;
-
-  constructor(opts: BufferPoolOptions) {
-    this.budget = opts.budget;
-    this.minCachedSize = opts.minCachedSize ?? 0;
-  }
-
-  /** Waits until the budget grants `size` bytes, then hands out a buffer of that size. */
-  async take(size: number): Promise<Buffer> {
-    await this.budget.acquire(size);
-    return this.free.get(size)?.pop() ?? Buffer.allocUnsafe(size);
-  }
-
-  /** Returns a buffer from take() that nothing references any more. */
-  give(buf: Buffer): void {
-    this.budget.release(buf.length);
-    if (buf.length < this.minCachedSize) return;
-    let list = this.free.get(buf.length);
-    if (!list) {
-      // Only a few sizes recur (the configured part sizes); forget the rarest first.
-      if (this.free.size >= 4) this.free.delete(this.free.keys().next().value as number);
-      list = [];
-      this.free.set(buf.length, list);
-    }
-    // Free and held buffers of one size together stay within the budget.
-    if (list.length < Math.max(1, Math.floor(this.budget.limit / buf.length))) list.push(buf);
-  }
-
-  /**
-   * A set of buffers taken for one request, all returned by returnAll() at its end; it
-   * holds at most `maxBuffers` at once (take() waits for one of its own to come back).
-   */
-  lease(maxBuffers = Number.POSITIVE_INFINITY): BufferLease {
-    return new BufferLease(this, maxBuffers);
-  }
-}
-
 /**
- * The buffers one PATCH holds. A buffer the request lost track of on an error path would
- * shrink the budget for good; returnAll() in the request's `finally` gives back whatever
- * is left, once nothing can still be sending it.
+ * The most of a part larger than the whole budget one PATCH holds (per part buffer): such a
+ * part streams early, its slabs a window that moves as the kernel takes them, and this keeps
+ * one fast client from taking the whole budget with it. The default part's size: what an
+ * ordinary upload holds anyway.
  */
+export const OVER_BUDGET_WINDOW = 8 * 1024 * 1024;
+
+/** Bytes of slabs a PATCH into an upload of `partSize` parts may hold at once. */
+export function leaseBytes(partSize: number, partBuffers: number, budget: PartBudget): number {
+  const perPart = partSize > budget.limit ? Math.min(budget.limit, OVER_BUDGET_WINDOW) : partSize;
+  return partBuffers * perPart;
+}
+
 export class BufferLease {
   private readonly out = new Set<Buffer>();
   private readonly waiters: Array<() => void> = [];
+  private readonly maxSlabs: number;
 
+  /** Holds at most `maxBytes` of slabs at once (rounded up to a whole slab). */
   constructor(
-    private readonly pool: BufferPool,
-    private readonly maxBuffers: number,
+    readonly budget: PartBudget,
+    maxBytes = Number.POSITIVE_INFINITY,
   ) {
-    if (!(maxBuffers >= 1)) throw new RangeError(`a lease needs room for one buffer`);
+    if (!(maxBytes >= 1)) throw new RangeError('a lease needs room for one slab');
+    this.maxSlabs = Math.ceil(maxBytes / budget.slabSize);
   }
 
-  /** Buffers taken and not yet given back. */
+  /** The most this lease holds at once (whole slabs). */
+  get maxBytes(): number {
+    return this.maxSlabs * this.budget.slabSize;
+  }
+
+  /** Slabs taken and not yet given back. */
   get held(): number {
     return this.out.size;
   }
 
   /**
-   * Waits until this lease holds fewer than its maximum, then takes a buffer from the pool.
-   * Only the lease's own buffers can free that room: they are all on their way to S3 or
-   * about to be staged, so they come back whatever this waits for.
+   * Waits until this lease holds fewer than its maximum, then takes a slab from the budget
+   * (which may fail with 503 after its wait). Only the lease's own slabs can free that room:
+   * they are all on their way to S3 or about to be staged, so they come back whatever this
+   * waits for.
    */
-  async take(size: number): Promise<Buffer> {
-    while (this.out.size >= this.maxBuffers) {
+  async take(): Promise<Buffer> {
+    while (this.out.size >= this.maxSlabs) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    const buf = await this.pool.take(size);
-    this.out.add(buf);
-    return buf;
+    const slab = await this.budget.take();
+    this.out.add(slab);
+    return slab;
   }
 
-  give(buf: Buffer): void {
-    if (!this.out.delete(buf)) return;
-    this.pool.give(buf);
+  give(slab: Buffer): void {
+    if (!this.out.delete(slab)) return;
+    this.budget.give(slab);
     this.waiters.shift()?.();
   }
 
   returnAll(): void {
-    for (const buf of this.out) this.pool.give(buf);
+    for (const slab of this.out) this.budget.give(slab);
     this.out.clear();
     for (const wake of this.waiters.splice(0)) wake();
   }

@@ -1,68 +1,143 @@
-// A process-wide cap on the bytes held in part buffers. Each upload needs up to
-// partBuffers of them (s3/memory/buffer-pool.ts: BufferLease); without a cap, memory grows with the
-// number of concurrent uploads (20 uploads of 8 MiB parts reached ~600 MiB). Past the cap
-// a PATCH waits for a buffer, its request body paused, instead of failing.
+// A process-wide cap on the bytes held in part buffers, handed out in fixed-size slabs as a
+// request's bytes arrive (s3/memory/part-buffer.ts), never above the limit. Without a cap,
+// memory grows with the number of concurrent uploads (20 uploads of 8 MiB parts reached
+// ~600 MiB); with whole part buffers taken on a request's first byte, a few silent clients
+// that each sent one byte held the whole cap and froze every other upload.
 //
-// Why this cannot deadlock: a PATCH asks for a buffer only when it holds no other buffer
-// but the parts it has already sent to S3 (s3/patch/request.ts flushes, or for a checksummed
-// request sends on, its previous part first), and those come back when S3 answers,
-// whatever anyone else waits for. A request larger than the whole cap is granted once
-// nothing else is held, so even a part over the cap makes progress. Grants are in arrival
-// order, so a large request is not starved by a stream of small ones.
+// Slabs given back are kept for reuse and still count: slabs in use plus slabs kept never
+// exceed the limit, so the cap bounds the memory this holds, not only what is in use.
+//
+// Why no wait lasts forever: a slab in use is (a) in the part a request is filling, freed
+// when its body ends or the idle body timeout cuts it (body/direct-body.ts), (b) on its way
+// to S3, freed once the kernel has it or S3 answered (s3/parts/streamed.ts), or (c) held
+// under an Upload-Checksum until the request's next byte or its end. A request waiting for
+// a slab may hold slabs of its own part (hold and wait), so requests could wait on each
+// other; one that waits past SPILL_AFTER (s3/patch/request.ts) stages the bytes it holds, a
+// write that needs no memory, gives their slabs back and waits holding none. Parts that
+// cannot be staged mid-way (streaming to S3, under an Upload-Checksum) have the deadline:
+// the request fails with 503 and Retry-After, its bytes so far kept as for a cut request,
+// and its slabs come back. Grants are in arrival order, so no request is overtaken.
+import { TusError } from '../../errors.js';
+
+/** Bytes of one slab: the unit of part memory. One push into a part's S3 request, too. */
+export const SLAB_SIZE = 1024 * 1024;
+
+/** Default budget: 64 MiB (8 parts of the default size) among all uploads. */
+export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
+
+/**
+ * How long a request waits for part memory by default before it is answered 503. Slabs come
+ * back within milliseconds of a part reaching the kernel, so a wait this long means the
+ * budget is held by requests that do not move; it is well under the idle body timeout, so
+ * the client learns to come back before a stalled peer is cut and long before its own
+ * timeouts.
+ */
+export const DEFAULT_MEMORY_WAIT = 10_000;
 
 interface Waiter {
-  bytes: number;
-  grant: () => void;
+  grant: (slab: Buffer) => void;
+  fail: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface PartBudgetOptions {
+  /** Bytes of slabs, in use and kept, at most (rounded down to whole slabs, at least one). */
+  limit: number;
+  /** Longest wait for a slab, ms (default DEFAULT_MEMORY_WAIT; 0: no deadline). */
+  wait?: number;
+  slabSize?: number;
 }
 
 export class PartBudget {
-  private used = 0;
+  readonly limit: number;
+  readonly slabSize: number;
+  private readonly wait: number;
+  private readonly maxSlabs: number;
+  private inUse = 0;
+  private readonly kept: Buffer[] = [];
   private readonly queue: Waiter[] = [];
 
-  constructor(readonly limit: number) {
+  constructor(opts: PartBudgetOptions) {
+    const { limit } = opts;
     if (!(limit > 0)) throw new RangeError(`part memory budget must be positive, got ${limit}`);
+    this.slabSize = opts.slabSize ?? SLAB_SIZE;
+    this.maxSlabs = Math.max(1, Math.floor(limit / this.slabSize));
+    this.limit = this.maxSlabs * this.slabSize;
+    this.wait = opts.wait ?? DEFAULT_MEMORY_WAIT;
   }
 
-  /** Bytes granted and not yet released. */
+  /** Bytes of slabs in use. */
   get held(): number {
-    return this.used;
+    return this.inUse * this.slabSize;
   }
 
-  /** Requests waiting for a grant. */
+  /** Bytes of slabs kept for reuse; they count against the limit too. */
+  get cached(): number {
+    return this.kept.length * this.slabSize;
+  }
+
+  /** Requests waiting for a slab. */
   get waiting(): number {
     return this.queue.length;
   }
 
-  /** Resolves once `bytes` are granted; never rejects. */
-  acquire(bytes: number): Promise<void> {
-    if (this.queue.length === 0 && this.fits(bytes)) {
-      this.used += bytes;
-      return Promise.resolve();
+  /**
+   * A slab, at once if one is free or the limit leaves room, else once one comes back.
+   * Rejects with a 503 (Retry-After) when none came back within the wait.
+   */
+  take(): Promise<Buffer> {
+    if (this.queue.length === 0) {
+      const slab = this.kept.pop() ?? this.fresh();
+      if (slab) {
+        this.inUse++;
+        return Promise.resolve(slab);
+      }
     }
-    return new Promise<void>((grant) => {
-      this.queue.push({ bytes, grant });
+    return new Promise<Buffer>((grant, fail) => {
+      const waiter: Waiter = { grant, fail, timer: undefined };
+      if (this.wait > 0) {
+        waiter.timer = setTimeout(() => this.expire(waiter), this.wait);
+        waiter.timer.unref();
+      }
+      this.queue.push(waiter);
     });
   }
 
-  release(bytes: number): void {
-    if (bytes > this.used) {
-      throw new Error(`part memory budget: released ${bytes} bytes, only ${this.used} held`);
+  /** Gives back a slab from take() that nothing references any more. */
+  give(slab: Buffer): void {
+    if (this.inUse === 0) throw new Error('part memory budget: a slab given back twice');
+    const next = this.queue.shift();
+    if (next) {
+      // Straight to the oldest waiter: it stays in use.
+      if (next.timer) clearTimeout(next.timer);
+      next.grant(slab);
+      return;
     }
-    this.used -= bytes;
-    for (let next = this.queue[0]; next && this.fits(next.bytes); next = this.queue[0]) {
-      this.queue.shift();
-      this.used += next.bytes;
-      next.grant();
-    }
+    this.inUse--;
+    this.kept.push(slab);
   }
 
-  private fits(bytes: number): boolean {
-    return this.used === 0 || this.used + bytes <= this.limit;
+  private fresh(): Buffer | undefined {
+    if (this.inUse + this.kept.length >= this.maxSlabs) return undefined;
+    return Buffer.allocUnsafeSlow(this.slabSize);
+  }
+
+  private expire(waiter: Waiter): void {
+    const i = this.queue.indexOf(waiter);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    waiter.fail(memoryBusyError(this.wait));
   }
 }
 
-/** Default budget: 64 MiB (8 parts of the default size) among all uploads. */
-export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
+/** No part memory within the wait: the client may come back (its bytes so far are kept). */
+export function memoryBusyError(waitMs: number): TusError {
+  return new TusError(
+    503,
+    'server is out of upload memory; try again later',
+    Math.max(1, Math.ceil(waitMs / 1000)),
+  );
+}
 
 /**
  * The budget a store uses: the configured one, else the default, but never less than the

@@ -4,13 +4,6 @@
 // big upload (the server README says how much); 'none' leaves integrity on the wire to
 // TCP/TLS (an https endpoint authenticates every byte already), which is what
 // @tus/s3-store and lib-storage do.
-import { createHash } from 'node:crypto';
-
 export type PartChecksum = 'md5' | 'none';
 
 export const PART_CHECKSUMS: readonly PartChecksum[] = ['md5', 'none'];
-
-/** The Content-MD5 header for a body under `mode`; undefined when bodies go unchecked. */
-export function contentMd5(mode: PartChecksum, body: Uint8Array): string | undefined {
-  return mode === 'md5' ? createHash('md5').update(body).digest('base64') : undefined;
-}

@@ -1,6 +1,7 @@
-// UploadPart: one part of an upload's multipart upload from bytes in memory (an adopted
-// partial's go into its final's, s3/parts/target.ts); for an upload that fits in one part,
-// that part is the whole object, written by PutObject.
+// UploadPart: one part of an upload's multipart upload from bytes in memory, after any
+// staged segments it begins with, streamed from S3 (an adopted partial's go into its
+// final's, s3/parts/target.ts); for an upload that fits in one part, that part is the whole
+// object, written by PutObject.
 import {
   DeleteObjectCommand,
   HeadObjectCommand,
@@ -12,32 +13,36 @@ import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
+import { type Bytes, byteLength, md5Of } from '../memory/bytes.js';
 import { objectHeadersOf } from '../object-headers.js';
+import { bodyAfter, md5After, type StagedRun } from '../staging/staged-body.js';
 import type { StoredPart } from '../state/progress.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
-import { contentMd5 } from './part-checksum.js';
 import { multipartTarget } from './target.js';
 
 export async function uploadPart(
   ctx: StoreContext,
   info: UploadInfo,
   partNumber: number,
-  body: Buffer,
+  body: Bytes,
+  head?: StagedRun,
 ): Promise<StoredPart> {
   const address = partAddress(ctx, info, partNumber);
   ctx.fence.assertHeld();
-  if (address === undefined) return putWhole(ctx, info, partNumber, body);
+  if (address === undefined) return putWhole(ctx, info, partNumber, body, head);
+  const size = (head?.size ?? 0) + byteLength(body);
+  const md5 = head ? await md5After(ctx.partChecksum, head, body) : md5Of(ctx.partChecksum, body);
   const res = await ctx.client.send(
     new UploadPartCommand({
       ...address,
-      Body: body,
-      ContentLength: body.length,
-      ContentMD5: contentMd5(ctx.partChecksum, body),
+      Body: bodyAfter(head, body),
+      ContentLength: size,
+      ContentMD5: md5,
     }),
   );
   ctx.metrics.partsUploaded++;
-  ctx.metrics.partBytesUploaded += body.length;
-  return { partNumber, size: body.length, etag: bareEtag(res.ETag) };
+  ctx.metrics.partBytesUploaded += size;
+  return { partNumber, size, etag: bareEtag(res.ETag) };
 }
 
 /**
@@ -60,25 +65,27 @@ async function putWhole(
   ctx: StoreContext,
   info: UploadInfo,
   partNumber: number,
-  body: Buffer,
+  body: Bytes,
+  head: StagedRun | undefined,
 ): Promise<StoredPart> {
-  if (partNumber !== 1 || body.length !== info.size) {
+  const size = (head?.size ?? 0) + byteLength(body);
+  if (partNumber !== 1 || size !== info.size) {
     throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
   }
   const res = await ctx.client.send(
     new PutObjectCommand({
       Bucket: ctx.bucket,
       Key: objectKey(ctx.prefix, info.id),
-      Body: body,
-      ContentLength: body.length,
-      ContentMD5: contentMd5(ctx.partChecksum, body),
+      Body: bodyAfter(head, body),
+      ContentLength: size,
+      ContentMD5: await md5After(ctx.partChecksum, head, body),
       ...objectHeadersOf(info.metadata, ctx.inlineTypes),
     }),
   );
   ctx.metrics.partsUploaded++;
-  ctx.metrics.partBytesUploaded += body.length;
+  ctx.metrics.partBytesUploaded += size;
   if (ctx.fence.generation > 0) await confirmNotTerminated(ctx, info);
-  return { partNumber, size: body.length, etag: bareEtag(res.ETag) || 'put' };
+  return { partNumber, size, etag: bareEtag(res.ETag) || 'put' };
 }
 
 /**

@@ -1,24 +1,34 @@
-// The part a request body fills now, cut at absolute part boundaries: its buffer (from the
-// request's lease), the segments earlier requests staged of the same part, and, when the
-// part streams to S3 as it fills, that request. The buffer has room for those segments
-// before the request's own bytes, so reading them back costs no memory outside the budget
-// and no copy: the part goes out as one view of the buffer.
+// The part a request body fills now, cut at absolute part boundaries: its buffer (slabs
+// from the request's lease, taken as bytes arrive), the segments earlier requests staged of
+// the same part, and, when the part streams to S3 as it fills, that request.
+//
+// Carried segments are never read into memory: the S3 request that writes the part (or a
+// merged segment) streams them from S3 ahead of the buffer's bytes (s3/staging/
+// staged-body.ts). So folding or merging them takes no part memory, and a request never
+// waits for the budget on their account: the only slabs it waits for are those of its own
+// bytes, and a request that waits for one holding others gives those back by staging them
+// (request.ts, spill), so no set of requests can hold memory while each waits for another's.
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
+import { PartBuffer } from '../memory/part-buffer.js';
 import { partEndAt, partNumberAt } from '../parts/arithmetic.js';
 import { StreamedPart } from '../parts/streamed.js';
 import { planCompaction, segmentBytes } from '../staging/compaction.js';
 import { deleteKeys } from '../staging/listing.js';
 import type { SegmentStaging } from '../staging/segments.js';
+import type { StagedRun } from '../staging/staged-body.js';
 import type { Progress, StoredSegment } from '../state/progress.js';
 
 /** A whole part cut from a request body, with the staged segments folded into it. */
 export interface FullPart {
   partNumber: number;
-  body: Buffer;
-  /** The pool buffer backing `body`, returned once S3 has the part (not set when streamed). */
-  pooled?: Buffer;
+  /** The request's bytes of the part (slab views), after `head`'s. */
+  body: Buffer[];
+  /** Staged segments the part begins with, streamed from S3 when it is sent. */
+  head?: StagedRun;
+  /** The buffer behind `body`, given back once S3 has the part (not set when streamed). */
+  pooled?: PartBuffer;
   /** Segments of earlier requests this part contains: deleted once the part is durable. */
   segs: StoredSegment[];
   /** Already on its way to S3 while it filled. */
@@ -33,13 +43,9 @@ export interface CutterDeps {
 }
 
 export class PartCutter {
-  /** Absolute offset of the first byte this request brings to the part. */
+  /** Absolute offset of the buffer's first byte. */
   private start: number;
-  /** Bytes of the carried segments: the buffer's first bytes, read back when needed. */
-  private head: number;
-  /** Bytes this request put in the buffer, after the head. */
-  private filled = 0;
-  private buf: Buffer | undefined;
+  private buf: PartBuffer | undefined;
   /** Segments of the part being filled, staged by earlier requests. */
   private carried: StoredSegment[];
   /**
@@ -56,17 +62,17 @@ export class PartCutter {
   ) {
     this.start = progress.offset;
     this.carried = progress.liveSegments;
-    this.head = segmentBytes(this.carried);
     this.leftovers = progress.staleSegments.filter((s) => s.offset < progress.offset);
   }
 
   /** Where the received bytes end (absolute). */
   get end(): number {
-    return this.start + this.filled;
+    return this.start + this.fill;
   }
 
+  /** Bytes in the buffer. */
   get fill(): number {
-    return this.filled;
+    return this.buf?.length ?? 0;
   }
 
   get filling(): boolean {
@@ -74,7 +80,17 @@ export class PartCutter {
   }
 
   get full(): boolean {
-    return this.buf !== undefined && this.head + this.filled === this.buf.length;
+    return this.buf?.full === true;
+  }
+
+  /** The part being filled needs another slab before its next byte. */
+  get needsSlab(): boolean {
+    return this.buf?.needsSlab === true;
+  }
+
+  /** Bytes of the segments earlier requests staged of this part. */
+  get carriedBytes(): number {
+    return segmentBytes(this.carried);
   }
 
   get partStart(): number {
@@ -101,72 +117,95 @@ export class PartCutter {
     return partEndAt(this.start, partSize, size) - this.start;
   }
 
-  /** Size of the buffer begin() takes: the carried segments, then the rest of the part. */
-  bufferSize(): number {
-    return this.head + this.nextPartSize();
+  /**
+   * Starts the next part of `size` bytes, no slab taken yet; a streaming part is in flight
+   * from its first byte, and an early one gives its slabs back as the kernel takes them
+   * (its staged segments, streamed from S3, go out first).
+   */
+  begin(size: number, streams: boolean, early: boolean): void {
+    const { ctx, info, lease } = this.deps;
+    const buf = new PartBuffer(size, lease);
+    this.buf = buf;
+    if (!streams) return;
+    const partNumber = partNumberAt(this.start, info.partSize);
+    const head = early ? this.carriedRun() : undefined;
+    this.streaming = new StreamedPart(ctx, info, partNumber, buf, { early, head });
+  }
+
+  /** Whether the part being filled streams to S3 as it fills. */
+  get streams(): boolean {
+    return this.streaming !== undefined;
+  }
+
+  /** The carried segments as a run to stream from S3; undefined when there are none. */
+  private carriedRun(): StagedRun | undefined {
+    if (this.carried.length === 0) return undefined;
+    const run = this.deps.segments.run(this.carried);
+    this.deps.ctx.metrics.segmentBytesReadBack += run.size;
+    return run;
+  }
+
+  /** Adds the slab the next byte needs, taken from the lease. */
+  addSlab(slab: Buffer): void {
+    (this.buf as PartBuffer).add(slab);
   }
 
   /**
-   * Starts the next part in `buf` (of bufferSize()); a streaming part is in flight from its
-   * first byte.
+   * Stages the bytes of the part so far as a segment and goes on with the rest of the part,
+   * holding no slab: a request waiting for memory gives back what it holds.
    */
-  begin(buf: Buffer, streams: boolean): void {
-    this.buf = buf;
-    if (streams) {
-      const { ctx, info } = this.deps;
-      this.streaming = new StreamedPart(ctx, info, partNumberAt(this.start, info.partSize), buf);
-    }
+  async spill(): Promise<void> {
+    const buf = this.buf as PartBuffer;
+    const size = buf.size - buf.length;
+    const at = this.start + buf.length;
+    await this.stageSegment();
+    this.start = at;
+    this.buf = new PartBuffer(size, this.deps.lease);
   }
 
-  /** Copies from `chunk` at `pos` what fits into the part; returns how many bytes. */
+  /** Copies from `chunk` at `pos` what fits into the current slab; returns how many bytes. */
   copy(chunk: Buffer, pos: number): number {
-    const buf = this.buf as Buffer;
-    const at = this.head + this.filled;
-    const n = Math.min(chunk.length - pos, buf.length - at);
-    chunk.copy(buf, at, pos, pos + n);
-    this.filled += n;
-    this.streaming?.advance(at + n);
+    const buf = this.buf as PartBuffer;
+    const n = buf.copy(chunk, pos);
+    this.streaming?.advance(buf.length);
     return n;
   }
 
-  /** Takes the filled buffer, the carried segments read back into its head, as one part. */
-  async take(): Promise<FullPart> {
-    const { lease, info } = this.deps;
-    const buf = this.buf;
-    if (!buf) throw new Error('take() without a part filling');
+  /** Takes the filled buffer (with the carried segments before it) as one part. */
+  take(): FullPart {
+    const { info } = this.deps;
     const partNumber = partNumberAt(this.start, info.partSize);
     const segs = this.carried;
-    await this.readBack(segs, buf);
-    const body = buf.subarray(0, this.head + this.filled);
-    this.carried = [];
-    this.head = 0;
-    this.start += this.filled;
-    this.filled = 0;
+    const filled = this.buf;
+    this.start += this.fill;
     this.buf = undefined;
     const streamed = this.streaming?.partNumber === partNumber ? this.streaming : undefined;
     this.streaming = undefined;
-    if (streamed) {
-      // From here the streamed part decides when its buffer is free (s3/parts/streamed.ts).
-      streamed.handOver((b) => lease.give(b));
-      return { partNumber, body, segs, streamed };
+    if (streamed && filled) {
+      this.carried = [];
+      // From here the streamed part decides when its buffer is free (s3/parts/streamed.ts);
+      // an early one gave slabs back already, so its bytes are not read here.
+      streamed.handOver(() => filled.release());
+      return { partNumber, body: [], segs, streamed };
     }
-    return { partNumber, body, pooled: buf, segs };
+    const head = this.carriedRun();
+    this.carried = [];
+    return { partNumber, body: filled?.chunks() ?? [], head, pooled: filled, segs };
   }
 
-  /** Reads `segs`, the last carried ones, into the head bytes they occupy in `buf`. */
-  private async readBack(segs: readonly StoredSegment[], buf: Buffer): Promise<void> {
-    if (segs.length === 0) return;
-    const from = this.head - segmentBytes(segs);
-    const n = await this.deps.segments.readInto(segs, buf.subarray(from, this.head));
-    this.deps.ctx.metrics.segmentBytesReadBack += n;
-  }
-
-  /** The body ended inside a streaming part: its bytes are staged from the buffer instead. */
+  /**
+   * The body ended inside a streaming part: its bytes are staged from the buffer instead,
+   * unless it streamed early and gave some back: then its bytes are dropped (never counted).
+   */
   async abandonStream(): Promise<void> {
     const cut = this.streaming;
     if (!cut) return;
     this.streaming = undefined;
     await cut.abandon();
+    if (this.buf?.lostBytes) {
+      this.buf.release();
+      this.buf = undefined;
+    }
   }
 
   /**
@@ -174,18 +213,13 @@ export class PartCutter {
    * past MAX_LIVE_SEGMENTS (s3/staging/compaction.ts) merged with the newest carried ones.
    */
   async stageSegment(): Promise<void> {
-    const { ctx, segments, lease, info } = this.deps;
-    const buf = this.buf as Buffer;
-    const merge = planCompaction(this.carried, this.filled);
+    const { ctx, segments, info } = this.deps;
+    const buf = this.buf as PartBuffer;
+    const merge = planCompaction(this.carried, buf.length);
     const seg = merge
       ? await this.stageMerged(merge, buf)
-      : await segments.put(
-          info.id,
-          this.start,
-          buf.subarray(this.head, this.head + this.filled),
-          ctx.fence,
-        );
-    lease.give(buf);
+      : await segments.put(info.id, this.start, buf.chunks(), ctx.fence);
+    buf.release();
     ctx.metrics.segmentsWritten++;
     ctx.metrics.segmentBytesWritten += seg.size;
     if (!merge) this.carried = [...this.carried, seg];
@@ -195,28 +229,24 @@ export class PartCutter {
    * Writes `merge` (the newest carried segments) and the tail as one segment at the first
    * merged segment's offset, then deletes the others. Order of writes, so that a kill or a
    * failure at any point loses no acknowledged byte:
-   * 1. GETs of the merged segments, into the buffer's head: nothing in S3 changes.
-   * 2. One PutObject at the first merged segment's offset, holding that segment's bytes, the
-   *    other merged ones' and the tail. S3 replaces an object whole, so any listing sees
-   *    either the old first segment (the offset stops where this request began; its tail
-   *    was never acknowledged) or the superset, which ends past every other merged segment:
-   *    those start inside it, and offset derivation (s3/state/progress.ts) takes them for
-   *    stale. Either way every acknowledged byte is in a live segment.
-   * 3. Only once S3 has answered the PutObject, the superseded segments are deleted. A
+   * 1. One PutObject at the first merged segment's offset, holding that segment's bytes, the
+   *    other merged ones' and the tail: the merged ones streamed from S3 (GETs change
+   *    nothing), with a Content-MD5 hashed over them beforehand, so S3 refuses a damaged
+   *    body rather than let it replace the first segment. S3 replaces an object whole, so
+   *    any listing sees either the old first segment (the offset stops where this request
+   *    began; its tail was never acknowledged) or the superset, which ends past every other
+   *    merged segment: those start inside it, and offset derivation (s3/state/progress.ts)
+   *    takes them for stale. Either way every acknowledged byte is in a live segment.
+   * 2. Only once S3 has answered the PutObject, the superseded segments are deleted. A
    *    kill or a failed delete leaves stale segments, which never count again; the next
    *    merge (or completion, or termination) deletes them.
    */
-  private async stageMerged(merge: StoredSegment[], buf: Buffer): Promise<StoredSegment> {
+  private async stageMerged(merge: StoredSegment[], buf: PartBuffer): Promise<StoredSegment> {
     const { ctx, segments, info } = this.deps;
     const first = merge[0] as StoredSegment;
-    await this.readBack(merge, buf);
-    const from = this.head - segmentBytes(merge);
-    const seg = await segments.put(
-      info.id,
-      first.offset,
-      buf.subarray(from, this.head + this.filled),
-      ctx.fence,
-    );
+    const run = segments.run(merge);
+    ctx.metrics.segmentBytesReadBack += run.size;
+    const seg = await segments.put(info.id, first.offset, buf.chunks(), ctx.fence, run);
     this.carried = [...this.carried.slice(0, this.carried.length - merge.length), seg];
     ctx.metrics.segmentMerges++;
     // Never a key that now holds live bytes: the superset may have overwritten one merged.
@@ -240,6 +270,6 @@ export class PartCutter {
 
   /** Gives the part buffer back: its bytes will not count. */
   release(): void {
-    if (this.buf) this.deps.lease.give(this.buf);
+    this.buf?.release();
   }
 }

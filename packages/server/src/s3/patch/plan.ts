@@ -30,6 +30,8 @@ export interface PatchPlan {
   viaPending: boolean;
   /** Parts may stream to S3 as they fill (s3/parts/streamed.ts). */
   canStream: boolean;
+  /** A part over the whole part memory may stream early (s3/parts/streamed.ts). */
+  canStreamEarly: boolean;
 }
 
 export function planPatch(
@@ -55,6 +57,7 @@ export function planPatch(
       !checksum &&
       store.partChecksum === 'none' &&
       multipartTarget(store.prefix, info) !== undefined,
+    canStreamEarly: !checksum && multipartTarget(store.prefix, info) !== undefined,
   };
 }
 
@@ -70,4 +73,14 @@ export function partStreams(
 ): boolean {
   const whole = plan.declaredLength !== undefined && start + size <= plan.reach;
   return plan.canStream && whole && carriedSegments === 0;
+}
+
+/**
+ * Whether a part larger than the whole part memory streams early: only a request that brings
+ * the rest of the part whole can send it (S3 needs its length first); staged segments of it
+ * go out ahead of the body's bytes.
+ */
+export function partStreamsEarly(plan: PatchPlan, start: number, size: number): boolean {
+  const whole = plan.declaredLength !== undefined && start + size <= plan.reach;
+  return plan.canStreamEarly && whole;
 }

@@ -1,8 +1,9 @@
 // The PATCH receiver: a request body cut at absolute part boundaries into UploadParts
-// (several in flight while the next part fills, buffers from a pool) and a staged tail
+// (several in flight while the next part fills, slabs from the part budget) and a staged tail
 // segment, with the Upload-Checksum rules for what may count before the body matched.
 // Each request is a PatchRequest (request.ts); this holds what requests share.
-import type { BufferPool } from '../memory/buffer-pool.js';
+import { BufferLease, leaseBytes } from '../memory/buffer-pool.js';
+import type { PartBudget } from '../memory/part-budget.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
 import type { PatchFacts } from './plan.js';
@@ -11,10 +12,10 @@ import { PatchRequest, type RequestDeps } from './request.js';
 export type { PatchFacts } from './plan.js';
 
 export interface ReceiverDeps extends RequestDeps {
-  /** Part buffers one PATCH holds at once (s3/memory/buffer-pool.ts: BufferLease). */
+  /** Parts' worth of slabs one PATCH holds at once (s3/memory/buffer-pool.ts: BufferLease). */
   partBuffers: number;
-  /** Part buffers, shared by every request under one budget. */
-  pool: BufferPool;
+  /** Part memory, shared by every request. */
+  budget: PartBudget;
 }
 
 export class PatchReceiver {
@@ -37,7 +38,8 @@ export class PatchReceiver {
     state: UploadState,
     facts: PatchFacts,
   ): Promise<Progress> {
-    const lease = this.deps.pool.lease(this.deps.partBuffers);
+    const { budget, partBuffers } = this.deps;
+    const lease = new BufferLease(budget, leaseBytes(state.info.partSize, partBuffers, budget));
     try {
       return await new PatchRequest(this.deps, lease, state, facts).run(body);
     } finally {

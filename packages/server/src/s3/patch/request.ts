@@ -2,7 +2,7 @@
 // (several in flight while the next fills), verify the Upload-Checksum, stage the tail,
 // settle the marks. Every path out has drained its part uploads.
 import { noteConsumed } from '../../body/chunk-reclaimer.js';
-import { ERRORS } from '../../errors.js';
+import { ERRORS, TusError } from '../../errors.js';
 import { UNFENCED } from '../../locks/fence.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
@@ -15,11 +15,41 @@ import type { SegmentStaging } from '../staging/segments.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
 import { PartCutter } from './part-cutter.js';
-import { type PatchFacts, type PatchPlan, partStreams, planPatch } from './plan.js';
+import {
+  type PatchFacts,
+  type PatchPlan,
+  partStreams,
+  partStreamsEarly,
+  planPatch,
+} from './plan.js';
 import { planSettle, settle } from './settle.js';
 import { writeTail } from './tail.js';
 import { ChecksumGate } from './verify.js';
 import { PartWrites } from './writes.js';
+
+/**
+ * How long a request holding part of a part waits for the next slab before it stages what it
+ * holds (ms). Requests that each hold part of a part and all wait for more would otherwise
+ * wait on each other until their deadline.
+ */
+export const SPILL_AFTER = 1000;
+
+/** Whether `p` is still pending after `ms` (its failure counts as settled). */
+async function late(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  const settled = p.then(
+    () => false,
+    () => false,
+  );
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface RequestDeps {
   ctx: StoreContext;
@@ -40,6 +70,8 @@ export class PatchRequest {
   private readonly gate: ChecksumGate | undefined;
   private readonly progress: Progress;
   private streamError: unknown;
+  /** The part being filled is larger than the whole part memory. */
+  private overBudget = false;
 
   constructor(
     deps: RequestDeps,
@@ -55,7 +87,7 @@ export class PatchRequest {
     this.progress = progress;
     this.plan = planPatch(info, progress.offset, facts, ctx);
     this.pipeline = new PartPipeline(deps.queueSize);
-    this.writes = new PartWrites(ctx, info, lease, progress.parts);
+    this.writes = new PartWrites(ctx, info, progress.parts);
     this.cutter = new PartCutter({ ctx, segments, lease, info }, progress);
     this.gate = facts.checksum ? new ChecksumGate(this.deps, this, facts.checksum) : undefined;
   }
@@ -105,6 +137,7 @@ export class PatchRequest {
           if (cutter.end >= plan.limit) throw ERRORS.ERR_SIZE_EXCEEDED;
           if (gate?.held) await gate.sendHeld();
           if (!cutter.filling) await this.openPart();
+          if (cutter.needsSlab) await this.growPart();
           pos += cutter.copy(chunk, pos);
           if (cutter.full) await this.flush();
         }
@@ -115,20 +148,46 @@ export class PatchRequest {
   }
 
   private async openPart(): Promise<void> {
-    const { cutter } = this;
+    const { cutter, plan, lease } = this;
     const size = cutter.nextPartSize();
-    const streams = partStreams(this.plan, cutter.partStart, size, cutter.carriedSegments);
+    // A part more than the lease may hold (one over the whole budget) cannot be held: it
+    // streams early, or this request brings no more of it than the lease holds.
+    this.overBudget = cutter.carriedBytes + size > lease.maxBytes;
+    const early = this.overBudget && partStreamsEarly(plan, cutter.partStart, size);
+    const streams = early || partStreams(plan, cutter.partStart, size, cutter.carriedSegments);
     // A streaming part is in flight from its first byte: it waits for a pipeline slot first.
     if (streams) await this.pipeline.room();
-    // Taken on first byte: an empty PATCH costs no part buffer. Waiting here (the
-    // budget is spent) pauses the body; this request holds no buffer but parts
-    // already on their way to S3 (s3/memory/part-budget.ts: why that cannot deadlock).
-    cutter.begin(await this.lease.take(cutter.bufferSize()), streams);
+    // No slab yet: those are taken as the bytes arrive (growPart), so an empty or silent
+    // PATCH costs at most one slab (s3/memory/part-budget.ts: why no wait lasts forever).
+    cutter.begin(size, streams, early);
+  }
+
+  /**
+   * The next byte needs a slab. A part that does not stream never holds more than its lease
+   * (whose own slabs would never come back), staged segments counted too (those are streamed
+   * from S3 when the part goes out, part-cutter.ts, so they take no slab). One that waits for a slab past SPILL_AFTER stages what it holds and
+   * waits holding nothing (s3/memory/part-budget.ts: why no wait lasts forever).
+   */
+  private async growPart(): Promise<void> {
+    const { cutter, lease } = this;
+    if (this.overBudget && !cutter.streams) {
+      if (cutter.carriedBytes + cutter.fill + lease.budget.slabSize > lease.maxBytes) {
+        throw new TusError(413, 'this part is larger than server memory; send it in one PATCH');
+      }
+    }
+    const taking = lease.take();
+    // Under an Upload-Checksum nothing may be staged to count before the match.
+    const mayStage = !this.gate && cutter.fill > 0 && !cutter.streams;
+    if (mayStage && (await late(taking, SPILL_AFTER))) {
+      this.state.staged = true;
+      await cutter.spill();
+    }
+    cutter.addSlab(await taking);
   }
 
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */
   private async flush(): Promise<void> {
-    const part = await this.cutter.take();
+    const part = this.cutter.take();
     if (this.gate) this.gate.held = part;
     else await this.writes.upload(part, this.pipeline);
   }

@@ -28,7 +28,7 @@ export async function writeTail(
   try {
     if (cutter.fill > 0 && !sink.failed) {
       if (info.size !== undefined && cutter.end === info.size) {
-        await writes.upload(await cutter.take(), sink);
+        await writes.upload(cutter.take(), sink);
       } else {
         state.staged = true;
         await cutter.stageSegment();

@@ -64,7 +64,7 @@ export class ChecksumGate {
   async sendHeld(): Promise<void> {
     const part = this.held as FullPart;
     this.held = undefined;
-    const { info, state, plan, lease, pipeline } = this.req;
+    const { info, state, plan, pipeline } = this.req;
     state.staged = true;
     if (!plan.viaPending) {
       // The mark is durable before the first unverified byte reaches the upload.
@@ -80,11 +80,11 @@ export class ChecksumGate {
     return pipeline.add(async () => {
       try {
         ctx.fence.assertHeld();
-        const put = await pending.put(info.id, this.token, part.partNumber, part.body);
+        const put = await pending.put(info.id, this.token, part.partNumber, part.body, part.head);
         this.staged.push({ pending: put, segs: part.segs });
         ctx.metrics.pendingPartsStaged++;
       } finally {
-        if (part.pooled) lease.give(part.pooled);
+        part.pooled?.release();
       }
     });
   }
@@ -105,7 +105,7 @@ export class ChecksumGate {
       this.deps.ctx.metrics.checksumMismatches++;
     }
     const { held } = this;
-    if (held?.pooled) this.req.lease.give(held.pooled);
+    held?.pooled?.release();
   }
 
   /** The pending objects go whatever the outcome: copied into parts, or never to count. */

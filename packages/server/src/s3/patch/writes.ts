@@ -2,7 +2,6 @@
 // and its own), which part numbers it wrote, and the staged segments those parts contain.
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
-import type { BufferLease } from '../memory/buffer-pool.js';
 import type { PartPipeline } from '../parts/pipeline.js';
 import type { StoredPart, StoredSegment } from '../state/progress.js';
 import type { FullPart } from './part-cutter.js';
@@ -18,7 +17,6 @@ export class PartWrites {
   constructor(
     private readonly ctx: StoreContext,
     private readonly info: UploadInfo,
-    private readonly lease: BufferLease,
     existing: readonly StoredPart[],
   ) {
     this.parts = [...existing];
@@ -28,13 +26,13 @@ export class PartWrites {
   async upload(part: FullPart, into: PartPipeline): Promise<void> {
     // Folded segments go once the part counts (a mark may keep it out for a while).
     this.fold(part.segs);
-    const { ctx, info, lease } = this;
+    const { ctx, info } = this;
     try {
       await into.add(async () => {
         try {
-          this.record(await sendPart(ctx, info, part, lease), part.partNumber);
+          this.record(await sendPart(ctx, info, part), part.partNumber);
         } finally {
-          if (part.pooled) lease.give(part.pooled);
+          part.pooled?.release();
         }
       });
     } catch (err) {

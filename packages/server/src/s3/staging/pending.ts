@@ -10,10 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { pendingKey } from '../keys.js';
+import { type Bytes, byteLength } from '../memory/bytes.js';
 import { copyPart, type PartTarget } from '../parts/copy.js';
-import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
+import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredPart } from '../state/progress.js';
 import { deleteKeys } from './listing.js';
+import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
 
 export interface PendingPart {
   key: string;
@@ -34,18 +36,26 @@ export class PendingParts {
     return randomBytes(6).toString('hex');
   }
 
-  async put(id: string, token: string, partNumber: number, body: Buffer): Promise<PendingPart> {
+  /** Stages part `partNumber`: `head`'s segments streamed from S3 if any, then `body`. */
+  async put(
+    id: string,
+    token: string,
+    partNumber: number,
+    body: Bytes,
+    head?: StagedRun,
+  ): Promise<PendingPart> {
     const key = pendingKey(this.prefix, id, token, partNumber);
+    const size = (head?.size ?? 0) + byteLength(body);
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: body,
-        ContentLength: body.length,
-        ContentMD5: contentMd5(this.partChecksum, body),
+        Body: bodyAfter(head, body),
+        ContentLength: size,
+        ContentMD5: await md5After(this.partChecksum, head, body),
       }),
     );
-    return { key, partNumber, size: body.length };
+    return { key, partNumber, size };
   }
 
   /** Makes a verified pending part a real part of the multipart upload. */

@@ -2,19 +2,28 @@
 // immutable segment objects before a PATCH is acknowledged, and folded into the part
 // they belong to once it fills. A segment is deleted only after that part is durable and
 // counts. (Listing is s3/staging/listing.ts's: one listing finds every kind of staged object.)
+//
+// Staged bytes are never read back into memory: a part, a merged segment or a one-part
+// object that begins with segments streams them, a few GETs ahead, straight into the
+// body of the S3 request that writes it (s3/staging/staged-body.ts). That takes no part
+// memory, so folding segments never waits for the budget (see the server README, "Part
+// memory").
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Fence } from '../../locks/fence.js';
 import { segmentKey } from '../keys.js';
-import { contentMd5, type PartChecksum } from '../parts/part-checksum.js';
+import { type Bytes, byteLength } from '../memory/bytes.js';
+import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
+import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
 
-/** Segment GETs in flight at once while reading staged bytes back. */
-const READ_CONCURRENCY = 4;
+/** Segment GETs open at once while staged bytes stream into a body. */
+const READ_AHEAD = 4;
 
 export class SegmentStaging {
   constructor(
@@ -26,81 +35,76 @@ export class SegmentStaging {
 
   /**
    * Stages `bytes` at `offset` under the key of `fence`'s generation, unless the lock may
-   * be lost: a newer holder's segment at the same offset is never replaced.
+   * be lost: a newer holder's segment at the same offset is never replaced. With `head`
+   * (segments merged into this one, s3/staging/compaction.ts), the object holds their bytes
+   * streamed from S3, then `bytes`.
    */
-  async put(id: string, offset: number, bytes: Buffer, fence: Fence): Promise<StoredSegment> {
+  async put(
+    id: string,
+    offset: number,
+    bytes: Bytes,
+    fence: Fence,
+    head?: StagedRun,
+  ): Promise<StoredSegment> {
     const { generation } = fence;
     const key = segmentKey(this.prefix, id, offset, generation);
+    const size = (head?.size ?? 0) + byteLength(bytes);
+    // Hashing a head reads it from S3 once before the write streams it again.
+    const md5 = await md5After(this.partChecksum, head, bytes);
     fence.assertHeld();
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: bytes,
-        ContentLength: bytes.length,
-        ContentMD5: contentMd5(this.partChecksum, bytes),
+        Body: bodyAfter(head, bytes),
+        ContentLength: size,
+        ContentMD5: md5,
       }),
     );
-    return { key, offset, size: bytes.length, generation };
+    return { key, offset, size, generation };
+  }
+
+  /** Contiguous `segments` (in offset order) as one run of bytes to stream from S3. */
+  run(segments: readonly StoredSegment[]): StagedRun {
+    let size = 0;
+    for (const seg of segments) size += seg.size;
+    return { segments, size, open: () => this.stream(segments) };
   }
 
   /**
-   * Reads contiguous `segments` (in offset order) into `into` from its start, a few GETs at
-   * a time, each body streamed straight into place: the caller's buffer (a part buffer,
-   * charged to the part memory) is the only copy. Checks each has the length it was listed
-   * with. Returns the bytes read.
+   * The bytes of `segments` in order, each body passed on as it arrives. Up to
+   * READ_AHEAD GETs are open at once, so many small segments cost a few round trips, not
+   * one each; the ones ahead hold what their socket buffers (not the segment). Checks each
+   * has the length it was listed with. On a failure or an early stop every GET started
+   * has settled and its body is destroyed before this ends: nothing reads on.
    */
-  async readInto(segments: readonly StoredSegment[], into: Buffer): Promise<number> {
-    const at: number[] = [];
-    let total = 0;
-    for (const seg of segments) {
-      at.push(total);
-      total += seg.size;
-    }
-    if (total > into.length) {
-      throw new RangeError(`${total} staged bytes do not fit a ${into.length}-byte buffer`);
-    }
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-      for (let i = next++; i < segments.length && !failed; i = next++) {
-        try {
-          await this.readOne(segments[i] as StoredSegment, into, at[i] as number);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }
+  private async *stream(segments: readonly StoredSegment[]): AsyncGenerator<Buffer> {
+    const open = segments.map(() => undefined as Promise<GetObjectCommandOutput> | undefined);
+    const get = (i: number) => {
+      const seg = segments[i];
+      if (seg === undefined || open[i] !== undefined) return;
+      const res = this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
+      // Awaited in turn (or settled below); a GET ahead that fails first is no crash.
+      res.catch(() => undefined);
+      open[i] = res;
     };
-    const workers = Math.min(READ_CONCURRENCY, segments.length);
-    // Every read has stopped writing into `into` before this returns or throws: the caller
-    // may hand the buffer to another request right after.
-    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
-    for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    return total;
-  }
-
-  /** `segments` read into one buffer of their size (paths outside a PATCH's part buffer). */
-  async readAll(segments: readonly StoredSegment[]): Promise<Buffer> {
-    let total = 0;
-    for (const seg of segments) total += seg.size;
-    const out = Buffer.allocUnsafe(total);
-    await this.readInto(segments, out);
-    return out;
-  }
-
-  private async readOne(seg: StoredSegment, into: Buffer, from: number): Promise<void> {
-    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: seg.key }));
-    const end = from + seg.size;
-    let pos = from;
-    const wrong = (n: string) => new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
-    // Leaving the loop early (too long) destroys the body, freeing its connection.
-    for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
-      if (pos + chunk.length > end) throw wrong('more');
-      into.set(chunk, pos);
-      pos += chunk.length;
+    let i = 0;
+    try {
+      for (; i < segments.length; i++) {
+        for (let j = i; j < Math.min(segments.length, i + READ_AHEAD); j++) get(j);
+        yield* bodyOf(
+          segments[i] as StoredSegment,
+          await (open[i] as Promise<GetObjectCommandOutput>),
+        );
+      }
+    } finally {
+      const ahead = open.slice(i + 1).filter((p) => p !== undefined);
+      const settled = await Promise.allSettled(ahead);
+      for (const r of settled) {
+        if (r.status === 'fulfilled')
+          (r.value.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      }
     }
-    if (pos !== end) throw wrong(String(pos - from));
   }
 
   async delete(segments: readonly StoredSegment[]): Promise<void> {
@@ -114,4 +118,18 @@ export class SegmentStaging {
       );
     }
   }
+}
+
+/** One segment's GET body, checked against the length it was listed with. */
+async function* bodyOf(seg: StoredSegment, res: GetObjectCommandOutput): AsyncGenerator<Buffer> {
+  let got = 0;
+  const wrong = (n: string) => new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
+  // Leaving the loop early (too long, or the consumer stopped) destroys the body, freeing
+  // its connection.
+  for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
+    got += chunk.length;
+    if (got > seg.size) throw wrong('more');
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  }
+  if (got !== seg.size) throw wrong(String(got));
 }
