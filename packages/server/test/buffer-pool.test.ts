@@ -6,6 +6,22 @@ const budgetOf = (slabs: number) => new PartBudget({ limit: slabs * 16, slabSize
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('BufferLease', () => {
+  it('gives back a slab the budget grants after the lease was returned', async () => {
+    const budget = budgetOf(1);
+    const other = new BufferLease(budget);
+    const slab = await other.take();
+    const lease = new BufferLease(budget);
+    const late = lease.take();
+    await tick();
+    expect(budget.waiting).toBe(1);
+    lease.returnAll();
+    other.give(slab);
+    await expect(late).rejects.toThrow('lease already returned');
+    expect(budget.held).toBe(0);
+    expect(lease.held).toBe(0);
+    await expect(lease.take()).rejects.toThrow('lease already returned');
+  });
+
   it('returns every slab still out, once', async () => {
     const budget = budgetOf(4);
     const lease = new BufferLease(budget);

@@ -107,6 +107,28 @@ describe('part memory', () => {
     expect(store.partBudget.held).toBe(0);
   });
 
+  it('fails a PATCH whose early part S3 dropped unread, instead of waiting on its slabs', async () => {
+    const s3 = fakeS3();
+    const store = newStore(s3, { partMemory: 2 * MiB, partSize: PART });
+    const size = 2 * PART;
+    const data = randomData(size);
+    await createUpload(store, 'big', size);
+    s3.failOn('UploadPart', { when: 'unread' });
+    // Its slabs go back only as S3 reads them; S3 never will.
+    await expect(declared(0, size, () => patch(store, 'big', data, 0, size))).rejects.toThrow(
+      'injected failure',
+    );
+    expect(store.partBudget.held).toBe(0);
+    // The upload goes on from whatever a fresh look finds durable.
+    const from = (await newStore(s3, { partMemory: 2 * MiB, partSize: PART }).getUpload('big'))
+      .offset;
+    expect(from).toBeLessThan(size);
+    expect(await declared(from, size - from, () => patch(store, 'big', data, from, size))).toBe(
+      size,
+    );
+    expect(digest(s3.object(`${PREFIX}big`))).toBe(digest(data));
+  });
+
   it('streams a part over the whole budget early, its staged head first, within the budget', async () => {
     const s3 = fakeS3();
     const store = newStore(s3, { partMemory: 2 * MiB, partSize: PART });

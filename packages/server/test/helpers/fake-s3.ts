@@ -68,8 +68,9 @@ export interface Failure {
   /**
    * 'before' (default): S3 refuses the request once it has read it; nothing changes.
    * 'after': S3 does what was asked, and the answer is lost.
+   * 'unread': S3 fails the request at once, leaving its body unread (a reset connection).
    */
-  when?: 'before' | 'after';
+  when?: 'before' | 'after' | 'unread';
 }
 
 interface Rule extends Required<Omit<Failure, 'match'>> {
@@ -109,6 +110,7 @@ export class FakeS3 {
     this.requests.push(entry);
     const failure = this.failureFor(name, input);
     try {
+      if (failure?.when === 'unread') throw failure.error();
       // S3 answers once it has read the whole request (or the sender aborted it).
       const bytes = body === undefined ? undefined : await readBody(body, options?.abortSignal);
       if (bytes) {

@@ -28,6 +28,8 @@ export function leaseBytes(partSize: number, partBuffers: number, budget: PartBu
 export class BufferLease {
   private readonly out = new Set<Buffer>();
   private readonly waiters: Array<() => void> = [];
+  /** Set by returnAll(): the request is over, and so is every take(). */
+  private closed = false;
   private readonly maxSlabs: number;
 
   /** Holds at most `maxBytes` of slabs at once (rounded up to a whole slab). */
@@ -52,14 +54,21 @@ export class BufferLease {
   /**
    * Waits until this lease holds fewer than its maximum, then takes a slab from the budget
    * (which may fail with 503 after its wait). Only the lease's own slabs can free that room:
-   * they are all on their way to S3 or about to be staged, so they come back whatever this
-   * waits for.
+   * they are all on their way to S3 or about to be staged, so they come back, or the part
+   * that holds them failed, which ends the wait (s3/patch/request.ts: growPart). Once the
+   * lease is returned, every take() fails and gives back what the budget grants it late.
    */
   async take(): Promise<Buffer> {
-    while (this.out.size >= this.maxSlabs) {
+    while (this.out.size >= this.maxSlabs && !this.closed) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+    if (this.closed) throw new Error('part memory lease already returned');
     const slab = await this.budget.take();
+    if (this.closed) {
+      // The request ended while this waited: nothing would ever give the slab back.
+      this.budget.give(slab);
+      throw new Error('part memory lease already returned');
+    }
     this.out.add(slab);
     return slab;
   }
@@ -71,6 +80,7 @@ export class BufferLease {
   }
 
   returnAll(): void {
+    this.closed = true;
     for (const slab of this.out) this.budget.give(slab);
     this.out.clear();
     for (const wake of this.waiters.splice(0)) wake();

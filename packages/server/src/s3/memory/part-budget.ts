@@ -9,7 +9,8 @@
 //
 // Why no wait lasts forever: a slab in use is (a) in the part a request is filling, freed
 // when its body ends or the idle body timeout cuts it (body/direct-body.ts), (b) on its way
-// to S3, freed once the kernel has it or S3 answered (s3/parts/streamed.ts), or (c) held
+// to S3, freed once the kernel has it, S3 answered or S3 failed it (s3/parts/streamed.ts; a
+// request waiting on its own early part's slabs stops when that part fails), or (c) held
 // under an Upload-Checksum until the request's next byte or its end. A request waiting for
 // a slab may hold slabs of its own part (hold and wait), so requests could wait on each
 // other; one that waits past SPILL_AFTER (s3/patch/request.ts) stages the bytes it holds, a

@@ -28,10 +28,11 @@ export async function uploadPart(
   head?: StagedRun,
 ): Promise<StoredPart> {
   const address = partAddress(ctx, info, partNumber);
-  ctx.fence.assertHeld();
   if (address === undefined) return putWhole(ctx, info, partNumber, body, head);
   const size = (head?.size ?? 0) + byteLength(body);
   const md5 = head ? await md5After(ctx.partChecksum, head, body) : md5Of(ctx.partChecksum, body);
+  // After the head's read from S3, which can take a while: right before the write.
+  ctx.fence.assertHeld();
   const res = await ctx.client.send(
     new UploadPartCommand({
       ...address,
@@ -72,13 +73,15 @@ async function putWhole(
   if (partNumber !== 1 || size !== info.size) {
     throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
   }
+  const md5 = await md5After(ctx.partChecksum, head, body);
+  ctx.fence.assertHeld();
   const res = await ctx.client.send(
     new PutObjectCommand({
       Bucket: ctx.bucket,
       Key: objectKey(ctx.prefix, info.id),
       Body: bodyAfter(head, body),
       ContentLength: size,
-      ContentMD5: await md5After(ctx.partChecksum, head, body),
+      ContentMD5: md5,
       ...objectHeadersOf(info.metadata, ctx.inlineTypes),
     }),
   );

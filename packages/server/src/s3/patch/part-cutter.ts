@@ -127,9 +127,21 @@ export class PartCutter {
     const buf = new PartBuffer(size, lease);
     this.buf = buf;
     if (!streams) return;
+    // A streaming part is written from here on, like any other write of the holder's.
+    ctx.fence.assertHeld();
     const partNumber = partNumberAt(this.start, info.partSize);
     const head = early ? this.carriedRun() : undefined;
     this.streaming = new StreamedPart(ctx, info, partNumber, buf, { early, head });
+  }
+
+  /**
+   * Settles, with its error, only if the part streaming now fails: a request waiting for a
+   * slab that only that part would give back must stop waiting then.
+   */
+  streamFailure(): Promise<Error> | undefined {
+    return this.streaming?.done.then((r) =>
+      r instanceof Error ? r : new Promise<never>(() => {}),
+    );
   }
 
   /** Whether the part being filled streams to S3 as it fills. */

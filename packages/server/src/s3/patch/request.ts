@@ -176,13 +176,21 @@ export class PatchRequest {
       }
     }
     const taking = lease.take();
+    // Still pending if what follows throws: its slab, granted after the lease closed, goes
+    // straight back (buffer-pool.ts), and its failure then is nobody's.
+    taking.catch(() => {});
     // Under an Upload-Checksum nothing may be staged to count before the match.
     const mayStage = !this.gate && cutter.fill > 0 && !cutter.streams;
     if (mayStage && (await late(taking, SPILL_AFTER))) {
       this.state.staged = true;
       await cutter.spill();
     }
-    cutter.addSlab(await taking);
+    // An early part gives its slabs back only as S3 takes them: if S3 failed it, none come.
+    const failed = cutter.streamFailure();
+    const slab = failed
+      ? await Promise.race([taking, failed.then((err) => Promise.reject(err))])
+      : await taking;
+    cutter.addSlab(slab);
   }
 
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */

@@ -24,12 +24,13 @@ export async function sendPart(
   let streamed = part.streamed;
   const whole = part.pooled;
   if (!streamed && whole && multipartTarget(ctx.prefix, info) !== undefined) {
-    ctx.fence.assertHeld();
     // A head is hashed from S3 first, so that S3 checks the part (an ETag is the MD5 of a
     // part only without SSE-KMS/SSE-C).
     const md5 = part.head
       ? await md5After(ctx.partChecksum, part.head, part.body)
       : md5Of(ctx.partChecksum, part.body);
+    // After that read from S3, which can take a while: right before the write.
+    ctx.fence.assertHeld();
     streamed = StreamedPart.whole(ctx, info, part.partNumber, whole, md5, part.head);
     // From here the part decides when its buffer is free (s3/parts/streamed.ts).
     part.pooled = undefined;
