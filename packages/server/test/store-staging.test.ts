@@ -128,6 +128,18 @@ describe('staging of many small PATCHes', () => {
     await expect(readRun(staging, [{ ...seg, size: 2 }])).rejects.toThrow(/more bytes, listed 2/);
     expect((await readRun(staging, [seg])).toString()).toBe('abc');
   });
+
+  it('answers a segment body S3 cut off as storage unavailable (503), not an internal error', async () => {
+    const cut = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    async function* cutBody() {
+      yield new Uint8Array([1]);
+      throw cut;
+    }
+    const client = { send: async () => ({ Body: cutBody() }) } as unknown as S3Client;
+    const staging = new SegmentStaging(client, BUCKET, PREFIX);
+    const seg = { key: `${PREFIX}u.seg.000000000000000`, offset: 0, size: 3, generation: 0 };
+    await expect(readRun(staging, [seg])).rejects.toMatchObject({ status_code: 503 });
+  });
 });
 
 /** The bytes of `segs` as SegmentStaging streams them into a request body. */

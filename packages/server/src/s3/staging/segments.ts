@@ -20,6 +20,7 @@ import { segmentKey } from '../keys.js';
 import { type Bytes, byteLength } from '../memory/bytes.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
+import { storageUnavailable } from '../transport-errors.js';
 import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
 
 /** Segment GETs open at once while staged bytes stream into a body. */
@@ -126,10 +127,16 @@ async function* bodyOf(seg: StoredSegment, res: GetObjectCommandOutput): AsyncGe
   const wrong = (n: string) => new Error(`segment ${seg.key} has ${n} bytes, listed ${seg.size}`);
   // Leaving the loop early (too long, or the consumer stopped) destroys the body, freeing
   // its connection.
-  for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
-    got += chunk.length;
-    if (got > seg.size) throw wrong('more');
-    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  try {
+    for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) {
+      got += chunk.length;
+      if (got > seg.size) throw wrong('more');
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
+  } catch (err) {
+    // A body cut or stalled by S3 fails after the SDK's own error mapping (s3/client.ts)
+    // has run: it is storage that may come back too, not an internal error.
+    throw storageUnavailable(err) ?? err;
   }
   if (got !== seg.size) throw wrong(String(got));
 }
