@@ -11,6 +11,7 @@ import {
 import { ERRORS, isS3NotFound } from '../../errors.js';
 import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
+import { sendWithFreshBody } from '../fresh-body-retry.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
 import { type Bytes, byteLength, md5Of } from '../memory/bytes.js';
@@ -31,15 +32,14 @@ export async function uploadPart(
   if (address === undefined) return putWhole(ctx, info, partNumber, body, head);
   const size = (head?.size ?? 0) + byteLength(body);
   const md5 = head ? await md5After(ctx.partChecksum, head, body) : md5Of(ctx.partChecksum, body);
-  // After the head's read from S3, which can take a while: right before the write.
-  ctx.fence.assertHeld();
-  const res = await ctx.client.send(
-    new UploadPartCommand({
-      ...address,
-      Body: bodyAfter(head, body),
-      ContentLength: size,
-      ContentMD5: md5,
-    }),
+  const res = await sendWithFreshBody(
+    () => bodyAfter(head, body),
+    (Body) =>
+      ctx.client.send(
+        new UploadPartCommand({ ...address, Body, ContentLength: size, ContentMD5: md5 }),
+      ),
+    // After the head's read from S3, which can take a while: right before each write.
+    () => ctx.fence.assertHeld(),
   );
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += size;
@@ -74,16 +74,20 @@ async function putWhole(
     throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
   }
   const md5 = await md5After(ctx.partChecksum, head, body);
-  ctx.fence.assertHeld();
-  const res = await ctx.client.send(
-    new PutObjectCommand({
-      Bucket: ctx.bucket,
-      Key: objectKey(ctx.prefix, info.id),
-      Body: bodyAfter(head, body),
-      ContentLength: size,
-      ContentMD5: md5,
-      ...objectHeadersOf(info.metadata, ctx.inlineTypes),
-    }),
+  const res = await sendWithFreshBody(
+    () => bodyAfter(head, body),
+    (Body) =>
+      ctx.client.send(
+        new PutObjectCommand({
+          Bucket: ctx.bucket,
+          Key: objectKey(ctx.prefix, info.id),
+          Body,
+          ContentLength: size,
+          ContentMD5: md5,
+          ...objectHeadersOf(info.metadata, ctx.inlineTypes),
+        }),
+      ),
+    () => ctx.fence.assertHeld(),
   );
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += size;

@@ -9,6 +9,7 @@
 // with the upload on completion or termination.
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { sendWithFreshBody } from '../fresh-body-retry.js';
 import { pendingKey } from '../keys.js';
 import { type Bytes, byteLength } from '../memory/bytes.js';
 import { copyPart, type PartTarget } from '../parts/copy.js';
@@ -46,14 +47,19 @@ export class PendingParts {
   ): Promise<PendingPart> {
     const key = pendingKey(this.prefix, id, token, partNumber);
     const size = (head?.size ?? 0) + byteLength(body);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: bodyAfter(head, body),
-        ContentLength: size,
-        ContentMD5: await md5After(this.partChecksum, head, body),
-      }),
+    const md5 = await md5After(this.partChecksum, head, body);
+    await sendWithFreshBody(
+      () => bodyAfter(head, body),
+      (Body) =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body,
+            ContentLength: size,
+            ContentMD5: md5,
+          }),
+        ),
     );
     return { key, partNumber, size };
   }

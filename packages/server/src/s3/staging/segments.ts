@@ -16,6 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Fence } from '../../locks/fence.js';
+import { sendWithFreshBody } from '../fresh-body-retry.js';
 import { segmentKey } from '../keys.js';
 import { type Bytes, byteLength } from '../memory/bytes.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
@@ -52,15 +53,19 @@ export class SegmentStaging {
     const size = (head?.size ?? 0) + byteLength(bytes);
     // Hashing a head reads it from S3 once before the write streams it again.
     const md5 = await md5After(this.partChecksum, head, bytes);
-    fence.assertHeld();
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: bodyAfter(head, bytes),
-        ContentLength: size,
-        ContentMD5: md5,
-      }),
+    await sendWithFreshBody(
+      () => bodyAfter(head, bytes),
+      (Body) =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body,
+            ContentLength: size,
+            ContentMD5: md5,
+          }),
+        ),
+      () => fence.assertHeld(),
     );
     return { key, offset, size, generation };
   }

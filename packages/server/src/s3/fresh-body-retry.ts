@@ -1,0 +1,44 @@
+// The SDK retries a request only when it can send its body again: a buffer, not a stream.
+// A part or segment held as slabs, or led by staged segments streamed from S3, goes out as
+// a stream, yet its bytes are still held (or still in S3): such a request is tried again
+// here, each attempt with a body built anew, as the SDK would try a buffered one.
+import type { Readable } from 'node:stream';
+import { TusError } from '../errors.js';
+
+/** Attempts of a stream-bodied request, the first included (the SDK's standard count). */
+export const FRESH_BODY_ATTEMPTS = 3;
+const BACKOFF_MS = 100;
+
+/** A failure another attempt may not meet: S3 unreachable, or a 5xx or throttling answer. */
+export function isTransient(err: unknown): boolean {
+  // Storage that did not answer (s3/transport-errors.ts).
+  if (err instanceof TusError) return err.status_code === 503;
+  const e = err as { $metadata?: { httpStatusCode?: number } } | null;
+  const status = e?.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+/**
+ * Sends `body()` with `send`; a stream body that fails transiently is built and sent again.
+ * `before` runs right before each attempt (the fence check: a holder that lost its lock
+ * does not try again).
+ */
+export async function sendWithFreshBody<T>(
+  body: () => Buffer | Readable,
+  send: (body: Buffer | Readable) => Promise<T>,
+  before: () => void = () => {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const current = body();
+    before();
+    try {
+      return await send(current);
+    } catch (err) {
+      if (Buffer.isBuffer(current)) throw err; // the SDK tried it again already
+      // Stops what the stream still reads (staged segments' GETs).
+      current.destroy();
+      if (attempt >= FRESH_BODY_ATTEMPTS || !isTransient(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
