@@ -138,54 +138,23 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
   const log = options.logger ?? silentLogger;
   const {
     s3,
-    dataDir = './data',
+    dataDir: _dataDir,
     path = '/files',
-    partSize,
+    partSize: _partSize,
     maxSize,
     expiration = DEFAULT_EXPIRATION,
-    inlineTypes,
+    inlineTypes: _inlineTypes,
     maxConcatPartials,
-    queueSize,
-    partBuffers,
-    partMemory,
-    sweepRedis,
-    memoryWait,
-    idleTimeout,
+    queueSize: _queueSize,
+    partBuffers: _partBuffers,
+    partMemory: _partMemory,
+    sweepRedis: _sweepRedis,
+    memoryWait: _memoryWait,
+    idleTimeout: _idleTimeout,
     logger: _logger,
     ...tusOptions
   } = options;
-  let datastore: DataStore;
-  let describe: () => string;
-  if (s3) {
-    const client = s3.client ?? createS3Client(s3);
-    datastore = new S3MultipartStore({
-      client,
-      bucket: s3.bucket,
-      prefix: s3.prefix,
-      partSize,
-      maxSize,
-      expiration,
-      queueSize,
-      partBuffers,
-      partMemory,
-      memoryWait,
-      idleTimeout,
-      partChecksum: s3.partChecksum,
-      sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
-      inlineTypes,
-      // Any locker but @tus/server's own process-local one may be shared by instances.
-      sharedLocks: tusOptions.locker !== undefined && !(tusOptions.locker instanceof MemoryLocker),
-      logger: log,
-    });
-    describe = () =>
-      `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
-  } else {
-    mkdirSync(dataDir, { recursive: true });
-    datastore = new FileStore({ directory: dataDir, expirationPeriodInMilliseconds: expiration });
-    // What it implements, as the S3 store derives its own (its list says the same today).
-    datastore.extensions = storeExtensions(datastore).tusServer;
-    describe = () => `local file store in ${dataDir} (no S3 configured)`;
-  }
+  const { datastore, describe } = createStore(options, expiration, log);
   const server = new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
@@ -222,4 +191,59 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     handle: (request) => handleTusRequest(tus, request, path),
   };
   return tus;
+}
+
+/** The S3 store when S3 is configured, else the local file store. */
+function createStore(
+  options: TusS3Options,
+  expiration: number,
+  log: Logger,
+): { datastore: DataStore; describe: () => string } {
+  const {
+    s3,
+    dataDir = './data',
+    partSize,
+    maxSize,
+    inlineTypes,
+    queueSize,
+    partBuffers,
+    partMemory,
+    sweepRedis,
+    memoryWait,
+    idleTimeout,
+  } = options;
+  if (s3) {
+    const client = s3.client ?? createS3Client(s3);
+    const datastore = new S3MultipartStore({
+      client,
+      bucket: s3.bucket,
+      prefix: s3.prefix,
+      partSize,
+      maxSize,
+      expiration,
+      queueSize,
+      partBuffers,
+      partMemory,
+      memoryWait,
+      idleTimeout,
+      partChecksum: s3.partChecksum,
+      sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
+      inlineTypes,
+      // Any locker but @tus/server's own process-local one may be shared by instances.
+      sharedLocks: options.locker !== undefined && !(options.locker instanceof MemoryLocker),
+      logger: log,
+    });
+    const describe = () =>
+      `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
+    return { datastore, describe };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const datastore = new FileStore({
+    directory: dataDir,
+    expirationPeriodInMilliseconds: expiration,
+  });
+  // What it implements, as the S3 store derives its own (its list says the same today).
+  datastore.extensions = storeExtensions(datastore).tusServer;
+  const describe = () => `local file store in ${dataDir} (no S3 configured)`;
+  return { datastore, describe };
 }

@@ -216,7 +216,18 @@ export class S3MultipartStore
       if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
       return done;
     };
-    this.finals = {
+    this.finals = this.finalDeps(queueSize);
+    this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
+    this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
+    if (this.expiration > 0) this.enableExpiration(opts);
+    // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
+    this.extensions = storeExtensions(this).tusServer;
+  }
+
+  /** What concatenation (s3/concat/) needs of the store. */
+  private finalDeps(queueSize: number): FinalDeps {
+    const { ctx } = this;
+    return {
       ctx,
       partSizeOption: this.partSizeOption,
       concurrency: Math.max(queueSize, 4),
@@ -231,25 +242,24 @@ export class S3MultipartStore
       parts: this.parts,
       settling: new Map(),
     };
-    this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
-    this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
-    if (this.expiration > 0) {
-      // Only a store whose uploads expire has the expiration extension (capabilities.ts);
-      // without it, DataStore's defaults: no expiration, nothing to sweep.
-      this.getExpiration = () => this.expiration;
-      // Removes unfinished uploads older than the expiration, and multipart uploads, markers
-      // and staged objects under this prefix that lost their info record (s3/expiration/).
-      const sweeper = new ExpirationSweeper({
-        ctx,
-        expiration: this.expiration,
-        remove: (id) => this.remove(id),
-        lease: opts.sweepLease,
-        fullPassInterval: opts.fullSweepInterval,
-      });
-      this.deleteExpired = () => sweeper.run();
-    }
-    // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
-    this.extensions = storeExtensions(this).tusServer;
+  }
+
+  /**
+   * Only a store whose uploads expire has the expiration extension (capabilities.ts);
+   * without it, DataStore's defaults: no expiration, nothing to sweep.
+   */
+  private enableExpiration(opts: S3StoreOptions): void {
+    this.getExpiration = () => this.expiration;
+    // Removes unfinished uploads older than the expiration, and multipart uploads, markers
+    // and staged objects under this prefix that lost their info record (s3/expiration/).
+    const sweeper = new ExpirationSweeper({
+      ctx: this.ctx,
+      expiration: this.expiration,
+      remove: (id) => this.remove(id),
+      lease: opts.sweepLease,
+      fullPassInterval: opts.fullSweepInterval,
+    });
+    this.deleteExpired = () => sweeper.run();
   }
 
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
