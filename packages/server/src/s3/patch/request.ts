@@ -165,8 +165,9 @@ export class PatchRequest {
   /**
    * The next byte needs a slab. A part that does not stream never holds more than its lease
    * (whose own slabs would never come back), staged segments counted too (those are streamed
-   * from S3 when the part goes out, part-cutter.ts, so they take no slab). One that waits for a slab past SPILL_AFTER stages what it holds and
-   * waits holding nothing (s3/memory/part-budget.ts: why no wait lasts forever).
+   * from S3 when the part goes out, part-cutter.ts, so they take no slab). One that waits
+   * for a slab past SPILL_AFTER stages what it holds and waits holding nothing
+   * (s3/memory/part-budget.ts: why no wait lasts forever).
    */
   private async growPart(): Promise<void> {
     const { cutter, lease } = this;

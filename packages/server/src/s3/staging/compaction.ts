@@ -20,8 +20,8 @@ export const MAX_LIVE_SEGMENTS = 16;
  *
  * Which: from the oldest, the first segment no larger than everything newer (the tail
  * included), and all after it. What holds a byte then at least doubles at each merge it
- * takes part in (the fallback below aside), so a byte is rewritten at most about log2(bytes staged / max) times rather
- * than once per merge, and a large old segment is left alone while small newer ones merge
+ * takes part in (the fallback below aside), so a byte is rewritten at most about
+ * log2(bytes staged / max) times rather than once per merge, and a large old segment is left alone while small newer ones merge
  * among themselves. If no segment qualifies (each outweighs all newer
  * ones), the newest one merges with the tail, so the count never passes `max`.
  */
