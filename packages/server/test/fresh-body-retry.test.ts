@@ -21,6 +21,7 @@ describe('sendWithFreshBody', () => {
     const built: Readable[] = [];
     let sent = 0;
     const out = await sendWithFreshBody(
+      {},
       () => {
         const body = Readable.from([Buffer.from('ab'), Buffer.from('c')]);
         built.push(body);
@@ -46,21 +47,21 @@ describe('sendWithFreshBody', () => {
       sent++;
       throw s3Answer(500);
     };
-    await expect(sendWithFreshBody(stream, failing)).rejects.toThrow('S3');
+    await expect(sendWithFreshBody({}, stream, failing)).rejects.toThrow('S3');
     expect(sent).toBe(FRESH_BODY_ATTEMPTS);
     sent = 0;
     const refused = async () => {
       sent++;
       throw s3Answer(403);
     };
-    await expect(sendWithFreshBody(stream, refused)).rejects.toThrow('S3');
+    await expect(sendWithFreshBody({}, stream, refused)).rejects.toThrow('S3');
     expect(sent).toBe(1);
     sent = 0;
     let checks = 0;
     const fence = () => {
       if (++checks > 1) throw new TusError(423, 'lock lost');
     };
-    await expect(sendWithFreshBody(stream, failing, fence)).rejects.toMatchObject({
+    await expect(sendWithFreshBody({}, stream, failing, fence)).rejects.toMatchObject({
       status_code: 423,
     });
     expect(sent).toBe(1);
@@ -70,6 +71,7 @@ describe('sendWithFreshBody', () => {
     let sent = 0;
     await expect(
       sendWithFreshBody(
+        {},
         () => Buffer.from('x'),
         async () => {
           sent++;
@@ -78,5 +80,21 @@ describe('sendWithFreshBody', () => {
       ),
     ).rejects.toThrow('S3');
     expect(sent).toBe(1);
+  });
+
+  it("takes the client's own number of attempts", async () => {
+    let sent = 0;
+    const client = { config: { maxAttempts: async () => 2 } };
+    await expect(
+      sendWithFreshBody(
+        client,
+        () => Readable.from([Buffer.from('x')]),
+        async () => {
+          sent++;
+          throw s3Answer(500);
+        },
+      ),
+    ).rejects.toThrow('S3');
+    expect(sent).toBe(2);
   });
 });

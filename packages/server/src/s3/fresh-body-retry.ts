@@ -5,8 +5,21 @@
 import type { Readable } from 'node:stream';
 import { TusError } from '../errors.js';
 
-/** Attempts of a stream-bodied request, the first included (the SDK's standard count). */
+/**
+ * Attempts of a stream-bodied request, the first included, when the client tells none:
+ * the SDK's standard count. Otherwise the client's own `maxAttempts` (s3/client.ts).
+ */
 export const FRESH_BODY_ATTEMPTS = 3;
+
+/** What a client (or a test's stand-in) says of its attempts. */
+interface AttemptsOf {
+  config?: { maxAttempts?: () => Promise<number> };
+}
+
+async function attemptsOf(client: AttemptsOf): Promise<number> {
+  const n = await client.config?.maxAttempts?.();
+  return n !== undefined && Number.isInteger(n) && n >= 1 ? n : FRESH_BODY_ATTEMPTS;
+}
 const BACKOFF_MS = 100;
 
 /** A failure another attempt may not meet: S3 unreachable, or a 5xx or throttling answer. */
@@ -19,11 +32,13 @@ export function isTransient(err: unknown): boolean {
 }
 
 /**
- * Sends `body()` with `send`; a stream body that fails transiently is built and sent again.
+ * Sends `body()` with `send`; a stream body that fails transiently is built and sent again,
+ * as often as `client` would try a request.
  * `before` runs right before each attempt (the fence check: a holder that lost its lock
  * does not try again).
  */
 export async function sendWithFreshBody<T>(
+  client: AttemptsOf,
   body: () => Buffer | Readable,
   send: (body: Buffer | Readable) => Promise<T>,
   before: () => void = () => {},
@@ -37,7 +52,7 @@ export async function sendWithFreshBody<T>(
       if (Buffer.isBuffer(current)) throw err; // the SDK tried it again already
       // Stops what the stream still reads (staged segments' GETs).
       current.destroy();
-      if (attempt >= FRESH_BODY_ATTEMPTS || !isTransient(err)) throw err;
+      if (!isTransient(err) || attempt >= (await attemptsOf(client))) throw err;
       await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }

@@ -33,6 +33,7 @@ export async function uploadPart(
   const size = (head?.size ?? 0) + byteLength(body);
   const md5 = head ? await md5After(ctx.partChecksum, head, body) : md5Of(ctx.partChecksum, body);
   const res = await sendWithFreshBody(
+    ctx.client,
     () => bodyAfter(head, body),
     (Body) =>
       ctx.client.send(
@@ -75,6 +76,7 @@ async function putWhole(
   }
   const md5 = await md5After(ctx.partChecksum, head, body);
   const res = await sendWithFreshBody(
+    ctx.client,
     () => bodyAfter(head, body),
     (Body) =>
       ctx.client.send(

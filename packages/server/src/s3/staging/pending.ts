@@ -49,6 +49,7 @@ export class PendingParts {
     const size = (head?.size ?? 0) + byteLength(body);
     const md5 = await md5After(this.partChecksum, head, body);
     await sendWithFreshBody(
+      this.client,
       () => bodyAfter(head, body),
       (Body) =>
         this.client.send(

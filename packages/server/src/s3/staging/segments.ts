@@ -54,6 +54,7 @@ export class SegmentStaging {
     // Hashing a head reads it from S3 once before the write streams it again.
     const md5 = await md5After(this.partChecksum, head, bytes);
     await sendWithFreshBody(
+      this.client,
       () => bodyAfter(head, bytes),
       (Body) =>
         this.client.send(
