@@ -2,6 +2,7 @@
 // requests that each hold part of a part and all wait for more give back what they hold
 // (staged) instead of waiting on each other; a wait past the deadline answers 503 with the
 // bytes so far kept; a part over the whole budget is never held over it.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TusError } from '../src/errors.js';
 import { type RequestContext, requestContext } from '../src/front/request-context.js';
@@ -91,19 +92,49 @@ describe('part memory', () => {
     void hog;
   });
 
-  it('refuses to hold more of a part over the whole budget than the budget (413)', async () => {
+  it('stages a part over the whole budget window by window when it cannot stream', async () => {
+    const s3 = fakeS3();
+    const store = newStore(s3, { partMemory: 2 * MiB, partSize: PART });
+    const size = 2 * PART;
+    const data = randomData(size);
+    await createUpload(store, 'big', size);
+    let peak = 0;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, store.partBudget.held + store.partBudget.cached);
+    }, 1);
+    try {
+      // Bodies of undeclared length, as a chunked client sends: none can stream early.
+      expect(await store.write(slowBody(data.subarray(0, 4 * MiB), 0), 'big', 0)).toBe(4 * MiB);
+      expect(await store.write(slowBody(data.subarray(4 * MiB), 0), 'big', 4 * MiB)).toBe(size);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(peak).toBeLessThanOrEqual(2 * MiB);
+    expect(digest(s3.object(`${PREFIX}big`))).toBe(digest(data));
+    expect(store.partBudget.held).toBe(0);
+  });
+
+  it('refuses to hold more of a part over the whole budget under Upload-Checksum (413)', async () => {
     const s3 = fakeS3();
     const store = newStore(s3, { partMemory: 2 * MiB, partSize: PART });
     await createUpload(store, 'big', 2 * PART);
-    // A body of undeclared length cannot stream its 5 MiB part early.
     const data = randomData(4 * MiB);
-    const err = await store.write(slowBody(data, 0), 'big', 0).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const ctx: RequestContext = {
+      baseUrl: '/files',
+      method: 'PATCH',
+      uploadOffset: 0,
+      reply: {},
+      checksum: { algorithm: 'sha1', digest: createHash('sha1').update(data).digest() },
+    };
+    const err = await requestContext
+      .run(ctx, () => store.write(slowBody(data, 0), 'big', 0))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as TusError).status_code).toBe(413);
-    // What it held is staged: two slabs' worth.
-    expect((await newStore(s3).getUpload('big')).offset).toBe(2 * MiB);
+    // Nothing of a request under a checksum counts before its match.
+    expect((await newStore(s3).getUpload('big')).offset).toBe(0);
     expect(store.partBudget.held).toBe(0);
   });
 

@@ -171,10 +171,22 @@ export class PatchRequest {
    */
   private async growPart(): Promise<void> {
     const { cutter, lease } = this;
-    if (this.overBudget && !cutter.streams) {
-      if (cutter.carriedBytes + cutter.fill + lease.budget.slabSize > lease.maxBytes) {
-        throw new TusError(413, 'this part is larger than server memory; send it in one PATCH');
+    if (
+      this.overBudget &&
+      !cutter.streams &&
+      cutter.fill + lease.budget.slabSize > lease.maxBytes
+    ) {
+      // Its window is full: what it holds is staged, and the part goes on from there (its
+      // segments are streamed from S3 when it goes out, so they hold no memory). Under an
+      // Upload-Checksum nothing may be staged to count before the match.
+      if (this.gate) {
+        throw new TusError(
+          413,
+          'this part is larger than server memory; send it without Upload-Checksum',
+        );
       }
+      this.state.staged = true;
+      await cutter.spill();
     }
     const taking = lease.take();
     // Still pending if what follows throws: its slab, granted after the lease closed, goes
