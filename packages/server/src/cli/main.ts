@@ -137,6 +137,12 @@ function stopOnSignals({ server, sweep, locker, redis, logger }: Running): void 
 }
 
 async function main(): Promise<void> {
+  // `tus-s3-server uploads ...`: the admin subcommands (cli/admin/); anything else serves.
+  program.addHelpText('after', '\nAdmin: tus-s3-server uploads list|abort|sweep --help');
+  if (process.argv[2] === 'uploads') {
+    const { adminMain } = await import('./admin/run.js');
+    return adminMain(process.argv, program.options);
+  }
   program.parse();
   const o = program.opts<CliOptions>();
   if (o.lockLease !== undefined && !o.redisUrl) {
