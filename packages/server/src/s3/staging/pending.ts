@@ -8,15 +8,15 @@
 // point leaves only objects that never count; they are deleted when the request ends, or
 // with the upload on completion or termination.
 import { randomBytes } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { sendWithFreshBody } from '../fresh-body-retry.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { pendingKey } from '../keys.js';
-import { type Bytes, byteLength } from '../memory/bytes.js';
+import type { Bytes } from '../memory/bytes.js';
 import { copyPart, type PartTarget } from '../parts/copy.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredPart } from '../state/progress.js';
 import { deleteKeys } from './listing.js';
-import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
+import type { StagedRun } from './staged-body.js';
+import { putStaged } from './staged-put.js';
 
 export interface PendingPart {
   key: string;
@@ -46,22 +46,8 @@ export class PendingParts {
     head?: StagedRun,
   ): Promise<PendingPart> {
     const key = pendingKey(this.prefix, id, token, partNumber);
-    const size = (head?.size ?? 0) + byteLength(body);
-    const md5 = await md5After(this.partChecksum, head, body);
-    await sendWithFreshBody(
-      this.client,
-      () => bodyAfter(head, body),
-      (Body) =>
-        this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body,
-            ContentLength: size,
-            ContentMD5: md5,
-          }),
-        ),
-    );
+    const { client, bucket, partChecksum } = this;
+    const size = await putStaged({ client, bucket, key, partChecksum, bytes: body, head });
     return { key, partNumber, size };
   }
 

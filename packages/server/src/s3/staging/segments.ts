@@ -12,17 +12,16 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Fence } from '../../locks/fence.js';
-import { sendWithFreshBody } from '../fresh-body-retry.js';
 import { segmentKey } from '../keys.js';
-import { type Bytes, byteLength } from '../memory/bytes.js';
+import type { Bytes } from '../memory/bytes.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
 import type { StoredSegment } from '../state/progress.js';
 import { storageUnavailable } from '../transport-errors.js';
-import { bodyAfter, md5After, type StagedRun } from './staged-body.js';
+import type { StagedRun } from './staged-body.js';
+import { putStaged } from './staged-put.js';
 
 /** Segment GETs open at once while staged bytes stream into a body. */
 const READ_AHEAD = 4;
@@ -50,24 +49,9 @@ export class SegmentStaging {
   ): Promise<StoredSegment> {
     const { generation } = fence;
     const key = segmentKey(this.prefix, id, offset, generation);
-    const size = (head?.size ?? 0) + byteLength(bytes);
-    // Hashing a head reads it from S3 once before the write streams it again.
-    const md5 = await md5After(this.partChecksum, head, bytes);
-    await sendWithFreshBody(
-      this.client,
-      () => bodyAfter(head, bytes),
-      (Body) =>
-        this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body,
-            ContentLength: size,
-            ContentMD5: md5,
-          }),
-        ),
-      () => fence.assertHeld(),
-    );
+    const { client, bucket, partChecksum } = this;
+    const before = () => fence.assertHeld();
+    const size = await putStaged({ client, bucket, key, partChecksum, bytes, head, before });
     return { key, offset, size, generation };
   }
 
