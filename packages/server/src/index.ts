@@ -5,6 +5,15 @@ export { CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER } from './front/handler.js'
 export { RedisLocker, type RedisLockerOptions } from './locks/redis-locker.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
+export {
+  cachedReadiness,
+  probeDependencies,
+  type Readiness,
+  type ReadinessCheck,
+  type ReadinessOptions,
+} from './ops/health.js';
+export { type OpsListener, type OpsListenerOptions, startOpsListener } from './ops/listener.js';
+export { TusMetrics } from './ops/metrics.js';
 export { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
 export { redisSweepLease, type SweepLease, sweepLeaseKey } from './s3/expiration/lease.js';
 export { choosePartSize, DEFAULT_PART_SIZE, S3_MIN_PART_SIZE } from './s3/parts/arithmetic.js';
