@@ -173,6 +173,8 @@ export class TusMetrics {
    * retried request counts each time it reached, or failed to reach, S3.
    */
   instrumentS3(client: S3Client): void {
+    // A stand-in with no middleware stack (a test double) has no requests to count.
+    if (!client.middlewareStack) return;
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = operationOf(context.commandName);
