@@ -6,6 +6,15 @@ export { RedisLocker, type RedisLockerOptions } from './locks/redis-locker.js';
 export { createLogger } from './log.js';
 export { type TusS3Middleware, tusS3Middleware } from './middleware.js';
 export {
+  cachedReadiness,
+  probeDependencies,
+  type Readiness,
+  type ReadinessCheck,
+  type ReadinessOptions,
+} from './ops/health.js';
+export { type OpsListener, type OpsListenerOptions, startOpsListener } from './ops/listener.js';
+export { TusMetrics } from './ops/metrics.js';
+export {
   type AbortResult,
   type ListFilter,
   type UnfinishedUpload,

@@ -7,6 +7,7 @@ import { handleTusRequest } from './front/handler.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './front/node-bridge.js';
 import { type Refusal, refusalFor, TUS_VERSION } from './front/request-checks.js';
 import { hostHeadersProblem, pathOfTarget, pathProblem } from './front/request-target.js';
+import { countingBody, countWhenAnswered } from './ops/count-requests.js';
 import { createTusServer, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
@@ -37,8 +38,10 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
   const handler = (req: IncomingMessage, res: ServerResponse, _next?: Next): void => {
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
+    const count: BodyCount = { bytes: 0 };
+    countWhenAnswered(tus.instruments, req, res, () => count.direct?.received ?? count.bytes);
     if (refuse(tus, r, res)) return;
-    handle(tus, r, res, baseUrl).catch((err: unknown) => {
+    handle(tus, r, res, baseUrl, count).catch((err: unknown) => {
       tus.front.logger?.error({ method: req.method, err }, 'request failed in the middleware');
       if (res.headersSent) {
         res.destroy();
@@ -94,11 +97,18 @@ function bodyWasConsumed(req: ExpressRequest): boolean {
   return req._body === true || (req.readableEnded && req.body !== undefined);
 }
 
+/** The body bytes a request brought: counted here, or by the store's own reader. */
+interface BodyCount {
+  bytes: number;
+  direct?: DirectBody;
+}
+
 async function handle(
   tus: TusS3,
   req: ExpressRequest,
   res: ServerResponse,
   baseUrl: string,
+  count: BodyCount,
 ): Promise<void> {
   let body: ReadableStream<Uint8Array> | Uint8Array | null;
   let direct: DirectBody | undefined;
@@ -114,9 +124,11 @@ async function handle(
       return;
     }
     body = Buffer.isBuffer(req.body) ? req.body : null;
+    count.bytes = body?.length ?? 0;
   } else if (req.method === 'POST' || req.method === 'PATCH') {
     direct = readsBodyItself(tus) ? new DirectBody(req) : undefined;
-    body = direct ? direct.placeholder : webBodyFrom(req);
+    count.direct = direct;
+    body = direct ? direct.placeholder : countingBody(webBodyFrom(req), count);
   } else {
     body = null;
   }

@@ -4,9 +4,10 @@ import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
-import type { DataStore } from '@tus/utils';
+import type { DataStore, Locker } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { storeExtensions } from './capabilities.js';
 import { answerFailure } from './front/error-response.js';
 import {
@@ -18,6 +19,9 @@ import {
 } from './front/handler.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
+import { countedHandle } from './ops/count-requests.js';
+import { cachedReadiness, probeDependencies, type ReadinessCheck } from './ops/health.js';
+import { TusMetrics } from './ops/metrics.js';
 import { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
 import { redisSweepLease, sweepLeaseKey } from './s3/expiration/lease.js';
 import type { PartChecksum } from './s3/parts/part-checksum.js';
@@ -124,6 +128,12 @@ export interface TusS3 {
   describe(): string;
   /** How the layer in front of @tus/server logs failures and bounds a final. */
   front: FrontOptions;
+  /** The Prometheus registry of this server's metrics (README: Metrics and health). */
+  metrics: Registry;
+  /** What feeds `metrics` (the middleware counts each request through it). */
+  instruments: TusMetrics;
+  /** S3 (HeadBucket) and `sweepRedis` (PING) reachable, cached 1 s: what /readyz answers. */
+  ready: ReadinessCheck;
 }
 
 /**
@@ -154,7 +164,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     logger: _logger,
     ...tusOptions
   } = options;
-  const { datastore, describe } = createStore(options, expiration, log);
+  const instruments = new TusMetrics();
+  const { datastore, describe, ready } = createStore(options, expiration, log, instruments);
   const server = new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
@@ -182,15 +193,36 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
         return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
       }),
   });
+  instrumentServer(server, instruments);
   const tus: TusS3 = {
     server,
     datastore,
     storage: s3 ? 's3' : 'file',
     describe,
     front: { logger: log, maxConcatPartials },
-    handle: (request) => handleTusRequest(tus, request, path),
+    metrics: instruments.registry,
+    instruments,
+    ready,
+    handle: (request) =>
+      countedHandle(instruments, request, (counted) => handleTusRequest(tus, counted, path)),
   };
   return tus;
+}
+
+/** Uploads from its events, lock waits from its locker, expired uploads from its sweeps. */
+function instrumentServer(server: Server, instruments: TusMetrics): void {
+  instruments.watchServer(server);
+  const locker = server.options.locker;
+  // A locker given as a function or promise is left untimed.
+  if (typeof locker === 'object' && 'newLock' in locker) {
+    server.options.locker = instruments.timeLocks(locker as Locker);
+  }
+  const sweep = server.cleanUpExpiredUploads.bind(server);
+  server.cleanUpExpiredUploads = async () => {
+    const removed = await sweep();
+    instruments.expired(removed);
+    return removed;
+  };
 }
 
 /** The S3 store when S3 is configured, else the local file store. */
@@ -198,7 +230,8 @@ function createStore(
   options: TusS3Options,
   expiration: number,
   log: Logger,
-): { datastore: DataStore; describe: () => string } {
+  instruments: TusMetrics,
+): { datastore: DataStore; describe: () => string; ready: ReadinessCheck } {
   const {
     s3,
     dataDir = './data',
@@ -214,6 +247,7 @@ function createStore(
   } = options;
   if (s3) {
     const client = s3.client ?? createS3Client(s3);
+    instruments.instrumentS3(client);
     const datastore = new S3MultipartStore({
       client,
       bucket: s3.bucket,
@@ -233,9 +267,13 @@ function createStore(
       sharedLocks: options.locker !== undefined && !(options.locker instanceof MemoryLocker),
       logger: log,
     });
+    instruments.watchBudget(datastore.partBudget);
+    const ready = cachedReadiness(
+      probeDependencies({ s3: { client, bucket: s3.bucket }, redis: sweepRedis }),
+    );
     const describe = () =>
       `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
-    return { datastore, describe };
+    return { datastore, describe, ready };
   }
   mkdirSync(dataDir, { recursive: true });
   const datastore = new FileStore({
@@ -245,5 +283,6 @@ function createStore(
   // What it implements, as the S3 store derives its own (its list says the same today).
   datastore.extensions = storeExtensions(datastore).tusServer;
   const describe = () => `local file store in ${dataDir} (no S3 configured)`;
-  return { datastore, describe };
+  const ready = cachedReadiness(probeDependencies({ redis: sweepRedis }));
+  return { datastore, describe, ready };
 }

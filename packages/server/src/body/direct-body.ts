@@ -69,6 +69,11 @@ export class DirectBody {
    * Claiming twice is a bug (one body, one reader). A body silent for `idleTimeout` ms
    * (0: never) is cut as if the client had closed the connection.
    */
+  /** Body bytes that arrived from the client so far (the metrics' bytes received). */
+  get received(): number {
+    return this.reader?.received ?? 0;
+  }
+
   claim(handed: Readable, idleTimeout = 0): BodyReader {
     if (this.reader) throw new Error('request body claimed twice');
     const hooks = { onEnd: () => this.close(), onError: (err: Error) => this.fail(err) };
@@ -126,7 +131,10 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   private finished = false;
   private wake: (() => void) | undefined;
   private idle: NodeJS.Timeout | undefined;
+  /** Bytes that arrived, handed out or not. */
+  received = 0;
   private readonly onData = (chunk: Buffer) => {
+    this.received += chunk.length;
     this.queue.push(chunk);
     this.queued += chunk.length;
     if (this.queued >= BODY_HIGH_WATER_MARK) this.req.pause();

@@ -75,6 +75,8 @@ export interface CliOptions {
   redisUrl?: string;
   lockLease?: number;
   logLevel: string;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export const program = new Command('tus-s3-server')
@@ -231,6 +233,19 @@ export const program = new Command('tus-s3-server')
       .argParser(asDuration),
   )
   .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('warn'))
+  .addOption(
+    new Option(
+      '--metrics-port <port>',
+      'serve /metrics, /healthz and /readyz on this port (0: any free port); absent: none',
+    )
+      .env('METRICS_PORT')
+      .argParser(asPort),
+  )
+  .addOption(
+    new Option('--metrics-host <host>', 'address of the --metrics-port listener')
+      .env('METRICS_HOST')
+      .default('127.0.0.1'),
+  )
   .showHelpAfterError(false)
   .configureOutput({
     outputError: (str, write) => write(`tus-s3-server: ${str.replace(/^error: /, '').trim()}\n`),

@@ -9,6 +9,7 @@ import { connectRedis, redactUrl } from '../locks/redis-connection.js';
 import { RedisLocker } from '../locks/redis-locker.js';
 import { createLogger } from '../log.js';
 import { tusS3Middleware } from '../middleware.js';
+import { type OpsListener, startOpsListener } from '../ops/listener.js';
 import { createS3Client } from '../s3/client.js';
 import { createTusServer, DEFAULT_EXPIRATION, type S3Options, type TusS3 } from '../tus-server.js';
 import { normalizePath } from './config.js';
@@ -101,8 +102,23 @@ function startSweep(tus: TusS3, expiration: number, logger: Logger): NodeJS.Time
   }, every).unref();
 }
 
+/** The --metrics-port listener, announced once it listens. */
+async function startOps(tus: TusS3, o: CliOptions): Promise<OpsListener | undefined> {
+  if (o.metricsPort === undefined) return undefined;
+  const ops = await startOpsListener({
+    registry: tus.metrics,
+    ready: tus.ready,
+    host: o.metricsHost,
+    port: o.metricsPort,
+  });
+  const host = o.metricsHost.includes(':') ? `[${o.metricsHost}]` : o.metricsHost;
+  process.stdout.write(`tus-s3-server: metrics on http://${host}:${ops.port}/metrics\n`);
+  return ops;
+}
+
 interface Running {
   server: Server;
+  ops?: OpsListener;
   sweep?: NodeJS.Timeout;
   locker?: RedisLocker;
   redis?: Redis;
@@ -110,7 +126,7 @@ interface Running {
 }
 
 /** On SIGTERM/SIGINT: in-flight requests finish, then locks and Redis close (30 s at most). */
-function stopOnSignals({ server, sweep, locker, redis, logger }: Running): void {
+function stopOnSignals({ server, ops, sweep, locker, redis, logger }: Running): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -120,6 +136,7 @@ function stopOnSignals({ server, sweep, locker, redis, logger }: Running): void 
     // In-flight PATCHes finish and are acknowledged; idle keep-alive sockets close now.
     server.close(() => {
       void Promise.all([
+        ops?.close(),
         locker?.close(),
         redis?.status === 'ready' ? redis.quit() : redis?.disconnect(),
       ])
@@ -174,10 +191,11 @@ async function main(): Promise<void> {
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));
   const port = await listen(server, o);
+  const ops = await startOps(tus, o);
   collectStartupGarbage();
   announce(tus, o, path, port);
   const sweep = startSweep(tus, o.expiration ?? DEFAULT_EXPIRATION, logger);
-  stopOnSignals({ server, sweep, locker, redis, logger });
+  stopOnSignals({ server, ops, sweep, locker, redis, logger });
 }
 
 main().catch((err: unknown) => {
