@@ -16,6 +16,8 @@ import {
   handleTusRequest,
   notingLockGenerations,
 } from './front/handler.js';
+import { type CloseOptions, closingResponse, InFlight } from './front/in-flight.js';
+import { TUS_VERSION } from './front/request-checks.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
 import { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
@@ -124,6 +126,16 @@ export interface TusS3 {
   describe(): string;
   /** How the layer in front of @tus/server logs failures and bounds a final. */
   front: FrontOptions;
+  /**
+   * Graceful shutdown: new requests answer 503 with Retry-After from now on, in-flight
+   * ones finish until `deadlineMs` (default 5 s), then node requests (the middleware's)
+   * are cut as a client that went away would cut them, their bytes kept, and awaited;
+   * then the locker's close() (RedisLocker) runs and the S3 client this server created
+   * closes its sockets. Fetch API requests (handle()) cannot be cut and are awaited.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** @internal The requests being served, for close() (the middleware registers its own). */
+  inFlight: InFlight;
 }
 
 /**
@@ -154,7 +166,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     logger: _logger,
     ...tusOptions
   } = options;
-  const { datastore, describe } = createStore(options, expiration, log);
+  const { datastore, describe, ownClient } = createStore(options, expiration, log);
+  const inFlight = new InFlight();
   const server = new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
@@ -188,7 +201,23 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     storage: s3 ? 's3' : 'file',
     describe,
     front: { logger: log, maxConcatPartials },
-    handle: (request) => handleTusRequest(tus, request, path),
+    inFlight,
+    handle: async (request) => {
+      const leave = inFlight.enter();
+      if (!leave) return closingResponse(TUS_VERSION);
+      try {
+        return await handleTusRequest(tus, request, path);
+      } finally {
+        leave();
+      }
+    },
+    close: async (closeOptions) => {
+      const cut = await inFlight.close(closeOptions);
+      if (cut > 0) log.warn({ cut }, 'requests cut at the shutdown deadline, their bytes kept');
+      const locker = tusOptions.locker as { close?: () => Promise<void> } | undefined;
+      if (typeof locker?.close === 'function') await locker.close();
+      ownClient?.destroy();
+    },
   };
   return tus;
 }
@@ -198,7 +227,7 @@ function createStore(
   options: TusS3Options,
   expiration: number,
   log: Logger,
-): { datastore: DataStore; describe: () => string } {
+): { datastore: DataStore; describe: () => string; ownClient?: S3Client } {
   const {
     s3,
     dataDir = './data',
@@ -213,7 +242,8 @@ function createStore(
     idleTimeout,
   } = options;
   if (s3) {
-    const client = s3.client ?? createS3Client(s3);
+    const ownClient = s3.client ? undefined : createS3Client(s3);
+    const client = s3.client ?? (ownClient as S3Client);
     const datastore = new S3MultipartStore({
       client,
       bucket: s3.bucket,
@@ -235,7 +265,7 @@ function createStore(
     });
     const describe = () =>
       `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
-    return { datastore, describe };
+    return { datastore, describe, ownClient };
   }
   mkdirSync(dataDir, { recursive: true });
   const datastore = new FileStore({
