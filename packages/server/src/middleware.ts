@@ -4,6 +4,7 @@ import { EVENTS } from '@tus/utils';
 import { DirectBody, readsDirectBody } from './body/direct-body.js';
 import { INTERNAL_ERROR_BODY } from './front/error-response.js';
 import { handleTusRequest } from './front/handler.js';
+import { closingResponse } from './front/in-flight.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './front/node-bridge.js';
 import { type Refusal, refusalFor, TUS_VERSION } from './front/request-checks.js';
 import { hostHeadersProblem, pathOfTarget, pathProblem } from './front/request-target.js';
@@ -41,17 +42,27 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
     const count: BodyCount = { bytes: 0 };
     countWhenAnswered(tus.instruments, req, res, () => count.direct?.received ?? count.bytes);
     if (refuse(tus, r, res)) return;
-    handle(tus, r, res, baseUrl, count).catch((err: unknown) => {
-      tus.front.logger?.error({ method: req.method, err }, 'request failed in the middleware');
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      res.statusCode = 500;
-      res.setHeader('Tus-Resumable', TUS_VERSION);
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.end(INTERNAL_ERROR_BODY);
-    });
+    // At close()'s deadline the body is cut as a client that went away would cut it.
+    const leave = tus.inFlight.enter(() => req.destroy(new Error('server shutting down')));
+    if (!leave) {
+      // A new connection may reach another instance, or this one restarted.
+      res.setHeader('Connection', 'close');
+      void sendWebResponse(res, closingResponse(TUS_VERSION));
+      return;
+    }
+    handle(tus, r, res, baseUrl, count, leave)
+      .catch((err: unknown) => {
+        tus.front.logger?.error({ method: req.method, err }, 'request failed in the middleware');
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        res.statusCode = 500;
+        res.setHeader('Tus-Resumable', TUS_VERSION);
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(INTERNAL_ERROR_BODY);
+      })
+      .finally(leave);
   };
   return Object.assign(handler, { tus });
 }
@@ -109,6 +120,7 @@ async function handle(
   res: ServerResponse,
   baseUrl: string,
   count: BodyCount,
+  settled: () => void,
 ): Promise<void> {
   let body: ReadableStream<Uint8Array> | Uint8Array | null;
   let direct: DirectBody | undefined;
@@ -140,5 +152,8 @@ async function handle(
     baseUrl || tus.server.options.path,
     direct,
   );
+  // The store is done with the request (its bytes durable); sending the answer is not
+  // what a shutdown waits for: a cut client will not read it.
+  settled();
   await sendWebResponse(res, response);
 }

@@ -17,6 +17,8 @@ import {
   handleTusRequest,
   notingLockGenerations,
 } from './front/handler.js';
+import { type CloseOptions, closingResponse, InFlight } from './front/in-flight.js';
+import { TUS_VERSION } from './front/request-checks.js';
 import { requestContext } from './front/request-context.js';
 import { silentLogger } from './log.js';
 import { countedHandle } from './ops/count-requests.js';
@@ -134,6 +136,16 @@ export interface TusS3 {
   instruments: TusMetrics;
   /** S3 (HeadBucket) and `sweepRedis` (PING) reachable, cached 1 s: what /readyz answers. */
   ready: ReadinessCheck;
+  /**
+   * Graceful shutdown: new requests answer 503 with Retry-After from now on, in-flight
+   * ones finish until `deadlineMs` (default 5 s), then node requests (the middleware's)
+   * are cut as a client that went away would cut them, their bytes kept, and awaited;
+   * then the locker's close() (RedisLocker) runs and the S3 client this server created
+   * closes its sockets. Fetch API requests (handle()) cannot be cut and are awaited.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** @internal The requests being served, for close() (the middleware registers its own). */
+  inFlight: InFlight;
 }
 
 /**
@@ -165,7 +177,13 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     ...tusOptions
   } = options;
   const instruments = new TusMetrics();
-  const { datastore, describe, ready } = createStore(options, expiration, log, instruments);
+  const { datastore, describe, ready, ownClient } = createStore(
+    options,
+    expiration,
+    log,
+    instruments,
+  );
+  const inFlight = new InFlight();
   const server = new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
@@ -203,8 +221,25 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     metrics: instruments.registry,
     instruments,
     ready,
-    handle: (request) =>
-      countedHandle(instruments, request, (counted) => handleTusRequest(tus, counted, path)),
+    inFlight,
+    handle: async (request) => {
+      const leave = inFlight.enter();
+      if (!leave) return closingResponse(TUS_VERSION);
+      try {
+        return await countedHandle(instruments, request, (counted) =>
+          handleTusRequest(tus, counted, path),
+        );
+      } finally {
+        leave();
+      }
+    },
+    close: async (closeOptions) => {
+      const cut = await inFlight.close(closeOptions);
+      if (cut > 0) log.warn({ cut }, 'requests cut at the shutdown deadline, their bytes kept');
+      const locker = tusOptions.locker as { close?: () => Promise<void> } | undefined;
+      if (typeof locker?.close === 'function') await locker.close();
+      ownClient?.destroy();
+    },
   };
   return tus;
 }
@@ -231,7 +266,7 @@ function createStore(
   expiration: number,
   log: Logger,
   instruments: TusMetrics,
-): { datastore: DataStore; describe: () => string; ready: ReadinessCheck } {
+): { datastore: DataStore; describe: () => string; ready: ReadinessCheck; ownClient?: S3Client } {
   const {
     s3,
     dataDir = './data',
@@ -246,7 +281,8 @@ function createStore(
     idleTimeout,
   } = options;
   if (s3) {
-    const client = s3.client ?? createS3Client(s3);
+    const ownClient = s3.client ? undefined : createS3Client(s3);
+    const client = s3.client ?? (ownClient as S3Client);
     instruments.instrumentS3(client);
     const datastore = new S3MultipartStore({
       client,
@@ -273,7 +309,7 @@ function createStore(
     );
     const describe = () =>
       `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;
-    return { datastore, describe, ready };
+    return { datastore, describe, ready, ownClient };
   }
   mkdirSync(dataDir, { recursive: true });
   const datastore = new FileStore({

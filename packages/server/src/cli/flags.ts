@@ -64,6 +64,7 @@ export interface CliOptions {
   partMemory?: number;
   memoryWait?: number;
   idleTimeout?: number;
+  shutdownDeadline?: number;
   queueSize?: number;
   partBuffers?: number;
   maxSize?: number;
@@ -166,6 +167,14 @@ export const program = new Command('tus-s3-server')
       'cut a request body silent this long, keeping its bytes (default 30s; 0: never)',
     )
       .env('IDLE_TIMEOUT')
+      .argParser(asDuration),
+  )
+  .addOption(
+    new Option(
+      '--shutdown-deadline <duration>',
+      'on SIGTERM/SIGINT: how long in-flight requests may finish before they are cut, their bytes kept (default 10s)',
+    )
+      .env('SHUTDOWN_DEADLINE')
       .argParser(asDuration),
   )
   .addOption(

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { DEFAULT_CLOSE_DEADLINE } from '../front/in-flight.js';
 import { mountAt } from '../front/mount.js';
 import { connectRedis, redactUrl } from '../locks/redis-connection.js';
 import { RedisLocker } from '../locks/redis-locker.js';
@@ -118,36 +119,54 @@ async function startOps(tus: TusS3, o: CliOptions): Promise<OpsListener | undefi
 
 interface Running {
   server: Server;
+  tus: TusS3;
   ops?: OpsListener;
   sweep?: NodeJS.Timeout;
-  locker?: RedisLocker;
   redis?: Redis;
+  s3?: S3Options;
+  deadlineMs: number;
   logger: Logger;
 }
 
-/** On SIGTERM/SIGINT: in-flight requests finish, then locks and Redis close (30 s at most). */
-function stopOnSignals({ server, ops, sweep, locker, redis, logger }: Running): void {
+/**
+ * Past the deadline, the settle of cut requests (their last bytes staged: a few S3 writes)
+ * gets this long before the process exits anyway; an unfinished settle loses only bytes
+ * that were never acknowledged. 4 s keeps the default 5 s deadline under docker's 10 s.
+ */
+const SHUTDOWN_MARGIN_MS = 4_000;
+/** How long answers already settled may take to leave before their sockets are closed. */
+const ANSWER_FLUSH_MS = 1_000;
+
+/**
+ * On SIGTERM/SIGINT: stop accepting connections; in-flight requests finish until the
+ * deadline, then are cut with their bytes kept (tus.close); then locks, Redis and the S3
+ * sockets close and the process exits 0.
+ */
+function stopOnSignals(running: Running): void {
+  const { server, tus, ops, sweep, redis, s3, deadlineMs, logger } = running;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     if (sweep) clearInterval(sweep);
-    logger.info({ signal }, 'draining in-flight requests');
-    // In-flight PATCHes finish and are acknowledged; idle keep-alive sockets close now.
-    server.close(() => {
-      void Promise.all([
-        ops?.close(),
-        locker?.close(),
-        redis?.status === 'ready' ? redis.quit() : redis?.disconnect(),
-      ])
-        .catch(() => {})
-        .finally(() => process.exit(0));
-    });
+    logger.info({ signal, deadlineMs }, 'shutting down: finishing in-flight requests');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     setTimeout(() => {
-      server.closeAllConnections();
+      logger.warn('shutdown overran its deadline; exiting');
       process.exit(0);
-    }, 30_000).unref();
+    }, deadlineMs + SHUTDOWN_MARGIN_MS).unref();
+    void tus
+      .close({ deadlineMs })
+      .then(async () => {
+        await Promise.race([closed, new Promise((r) => setTimeout(r, ANSWER_FLUSH_MS))]);
+        server.closeAllConnections();
+        s3?.client?.destroy();
+        await ops?.close();
+        await (redis?.status === 'ready' ? redis.quit() : redis?.disconnect());
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'shutdown failed'))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -195,7 +214,8 @@ async function main(): Promise<void> {
   collectStartupGarbage();
   announce(tus, o, path, port);
   const sweep = startSweep(tus, o.expiration ?? DEFAULT_EXPIRATION, logger);
-  stopOnSignals({ server, ops, sweep, locker, redis, logger });
+  const deadlineMs = o.shutdownDeadline ?? DEFAULT_CLOSE_DEADLINE;
+  stopOnSignals({ server, tus, ops, sweep, redis, s3, deadlineMs, logger });
 }
 
 main().catch((err: unknown) => {

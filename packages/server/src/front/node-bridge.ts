@@ -67,6 +67,9 @@ export function toWebRequest(
 }
 
 export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  // A client cut off (or cut at a shutdown's deadline) gets no answer; piping into its
+  // destroyed response would wait for a drain that never comes.
+  if (res.destroyed) return;
   res.statusCode = response.status;
   for (const [key, value] of response.headers) res.setHeader(key, value);
   if (!response.body) {
