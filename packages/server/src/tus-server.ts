@@ -7,6 +7,7 @@ import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import type { DataStore } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Authenticate } from './auth/principal.js';
 import { storeExtensions } from './capabilities.js';
 import { answerFailure } from './front/error-response.js';
 import {
@@ -53,6 +54,12 @@ type TusHooks = Omit<ServerOptions, 'path' | 'locker' | 'maxSize' | 'datastore'>
 export interface TusS3Options extends Partial<TusHooks> {
   /** Where uploads live; absent: @tus/file-store in `dataDir`. */
   s3?: S3Options;
+  /**
+   * Runs before any S3 work on every request but an OPTIONS preflight and names who it acts
+   * for; uploads record that owner and answer anyone else 404 (auth/principal.ts). Absent:
+   * the server is open.
+   */
+  authenticate?: Authenticate;
   /** Directory of the local file store used when `s3` is absent (default ./data). */
   dataDir?: string;
   /**
@@ -152,6 +159,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     memoryWait: _memoryWait,
     idleTimeout: _idleTimeout,
     logger: _logger,
+    authenticate,
     ...tusOptions
   } = options;
   const { datastore, describe } = createStore(options, expiration, log);
@@ -187,7 +195,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     datastore,
     storage: s3 ? 's3' : 'file',
     describe,
-    front: { logger: log, maxConcatPartials },
+    front: { logger: log, maxConcatPartials, authenticate },
     handle: (request) => handleTusRequest(tus, request, path),
   };
   return tus;

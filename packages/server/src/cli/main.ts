@@ -11,6 +11,7 @@ import { createLogger } from '../log.js';
 import { tusS3Middleware } from '../middleware.js';
 import { createS3Client } from '../s3/client.js';
 import { createTusServer, DEFAULT_EXPIRATION, type S3Options, type TusS3 } from '../tus-server.js';
+import { authenticatorFromFlags, describeAuth } from './auth-flags.js';
 import { normalizePath } from './config.js';
 import { type CliOptions, program } from './flags.js';
 import { collectStartupGarbage } from './heap-tuning.js';
@@ -76,6 +77,7 @@ function announce(tus: TusS3, o: CliOptions, path: string, port: number): void {
   process.stdout.write(
     `tus-s3-server: locks: ${o.redisUrl ? `redis at ${redactUrl(o.redisUrl)}, shared by every instance` : 'in this process only (one instance; --redis-url for several)'}\n`,
   );
+  process.stdout.write(`tus-s3-server: ${describeAuth(o)}\n`);
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
 }
 
@@ -165,6 +167,8 @@ async function main(): Promise<void> {
     locker,
     sweepRedis: redis,
     logger,
+    authenticate: authenticatorFromFlags(o),
+    disableTerminationForFinishedUploads: !o.deleteFinished,
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));
   const port = await listen(server, o);

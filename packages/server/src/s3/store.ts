@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
+import { assertMayUse, ownershipOf } from '../auth/principal.js';
 import { DEFAULT_IDLE_TIMEOUT, type DirectBodyStore } from '../body/direct-body.js';
 import {
   type ChecksumStore,
@@ -278,6 +279,7 @@ export class S3MultipartStore
         named: this.partialsSized.get(request),
         generation: lockGeneration(request, upload.id),
         findings: request.reply,
+        principal: request.principal,
       });
       tell(request, created.info);
       return created.upload;
@@ -285,6 +287,7 @@ export class S3MultipartStore
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
     const info = await startUpload(this.ctx, upload, {
+      ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
     });
@@ -313,6 +316,7 @@ export class S3MultipartStore
           : undefined;
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
+    assertMayUse(state.info, request?.principal);
     tell(request, state.info);
     if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
@@ -331,7 +335,7 @@ export class S3MultipartStore
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
     const request = currentRequest();
-    const named = await namedPartials(this.finals, ids, request?.reply);
+    const named = await namedPartials(this.finals, ids, request?.reply, request?.principal);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
     return named.states.map(partialLength);
@@ -341,6 +345,7 @@ export class S3MultipartStore
     const request = currentRequest();
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
+    assertMayUse(state.info, request?.principal);
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -375,6 +380,7 @@ export class S3MultipartStore
   ): Promise<number> {
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
+    assertMayUse(state.info, request?.principal);
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of body) {
@@ -423,9 +429,11 @@ export class S3MultipartStore
   }
 
   override async remove(id: string): Promise<void> {
+    const request = currentRequest();
     const info = await readInfo(this.ctx, id);
+    assertMayUse(info, request?.principal);
     const final = await unfinishedDirectFinalOf(this.ctx, info);
-    const lockUploads = currentRequest()?.lockUploads ?? noLocks;
+    const lockUploads = request?.lockUploads ?? noLocks;
     if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }
