@@ -208,3 +208,61 @@ describe('CLI without an auth flag', () => {
     }
   });
 });
+
+describe('CLI quotas per tenant on S3', () => {
+  let backend: Backend;
+  let server: CliServer;
+  const args = () => [
+    ...backend.cliArgs,
+    '--jwt-secret',
+    SECRET,
+    '--quota-max-unfinished-uploads',
+    '2',
+    '--quota-max-upload-size',
+    '64MiB',
+  ];
+
+  beforeAll(async () => {
+    backend = await s3Backend('quota/');
+    server = await startCli(args());
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await backend?.cleanup();
+  });
+
+  it("refuses a tenant's (N+1)th unfinished upload with 429, other tenants unaffected", async () => {
+    const u1 = await token('u1', { tenant: 'acme' });
+    const u2 = await token('u2', { tenant: 'acme' });
+    const other = await token('o1', { tenant: 'other' });
+    // One upload without a multipart upload (one part), one with: both count.
+    const small = await create(u1, server.url, 10);
+    await create(u2, server.url, 20 * 1024 * KiB);
+    const third = await as(u1, server.url, 'POST', { 'Upload-Length': '5' });
+    expect(third.status).toBe(429);
+    expect(await third.text()).toBe('this tenant holds 2 unfinished uploads, its limit\n');
+    // Another tenant has its own count.
+    await create(other, server.url, 5);
+    await create(other, server.url, 5);
+    expect((await as(other, server.url, 'POST', { 'Upload-Length': '5' })).status).toBe(429);
+    // Counted from S3: a restarted server refuses the same.
+    await server.stop();
+    server = await startCli(args());
+    expect((await as(u2, server.url, 'POST', { 'Upload-Length': '5' })).status).toBe(429);
+    // A finished upload no longer counts.
+    const url = new URL(new URL(small).pathname, server.url).toString();
+    expect((await patchAs(u1, url, 0, randomBytes(10))).status).toBe(204);
+    await create(u1, server.url, 5);
+    expect((await as(u1, server.url, 'POST', { 'Upload-Length': '5' })).status).toBe(429);
+  });
+
+  it('refuses an upload over the largest size with 413', async () => {
+    const t = await token('big', { tenant: 'big' });
+    const res = await as(t, server.url, 'POST', { 'Upload-Length': String(64 * 1024 * KiB + 1) });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toBe(
+      "Upload-Length exceeds this tenant's largest upload of 67108864 bytes\n",
+    );
+  });
+});

@@ -8,6 +8,7 @@ import type { DataStore } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Authenticate } from './auth/principal.js';
+import type { Quotas } from './auth/quotas.js';
 import { storeExtensions } from './capabilities.js';
 import { answerFailure } from './front/error-response.js';
 import {
@@ -60,6 +61,12 @@ export interface TusS3Options extends Partial<TusHooks> {
    * the server is open.
    */
   authenticate?: Authenticate;
+  /**
+   * Per-tenant limits checked at creation (S3 only; needs `authenticate`): the largest
+   * upload (413), unfinished uploads and bytes held in them (429). One set for every
+   * tenant, or a function of the tenant.
+   */
+  quotas?: Quotas;
   /** Directory of the local file store used when `s3` is absent (default ./data). */
   dataDir?: string;
   /**
@@ -160,6 +167,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     idleTimeout: _idleTimeout,
     logger: _logger,
     authenticate,
+    quotas: _quotas,
     ...tusOptions
   } = options;
   const { datastore, describe } = createStore(options, expiration, log);
@@ -219,6 +227,7 @@ function createStore(
     sweepRedis,
     memoryWait,
     idleTimeout,
+    quotas,
   } = options;
   if (s3) {
     const client = s3.client ?? createS3Client(s3);
@@ -240,6 +249,7 @@ function createStore(
       // Any locker but @tus/server's own process-local one may be shared by instances.
       sharedLocks: options.locker !== undefined && !(options.locker instanceof MemoryLocker),
       logger: log,
+      quotas,
     });
     const describe = () =>
       `S3 bucket "${s3.bucket}"${s3.endpoint ? ` at ${s3.endpoint}` : ''}${s3.prefix ? ` under prefix "${s3.prefix}"` : ''}`;

@@ -3,6 +3,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TENANT_CLAIM, jwtAuthenticator } from '../auth/jwt.js';
 import type { Authenticate } from '../auth/principal.js';
+import type { QuotaLimits } from '../auth/quotas.js';
+import { parseSize } from './config.js';
 
 export interface AuthCliOptions {
   jwtSecret?: string;
@@ -10,8 +12,23 @@ export interface AuthCliOptions {
   tenantClaim: string;
   /** false with --no-delete-finished. */
   deleteFinished: boolean;
+  quotaMaxUploadSize?: number;
+  quotaMaxUnfinishedUploads?: number;
+  quotaMaxUnfinishedBytes?: number;
 }
 
+const asSize = (v: string): number => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const asPositive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('not a positive integer');
+  return n;
+};
 const asUrl = (v: string): string => {
   try {
     return new URL(v).toString();
@@ -39,6 +56,27 @@ export function addAuthFlags(program: Command): Command {
     )
     .addOption(
       new Option('--no-delete-finished', 'refuse DELETE of finished uploads (default: allowed)'),
+    )
+    .addOption(
+      new Option('--quota-max-upload-size <size>', "largest upload of a tenant's, e.g. 1GiB (413)")
+        .env('QUOTA_MAX_UPLOAD_SIZE')
+        .argParser(asSize),
+    )
+    .addOption(
+      new Option(
+        '--quota-max-unfinished-uploads <n>',
+        'unfinished uploads a tenant holds at once (429)',
+      )
+        .env('QUOTA_MAX_UNFINISHED_UPLOADS')
+        .argParser(asPositive),
+    )
+    .addOption(
+      new Option(
+        '--quota-max-unfinished-bytes <size>',
+        "bytes a tenant's unfinished uploads may declare (429)",
+      )
+        .env('QUOTA_MAX_UNFINISHED_BYTES')
+        .argParser(asSize),
     );
 }
 
@@ -46,6 +84,20 @@ export function addAuthFlags(program: Command): Command {
 export function authenticatorFromFlags(o: AuthCliOptions): Authenticate | undefined {
   if (!o.jwtSecret && !o.jwksUrl) return undefined;
   return jwtAuthenticator({ secret: o.jwtSecret, jwksUrl: o.jwksUrl, tenantClaim: o.tenantClaim });
+}
+
+/** The per-tenant quotas the flags set, or undefined for none; they need a tenant. */
+export function quotasFromFlags(o: AuthCliOptions): QuotaLimits | undefined {
+  const limits: QuotaLimits = {
+    maxUploadSize: o.quotaMaxUploadSize,
+    maxUnfinishedUploads: o.quotaMaxUnfinishedUploads,
+    maxUnfinishedBytes: o.quotaMaxUnfinishedBytes,
+  };
+  if (Object.values(limits).every((v) => v === undefined)) return undefined;
+  if (!o.jwtSecret && !o.jwksUrl) {
+    throw new Error('--quota-* flags need --jwt-secret or --jwks-url: quotas count per tenant');
+  }
+  return limits;
 }
 
 /** The start-up line on authentication. */

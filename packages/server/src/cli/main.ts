@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { tusS3Middleware } from '../middleware.js';
 import { createS3Client } from '../s3/client.js';
 import { createTusServer, DEFAULT_EXPIRATION, type S3Options, type TusS3 } from '../tus-server.js';
-import { authenticatorFromFlags, describeAuth } from './auth-flags.js';
+import { authenticatorFromFlags, describeAuth, quotasFromFlags } from './auth-flags.js';
 import { normalizePath } from './config.js';
 import { type CliOptions, program } from './flags.js';
 import { collectStartupGarbage } from './heap-tuning.js';
@@ -168,6 +168,7 @@ async function main(): Promise<void> {
     sweepRedis: redis,
     logger,
     authenticate: authenticatorFromFlags(o),
+    quotas: quotasFromFlags(o),
     disableTerminationForFinishedUploads: !o.deleteFinished,
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));

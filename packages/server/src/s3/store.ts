@@ -7,6 +7,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import { assertMayUse, ownershipOf } from '../auth/principal.js';
+import type { Quotas } from '../auth/quotas.js';
 import { DEFAULT_IDLE_TIMEOUT, type DirectBodyStore } from '../body/direct-body.js';
 import {
   type ChecksumStore,
@@ -53,6 +54,7 @@ import { PartList } from './parts/list.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
 import { PatchReceiver } from './patch/receiver.js';
+import { QuotaGate } from './quota-gate.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
 import { UnverifiedMarks } from './staging/marks.js';
 import { PendingParts } from './staging/pending.js';
@@ -122,6 +124,8 @@ export interface S3StoreOptions {
    */
   sharedLocks?: boolean;
   logger?: Logger;
+  /** Per-tenant limits on creation (auth/quotas.ts); need the authenticate hook. */
+  quotas?: Quotas;
 }
 
 export class S3MultipartStore
@@ -164,6 +168,7 @@ export class S3MultipartStore
   private readonly states: StateCache;
   /** Instances share locks: a holder paused past its lease may still write (locks/fence.ts). */
   private readonly sharedLocks: boolean;
+  private readonly quotas: QuotaGate | undefined;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
 
@@ -196,6 +201,7 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
+    this.quotas = opts.quotas && new QuotaGate(opts.quotas, ctx);
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
@@ -274,6 +280,15 @@ export class S3MultipartStore
       throw new TusError(413, 'Upload-Length exceeds the S3 object limit of 5 TiB');
     }
     const request = currentRequest();
+    if (!this.quotas) return this.createUpload(upload, request);
+    // A final consumes uploads counted already: only its size is held to the quota.
+    const counted = request?.concat?.role !== 'final';
+    return this.quotas.admit(request?.principal, upload.size, counted, () =>
+      this.createUpload(upload, request),
+    );
+  }
+
+  private async createUpload(upload: Upload, request: RequestContext | undefined): Promise<Upload> {
     if (request?.concat?.role === 'final') {
       const created = await createFinal(this.finals, upload, request.concat.partials, {
         named: this.partialsSized.get(request),
@@ -346,6 +361,7 @@ export class S3MultipartStore
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     assertMayUse(state.info, request?.principal);
+    await this.quotas?.checkSize(request?.principal, length);
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
