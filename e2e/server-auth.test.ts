@@ -209,7 +209,7 @@ describe('CLI without an auth flag', () => {
   });
 });
 
-describe('CLI quotas per tenant on S3', () => {
+describe('CLI quotas per tenant (and --no-delete-finished) on S3', () => {
   let backend: Backend;
   let server: CliServer;
   const args = () => [
@@ -220,6 +220,7 @@ describe('CLI quotas per tenant on S3', () => {
     '2',
     '--quota-max-upload-size',
     '64MiB',
+    '--no-delete-finished',
   ];
 
   beforeAll(async () => {
@@ -264,5 +265,17 @@ describe('CLI quotas per tenant on S3', () => {
     expect(await res.text()).toBe(
       "Upload-Length exceeds this tenant's largest upload of 67108864 bytes\n",
     );
+  });
+
+  it('refuses DELETE of a finished upload with --no-delete-finished; an unfinished one goes', async () => {
+    const t = await token('del', { tenant: 'del' });
+    const done = await create(t, server.url, 4);
+    expect((await patchAs(t, done, 0, randomBytes(4))).status).toBe(204);
+    const refused = await as(t, done, 'DELETE');
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toBe('Cannot terminate an already completed upload\n');
+    expect(await offsetAs(t, done)).toBe(4);
+    const open = await create(t, server.url, 4);
+    expect((await as(t, open, 'DELETE')).status).toBe(204);
   });
 });
