@@ -1,3 +1,6 @@
+export { type JwtOptions, jwtAuthenticator } from './auth/jwt.js';
+export type { Authenticate, Principal } from './auth/principal.js';
+export type { QuotaLimits, Quotas } from './auth/quotas.js';
 export { Extension, type ExtensionName } from './capabilities.js';
 export { TusError } from './errors.js';
 export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './extensions/checksum.js';

@@ -8,6 +8,8 @@ import type { DataStore, Locker } from '@tus/utils';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Authenticate } from './auth/principal.js';
+import type { Quotas } from './auth/quotas.js';
 import { storeExtensions } from './capabilities.js';
 import { answerFailure } from './front/error-response.js';
 import {
@@ -59,6 +61,18 @@ type TusHooks = Omit<ServerOptions, 'path' | 'locker' | 'maxSize' | 'datastore'>
 export interface TusS3Options extends Partial<TusHooks> {
   /** Where uploads live; absent: @tus/file-store in `dataDir`. */
   s3?: S3Options;
+  /**
+   * Runs before any S3 work on every request but an OPTIONS preflight and names who it acts
+   * for; uploads record that owner and answer anyone else 404 (auth/principal.ts). Absent:
+   * the server is open.
+   */
+  authenticate?: Authenticate;
+  /**
+   * Per-tenant limits checked at creation (S3 only; needs `authenticate`): the largest
+   * upload (413), unfinished uploads and bytes held in them (429). One set for every
+   * tenant, or a function of the tenant.
+   */
+  quotas?: Quotas;
   /** Directory of the local file store used when `s3` is absent (default ./data). */
   dataDir?: string;
   /**
@@ -174,6 +188,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     memoryWait: _memoryWait,
     idleTimeout: _idleTimeout,
     logger: _logger,
+    authenticate,
+    quotas: _quotas,
     ...tusOptions
   } = options;
   const instruments = new TusMetrics();
@@ -217,7 +233,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     datastore,
     storage: s3 ? 's3' : 'file',
     describe,
-    front: { logger: log, maxConcatPartials },
+    front: { logger: log, maxConcatPartials, authenticate },
     metrics: instruments.registry,
     instruments,
     ready,
@@ -279,6 +295,7 @@ function createStore(
     sweepRedis,
     memoryWait,
     idleTimeout,
+    quotas,
   } = options;
   if (s3) {
     const ownClient = s3.client ? undefined : createS3Client(s3);
@@ -302,6 +319,7 @@ function createStore(
       // Any locker but @tus/server's own process-local one may be shared by instances.
       sharedLocks: options.locker !== undefined && !(options.locker instanceof MemoryLocker),
       logger: log,
+      quotas,
     });
     instruments.watchBudget(datastore.partBudget);
     const ready = cachedReadiness(

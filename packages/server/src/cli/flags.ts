@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ChecksumMode } from '../s3/client.js';
 import { PART_CHECKSUMS, type PartChecksum } from '../s3/parts/part-checksum.js';
+import { type AuthCliOptions, addAuthFlags } from './auth-flags.js';
 import { parseDuration, parseSize } from './config.js';
 
 const asSize = (v: string): number => {
@@ -46,7 +47,7 @@ const asPort = (v: string): number => {
   return n;
 };
 
-export interface CliOptions {
+export interface CliOptions extends AuthCliOptions {
   host: string;
   port: number;
   path: string;
@@ -260,3 +261,5 @@ export const program = new Command('tus-s3-server')
     outputError: (str, write) => write(`tus-s3-server: ${str.replace(/^error: /, '').trim()}\n`),
   })
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 1));
+
+addAuthFlags(program);

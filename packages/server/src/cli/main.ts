@@ -13,6 +13,7 @@ import { tusS3Middleware } from '../middleware.js';
 import { type OpsListener, startOpsListener } from '../ops/listener.js';
 import { createS3Client } from '../s3/client.js';
 import { createTusServer, DEFAULT_EXPIRATION, type S3Options, type TusS3 } from '../tus-server.js';
+import { authenticatorFromFlags, describeAuth, quotasFromFlags } from './auth-flags.js';
 import { normalizePath } from './config.js';
 import { type CliOptions, program } from './flags.js';
 import { collectStartupGarbage } from './heap-tuning.js';
@@ -78,6 +79,7 @@ function announce(tus: TusS3, o: CliOptions, path: string, port: number): void {
   process.stdout.write(
     `tus-s3-server: locks: ${o.redisUrl ? `redis at ${redactUrl(o.redisUrl)}, shared by every instance` : 'in this process only (one instance; --redis-url for several)'}\n`,
   );
+  process.stdout.write(`tus-s3-server: ${describeAuth(o)}\n`);
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
 }
 
@@ -207,6 +209,9 @@ async function main(): Promise<void> {
     locker,
     sweepRedis: redis,
     logger,
+    authenticate: authenticatorFromFlags(o),
+    quotas: quotasFromFlags(o),
+    disableTerminationForFinishedUploads: !o.deleteFinished,
   });
   const server = createServer(mountAt(path, tusS3Middleware(tus)));
   const port = await listen(server, o);

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { Server, ServerOptions } from '@tus/server';
 import { type DataStore, EVENTS, type Locker } from '@tus/utils';
 import type { Logger } from 'pino';
+import { type Authenticate, checkedPrincipal, type Principal } from '../auth/principal.js';
 import type { DirectBody } from '../body/direct-body.js';
 import {
   type ConcatenationStore,
@@ -37,6 +38,8 @@ export interface FrontOptions {
   logger?: Logger;
   /** Most partial uploads one `Upload-Concat: final` may name (default 256). */
   maxConcatPartials?: number;
+  /** Runs before any S3 work on every request but OPTIONS (auth/principal.ts). */
+  authenticate?: Authenticate;
 }
 
 /** What the front serves requests through: @tus/server and the store behind it. */
@@ -95,13 +98,36 @@ export async function handleTusRequest(
   try {
     const problem = targetProblem(tus, request);
     if (problem) return refusal(new TusError(400, problem));
-    return await serve(tus, pathOnly(request), basePath, body);
+    let principal: Principal | undefined;
+    try {
+      principal = await authenticated(tus.front?.authenticate, request);
+    } catch (err) {
+      if (err instanceof TusError) return unauthorized(err);
+      throw err;
+    }
+    return await serve(tus, pathOnly(request), basePath, body, principal);
   } catch (err) {
     return failureResponse(
       answerFailure(err, request, tus.front?.logger ?? silentLogger),
       TUS_VERSION,
     );
   }
+}
+
+/** Who the request acts for; undefined on an open server and for a CORS preflight. */
+async function authenticated(
+  authenticate: Authenticate | undefined,
+  request: Request,
+): Promise<Principal | undefined> {
+  if (authenticate === undefined || request.method === 'OPTIONS') return undefined;
+  return checkedPrincipal(await authenticate(request));
+}
+
+/** A refusal of the authenticate hook; a 401 names the scheme it wants (RFC 6750). */
+function unauthorized(err: TusError): Response {
+  const response = refusal(err);
+  if (err.status_code === 401) response.headers.set('WWW-Authenticate', 'Bearer');
+  return response;
 }
 
 /** Why the request's URL or Host cannot be served (request-target.ts), or undefined. */
@@ -132,10 +158,12 @@ async function serve(
   request: Request,
   basePath: string,
   body?: DirectBody,
+  principal?: Principal,
 ): Promise<Response> {
   const ctx: RequestContext = {
     baseUrl: basePath,
     method: request.method,
+    principal,
     reply: {},
     body,
     lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),

@@ -5,6 +5,7 @@
 // concat role) travel here. Only the front and the store's entry points (s3/store.ts)
 // read or write it; the modules behind them get facts as arguments and hand facts back.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Principal } from '../auth/principal.js';
 import type { DirectBody } from '../body/direct-body.js';
 import type { ExpectedChecksum } from '../extensions/checksum.js';
 import type { ConcatRequest } from '../extensions/concatenation.js';
@@ -22,6 +23,8 @@ export interface RequestContext {
   /** URL path the uploads are served under for this request (the mount path). */
   baseUrl: string;
   method: string;
+  /** Who the request acts for (the authenticate hook); absent on an open server. */
+  principal?: Principal;
   /** Declared Content-Length of the request body, when there is one. */
   contentLength?: number;
   /** The Upload-Offset a PATCH claims, when well-formed. */

@@ -12,7 +12,7 @@ import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat'>,
+  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant'>,
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -38,6 +38,8 @@ export async function startUpload(
   };
   if (info.concat === undefined) delete info.concat;
   if (info.uploadId === undefined) delete info.uploadId;
+  if (info.owner === undefined) delete info.owner;
+  if (info.tenant === undefined) delete info.tenant;
   // The marker goes with the info, in parallel: no round trip more per creation. If only the
   // info is written the creation fails (no Location) and the sweep's full pass finds the
   // info; a marker without info is the incremental sweep's to delete.

@@ -25,6 +25,12 @@ export interface UploadInfo {
   completedAt?: string;
   /** Role in the concatenation extension; absent for an ordinary upload. */
   concat?: ConcatInfo;
+  /**
+   * Who created it (the authenticate hook's owner) and the tenant its quotas count
+   * against; both absent for an upload created on an open server, which stays open.
+   */
+  owner?: string;
+  tenant?: string;
 }
 
 /**
@@ -113,6 +119,8 @@ export function parseInfo(text: string): UploadInfo {
   if (typeof r.createdAt !== 'string' || Number.isNaN(Date.parse(r.createdAt))) fail('createdAt');
   if (r.completedAt !== undefined && typeof r.completedAt !== 'string') fail('completedAt');
   if (r.concat !== undefined) validateConcat(r.concat, fail);
+  if (r.owner !== undefined && (typeof r.owner !== 'string' || r.owner === '')) fail('owner');
+  if (r.tenant !== undefined && (typeof r.tenant !== 'string' || r.tenant === '')) fail('tenant');
   if (r.metadata !== undefined) {
     if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
     for (const v of Object.values(r.metadata as object)) {

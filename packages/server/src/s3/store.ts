@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
+import { assertMayUse, ownershipOf } from '../auth/principal.js';
+import type { Quotas } from '../auth/quotas.js';
 import { DEFAULT_IDLE_TIMEOUT, type DirectBodyStore } from '../body/direct-body.js';
 import {
   type ChecksumStore,
@@ -52,6 +54,7 @@ import { PartList } from './parts/list.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
 import { PatchReceiver } from './patch/receiver.js';
+import { QuotaGate } from './quota-gate.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
 import { UnverifiedMarks } from './staging/marks.js';
 import { PendingParts } from './staging/pending.js';
@@ -121,6 +124,8 @@ export interface S3StoreOptions {
    */
   sharedLocks?: boolean;
   logger?: Logger;
+  /** Per-tenant limits on creation (auth/quotas.ts); need the authenticate hook. */
+  quotas?: Quotas;
 }
 
 export class S3MultipartStore
@@ -163,6 +168,7 @@ export class S3MultipartStore
   private readonly states: StateCache;
   /** Instances share locks: a holder paused past its lease may still write (locks/fence.ts). */
   private readonly sharedLocks: boolean;
+  private readonly quotas: QuotaGate | undefined;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
 
@@ -195,6 +201,7 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
+    this.quotas = opts.quotas && new QuotaGate(opts.quotas, ctx);
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
@@ -273,11 +280,21 @@ export class S3MultipartStore
       throw new TusError(413, 'Upload-Length exceeds the S3 object limit of 5 TiB');
     }
     const request = currentRequest();
+    if (!this.quotas) return this.createUpload(upload, request);
+    // A final consumes uploads counted already: only its size is held to the quota.
+    const counted = request?.concat?.role !== 'final';
+    return this.quotas.admit(request?.principal, upload.size, counted, () =>
+      this.createUpload(upload, request),
+    );
+  }
+
+  private async createUpload(upload: Upload, request: RequestContext | undefined): Promise<Upload> {
     if (request?.concat?.role === 'final') {
       const created = await createFinal(this.finals, upload, request.concat.partials, {
         named: this.partialsSized.get(request),
         generation: lockGeneration(request, upload.id),
         findings: request.reply,
+        principal: request.principal,
       });
       tell(request, created.info);
       return created.upload;
@@ -285,6 +302,7 @@ export class S3MultipartStore
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
     const info = await startUpload(this.ctx, upload, {
+      ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
     });
@@ -313,6 +331,7 @@ export class S3MultipartStore
           : undefined;
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
+    assertMayUse(state.info, request?.principal);
     tell(request, state.info);
     if (request?.method === 'PATCH' && state.info.concat?.role === 'final') {
       // Checked here, before @tus/server compares offsets, so every PATCH on a final gets 403.
@@ -331,7 +350,7 @@ export class S3MultipartStore
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
     const request = currentRequest();
-    const named = await namedPartials(this.finals, ids, request?.reply);
+    const named = await namedPartials(this.finals, ids, request?.reply, request?.principal);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
     return named.states.map(partialLength);
@@ -341,6 +360,8 @@ export class S3MultipartStore
     const request = currentRequest();
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
+    assertMayUse(state.info, request?.principal);
+    await this.quotas?.checkSize(request?.principal, length);
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
     }
@@ -375,6 +396,7 @@ export class S3MultipartStore
   ): Promise<number> {
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
+    assertMayUse(state.info, request?.principal);
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
       for await (const chunk of body) {
@@ -423,9 +445,11 @@ export class S3MultipartStore
   }
 
   override async remove(id: string): Promise<void> {
+    const request = currentRequest();
     const info = await readInfo(this.ctx, id);
+    assertMayUse(info, request?.principal);
     const final = await unfinishedDirectFinalOf(this.ctx, info);
-    const lockUploads = currentRequest()?.lockUploads ?? noLocks;
+    const lockUploads = request?.lockUploads ?? noLocks;
     if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }

@@ -13,6 +13,7 @@
 // (NoSuchUpload) counts as done when the object has the final's length. A client that
 // never got the 201 sends the same POST again and gets this final (s3/concat/named-partials.ts).
 import type { Upload } from '@tus/utils';
+import type { Ownership } from '../../auth/principal.js';
 import { isS3NotFound, TusError } from '../../errors.js';
 import { abortMultipart } from '../abort.js';
 import { startUpload } from '../creation.js';
@@ -31,6 +32,7 @@ export async function createDirectFinal(
   deps: FinalDeps,
   upload: Upload,
   partials: readonly UploadState[],
+  ownership: Ownership = {},
 ): Promise<Created> {
   const layout = directLayout(
     partials.map(({ info, progress }) => ({
@@ -56,6 +58,7 @@ export async function createDirectFinal(
     deps.ctx,
     upload,
     {
+      ...ownership,
       partSize: layout.partSize,
       concat: {
         role: 'final',

@@ -4,6 +4,7 @@
 // at the final (s3/state/load.ts), since the partials stay until the final is done. A final of
 // unfinished partials is "direct" instead (s3/concat/direct-final.ts): nothing to build.
 import type { Upload } from '@tus/utils';
+import { ownershipOf, type Principal } from '../../auth/principal.js';
 import { isS3NotFound, TusError } from '../../errors.js';
 import { startUpload } from '../creation.js';
 import type { UploadInfo } from '../info.js';
@@ -47,6 +48,8 @@ export interface FinalRequest {
   /** The generation of the request's lock on the new upload (s3/state/upload-state.ts). */
   generation?: number;
   findings?: Findings;
+  /** Who creates the final: the partials must be theirs, and the final records them. */
+  principal?: Principal;
 }
 
 /**
@@ -60,12 +63,13 @@ export async function createFinal(
   ids: readonly string[],
   request: FinalRequest = {},
 ): Promise<Created> {
-  const { findings } = request;
-  const { states, repeats } = request.named ?? (await namedPartials(deps, ids, findings));
+  const { findings, principal } = request;
+  const { states, repeats } =
+    request.named ?? (await namedPartials(deps, ids, findings, principal));
   if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
   // concatenation-unfinished: none has finished, so they may write straight into the final.
   if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
-    return createDirectFinal(deps, upload, states);
+    return createDirectFinal(deps, upload, states, ownershipOf(principal));
   }
   const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
@@ -82,6 +86,7 @@ export async function createFinal(
     deps.ctx,
     upload,
     {
+      ...ownershipOf(principal),
       partSize: chooseFinalPartSize(sizes, deps.partSizeOption),
       concat: {
         role: 'final',

@@ -6,6 +6,7 @@
 // (s3/concat/direct-final.ts). The client sends the same POST again. Its partials now belong to
 // that final, and a refusal (400, "belongs to final upload ...") would strand an upload that lost
 // nothing: the retry gets the final its first attempt made instead.
+import { mayUse, type Principal } from '../../auth/principal.js';
 import { ERRORS, TusError } from '../../errors.js';
 import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';
@@ -20,15 +21,17 @@ export interface NamedPartials {
 }
 
 /**
- * Reads the partials `ids`: 404 for a missing one, 400 for one that is not a partial or
- * belongs to another final (any final, unless the POST repeats that final's creation).
+ * Reads the partials `ids`: 404 for a missing one or one `principal` may not use (the
+ * same 404), 400 for one that is not a partial or belongs to another final (any final,
+ * unless the POST repeats that final's creation). Nothing is written before this passes.
  */
 export async function namedPartials(
   deps: FinalDeps,
   ids: readonly string[],
   findings?: Findings,
+  principal?: Principal,
 ): Promise<NamedPartials> {
-  const states = await Promise.all(ids.map((id) => loadPartial(deps, id, findings)));
+  const states = await Promise.all(ids.map((id) => loadPartial(deps, id, findings, principal)));
   const infos = states.map((s) => s.info);
   const candidate = adoptingFinal(infos);
   if (candidate !== undefined) {
@@ -71,15 +74,19 @@ async function loadPartial(
   deps: FinalDeps,
   id: string,
   findings: Findings | undefined,
+  principal: Principal | undefined,
 ): Promise<UploadState> {
+  const missing = () => new TusError(404, `partial upload ${id} not found`);
   let state: UploadState;
   try {
     // loadState also completes a partial whose bytes are all durable.
     state = await deps.loadState(id, findings);
   } catch (err) {
-    if (err === ERRORS.FILE_NOT_FOUND) throw new TusError(404, `partial upload ${id} not found`);
+    if (err === ERRORS.FILE_NOT_FOUND) throw missing();
     throw err;
   }
+  // Checked before the role: another owner's upload must not tell what it is.
+  if (!mayUse(state.info, principal)) throw missing();
   if (state.info.concat?.role !== 'partial') {
     throw new TusError(400, `upload ${id} was not created with Upload-Concat: partial`);
   }

@@ -32,7 +32,7 @@ export async function findCandidates(
   return found;
 }
 
-async function eachOldMultipartUpload(
+export async function eachOldMultipartUpload(
   ctx: StoreContext,
   expiration: number,
   now: number,
@@ -59,7 +59,7 @@ async function eachOldMultipartUpload(
   } while (keyMarker);
 }
 
-async function eachOldMarker(
+export async function eachOldMarker(
   ctx: StoreContext,
   expiration: number,
   now: number,
