@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
 import { cachedReadiness, probeDependencies, type Readiness } from '../src/ops/health.js';
 import { answerOps } from '../src/ops/listener.js';
 import {
@@ -86,6 +87,13 @@ describe('TusMetrics', () => {
     expect(timed).toBeInstanceOf(L);
     await timed.newLock().lock();
     expect(await m.registry.metrics()).toContain('tus_lock_wait_seconds_count 1');
+  });
+
+  it('instruments one S3 client for two servers (instances sharing a client)', () => {
+    const client = new S3Client({ region: 'us-east-1' });
+    new TusMetrics().instrumentS3(client);
+    expect(() => new TusMetrics().instrumentS3(client)).not.toThrow();
+    client.destroy();
   });
 });
 

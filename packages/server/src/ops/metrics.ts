@@ -61,6 +61,9 @@ export function offsetOf(value: string | number | string[] | null | undefined): 
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** Names each server's S3 middleware apart: the SDK refuses a name twice on one client. */
+let instrumented = 0;
+
 export class TusMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -170,7 +173,8 @@ export class TusMetrics {
 
   /**
    * Counts every attempt `client` sends: per attempt (after the SDK's retry step), so a
-   * retried request counts each time it reached, or failed to reach, S3.
+   * retried request counts each time it reached, or failed to reach, S3. A client shared
+   * by several servers (instances in one process) counts its requests in each of them.
    */
   instrumentS3(client: S3Client): void {
     // A stand-in with no middleware stack (a test double) has no requests to count.
@@ -194,7 +198,7 @@ export class TusMetrics {
           if (part) this.partsInFlight--;
         }
       },
-      { step: 'finalizeRequest', name: 'tusS3Metrics', priority: 'low' },
+      { step: 'finalizeRequest', name: `tusS3Metrics#${++instrumented}`, priority: 'low' },
     );
   }
 
