@@ -68,7 +68,8 @@ describe('decideProof', () => {
   it('a wrong answer is no; a client with the digest but other bytes cannot answer', async () => {
     const w = world();
     const forged = Buffer.from(FILE);
-    forged[w.challenge.offsets[3] as number] ^= 1;
+    const at = w.challenge.offsets[3] as number;
+    forged[at] = (forged[at] as number) ^ 1;
     expect(await decideProof('t1', answer(w.challenge, forged), w.io)).toEqual({
       instant: false,
       reason: 'mismatch',
