@@ -3,7 +3,14 @@
 // stale entry (its object gone) reading as missing and being deleted.
 import { createHash, randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { makeChallenge, type StoredChallenge } from '../packages/server/src/instant/challenge.js';
+import { parseChallengeHeader } from '../packages/client/src/instant/challenge.js';
+import { computeInstantProof } from '../packages/client/src/instant/proof.js';
+import { blobSource } from '../packages/client/src/sources/blob.js';
+import {
+  challengeHeader,
+  makeChallenge,
+  type StoredChallenge,
+} from '../packages/server/src/instant/challenge.js';
 import { type IndexEntry, indexKey } from '../packages/server/src/instant/index-keys.js';
 import {
   deleteEntry,
@@ -85,6 +92,11 @@ describe('instant-upload index on RGW', () => {
     );
     const fromS3 = computeProof(Buffer.from(challenge.nonce, 'base64'), ranges as Uint8Array[]);
     expect(fromS3).toEqual(localProof(challenge));
+    // What a client computes from the header alone is that same proof.
+    const parsed = parseChallengeHeader(challengeHeader(challenge), FILE.length);
+    if (!parsed) throw new Error('the client could not read the challenge');
+    const clientProof = await computeInstantProof(parsed, blobSource(new Blob([FILE])));
+    expect(Buffer.from(clientProof)).toEqual(fromS3);
 
     expect(await decideProof(TENANT, localProof(challenge), s3Io(challenge))).toEqual({
       instant: true,
