@@ -19,6 +19,8 @@ export const Extension = {
   Concatenation: 'concatenation',
   /** A final may be created before its partials are finished (tus 1.0 concatenation). */
   ConcatenationUnfinished: 'concatenation-unfinished',
+  /** A creation that declares its digest may finish by proof of possession (src/instant/). */
+  InstantUpload: 'instant-upload',
 } as const;
 
 export type ExtensionName = (typeof Extension)[keyof typeof Extension];
@@ -81,6 +83,18 @@ export interface ConcatenationStore extends CreationStore {
 /** concatenation-unfinished: a final may be created from partials not finished yet. */
 export interface UnfinishedConcatenationStore extends ConcatenationStore {
   readonly concatenatesUnfinished: true;
+}
+
+/**
+ * instant-upload: a creation with `Upload-Instant: ?1` gets a challenge, and a PATCH with
+ * Upload-Instant-Proof is answered by this method (src/instant/ holds the protocol).
+ */
+export interface InstantUploadStore extends CreationStore {
+  /**
+   * Decides the proof for upload `id` and, when it holds, makes the upload's object by a
+   * server-side copy; answers the offset the PATCH reports (the size, or 0).
+   */
+  answerInstantProof(id: string, proof: Uint8Array): Promise<number>;
 }
 
 /** DataStore's methods that implement an extension. */
@@ -147,6 +161,13 @@ export function isUnfinishedConcatenationStore(
   );
 }
 
+export function isInstantUploadStore(store: object): store is InstantUploadStore {
+  return (
+    isCreationStore(store) &&
+    typeof (store as Partial<InstantUploadStore>).answerInstantProof === 'function'
+  );
+}
+
 /** In the order they are advertised. */
 const CAPABILITIES: readonly (readonly [ExtensionName, (store: object) => boolean])[] = [
   [Extension.Creation, isCreationStore],
@@ -157,6 +178,7 @@ const CAPABILITIES: readonly (readonly [ExtensionName, (store: object) => boolea
   [Extension.Checksum, isChecksumStore],
   [Extension.Concatenation, isConcatenationStore],
   [Extension.ConcatenationUnfinished, isUnfinishedConcatenationStore],
+  [Extension.InstantUpload, isInstantUploadStore],
 ];
 
 export interface StoreExtensions {

@@ -10,6 +10,7 @@ import {
   Extension,
   isChecksumStore,
   isExpirationStore,
+  isInstantUploadStore,
   storeExtensions,
 } from '../src/capabilities.js';
 import { S3MultipartStore } from '../src/s3/store.js';
@@ -63,6 +64,20 @@ describe('storeExtensions', () => {
     expect(storeExtensions(claimsChecksum).advertised).not.toContain(Extension.Checksum);
     Object.assign(claimsChecksum, { checksumAlgorithms: ['sha1'] });
     expect(storeExtensions(claimsChecksum).advertised).toContain(Extension.Checksum);
+  });
+
+  it('instant-upload needs creation and a method that answers the proof', () => {
+    const answering = (store: Claiming) =>
+      Object.assign(store, { answerInstantProof: async () => 0 });
+    expect(isInstantUploadStore(answering(new Claiming({ create: true })))).toBe(true);
+    expect(storeExtensions(answering(new Claiming({ create: true }))).advertised).toEqual([
+      Extension.Creation,
+      Extension.InstantUpload,
+    ]);
+    expect(storeExtensions(answering(new Claiming())).advertised).toEqual([]);
+    expect(isInstantUploadStore(new Claiming({ create: true }))).toBe(false);
+    // Not until the store wires it.
+    expect(storeExtensions(s3Store()).advertised).not.toContain(Extension.InstantUpload);
   });
 
   it('concatenation-unfinished needs concatenation, which needs creation', () => {
