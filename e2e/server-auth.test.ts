@@ -52,11 +52,14 @@ function patchAs(bearer: string | undefined, url: string, offset: number, bytes:
   );
 }
 
-/** Status, headers but Date, and body: what must not tell two answers apart. */
+/**
+ * Status, headers and body: what must not tell two answers apart. Date and the request id
+ * (new on every request) differ between any two answers: their names are compared.
+ */
 async function answer(res: Response): Promise<{ status: number; headers: string[]; body: string }> {
+  const perRequest = new Set(['date', 'x-request-id']);
   const headers = [...res.headers.entries()]
-    .filter(([k]) => k !== 'date')
-    .map(([k, v]) => `${k}: ${v}`)
+    .map(([k, v]) => (perRequest.has(k) ? k : `${k}: ${v}`))
     .sort();
   return { status: res.status, headers, body: await res.text() };
 }

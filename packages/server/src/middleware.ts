@@ -2,13 +2,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENTS } from '@tus/utils';
 import { DirectBody, readsDirectBody } from './body/direct-body.js';
+import { corsHeaders, isPreflight, OPEN_CORS } from './front/cors.js';
 import { INTERNAL_ERROR_BODY } from './front/error-response.js';
 import { handleTusRequest } from './front/handler.js';
 import { closingResponse } from './front/in-flight.js';
 import { sendWebResponse, toWebRequest, webBodyFrom } from './front/node-bridge.js';
 import { type Refusal, refusalFor, TUS_VERSION } from './front/request-checks.js';
 import { hostHeadersProblem, pathOfTarget, pathProblem } from './front/request-target.js';
-import { countingBody, countWhenAnswered } from './ops/count-requests.js';
+import { silentLogger } from './log.js';
+import { countingBody, countWhenAnswered, type RequestLogging } from './ops/count-requests.js';
+import { REQUEST_ID_HEADER, type RequestNote, requestIdOf } from './ops/request-log.js';
 import { createTusServer, type TusS3, type TusS3Options } from './tus-server.js';
 
 type ExpressRequest = IncomingMessage & {
@@ -40,7 +43,9 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
     const r = req as ExpressRequest;
     const baseUrl = r.baseUrl ?? '';
     const count: BodyCount = { bytes: 0 };
-    countWhenAnswered(tus.instruments, req, res, () => count.direct?.received ?? count.bytes);
+    const note: RequestNote = {};
+    const log = startLogging(tus, req, res, note);
+    countWhenAnswered(tus.instruments, req, res, () => count.direct?.received ?? count.bytes, log);
     if (refuse(tus, r, res)) return;
     // At close()'s deadline the body is cut as a client that went away would cut it.
     const leave = tus.inFlight.enter(() => req.destroy(new Error('server shutting down')));
@@ -50,7 +55,7 @@ export function tusS3Middleware(options: TusS3Options | TusS3 = {}): TusS3Middle
       void sendWebResponse(res, closingResponse(TUS_VERSION));
       return;
     }
-    handle(tus, r, res, baseUrl, count, leave)
+    handle(tus, r, res, baseUrl, { count, note, settled: leave })
       .catch((err: unknown) => {
         tus.front.logger?.error({ method: req.method, err }, 'request failed in the middleware');
         if (res.headersSent) {
@@ -108,6 +113,44 @@ function bodyWasConsumed(req: ExpressRequest): boolean {
   return req._body === true || (req.readableEnded && req.body !== undefined);
 }
 
+/** What one request's serving reports back: its body bytes, its owner, when it settled. */
+interface Serving {
+  count: BodyCount;
+  note: RequestNote;
+  settled: () => void;
+}
+
+/**
+ * The request id settled (the client's when safe, else a new one, put on the request so the
+ * front reads the same) and, with the CORS headers, set on the answer before anything can
+ * answer: the front's own refusals, a shutdown's 503 and a 500 carry them too.
+ */
+function startLogging(
+  tus: TusS3,
+  req: IncomingMessage,
+  res: ServerResponse,
+  note: RequestNote,
+): RequestLogging {
+  const startedAt = performance.now();
+  const requestId = requestIdOf(req.headers['x-request-id']);
+  req.headers['x-request-id'] = requestId;
+  res.setHeader(REQUEST_ID_HEADER, requestId);
+  const origin = req.headers.origin;
+  const preflight = isPreflight(req.method ?? '', req.headers['access-control-request-method']);
+  const cors = corsHeaders(tus.front.cors ?? OPEN_CORS, origin, preflight);
+  for (const [name, value] of Object.entries(cors))
+    if (value !== undefined) res.setHeader(name, value);
+  const path = pathOfTarget(req.url ?? '/');
+  const base = (req as ExpressRequest).baseUrl ?? '';
+  return {
+    logger: tus.front.logger ?? silentLogger,
+    requestId,
+    path: `${base}${path}`,
+    note,
+    startedAt,
+  };
+}
+
 /** The body bytes a request brought: counted here, or by the store's own reader. */
 interface BodyCount {
   bytes: number;
@@ -119,8 +162,7 @@ async function handle(
   req: ExpressRequest,
   res: ServerResponse,
   baseUrl: string,
-  count: BodyCount,
-  settled: () => void,
+  { count, note, settled }: Serving,
 ): Promise<void> {
   let body: ReadableStream<Uint8Array> | Uint8Array | null;
   let direct: DirectBody | undefined;
@@ -151,6 +193,7 @@ async function handle(
     toWebRequest(req, url, body),
     baseUrl || tus.server.options.path,
     direct,
+    note,
   );
   // The store is done with the request (its bytes durable); sending the answer is not
   // what a shutdown waits for: a cut client will not read it.

@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Authenticate } from './auth/principal.js';
 import type { Quotas } from './auth/quotas.js';
 import { storeExtensions } from './capabilities.js';
+import { corsPolicy } from './front/cors.js';
 import { answerFailure } from './front/error-response.js';
 import {
   EXTENSION_REQUEST_HEADERS,
@@ -200,6 +201,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     instruments,
   );
   const inFlight = new InFlight();
+  const cors = corsPolicy(tusOptions.allowedOrigins, tusOptions.allowedCredentials === true);
   const server = new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
@@ -233,7 +235,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     datastore,
     storage: s3 ? 's3' : 'file',
     describe,
-    front: { logger: log, maxConcatPartials, authenticate },
+    front: { logger: log, maxConcatPartials, authenticate, cors },
     metrics: instruments.registry,
     instruments,
     ready,
@@ -242,8 +244,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
       const leave = inFlight.enter();
       if (!leave) return closingResponse(TUS_VERSION);
       try {
-        return await countedHandle(instruments, request, (counted) =>
-          handleTusRequest(tus, counted, path),
+        return await countedHandle(instruments, log, request, (counted, note) =>
+          handleTusRequest(tus, counted, path, undefined, note),
         );
       } finally {
         leave();

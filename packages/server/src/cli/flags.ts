@@ -74,11 +74,35 @@ export interface CliOptions extends AuthCliOptions {
   maxConcatPartials?: number;
   dataDir: string;
   trustProxy: boolean;
+  corsOrigin: string[] | '*';
+  corsCredentials: boolean;
   redisUrl?: string;
   lockLease?: number;
   logLevel: string;
   metricsPort?: number;
   metricsHost: string;
+}
+
+/** `*`, or origins as browsers send them (scheme://host[:port], no path). */
+function asOriginList(value: string): string[] | '*' {
+  if (value.trim() === '*') return '*';
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const o of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(o);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== o) {
+      throw new InvalidArgumentError(`not an origin (scheme://host[:port]): ${o}`);
+    }
+  }
+  if (origins.length === 0) throw new InvalidArgumentError('no origin given');
+  return origins;
 }
 
 export const program = new Command('tus-s3-server')
@@ -226,6 +250,23 @@ export const program = new Command('tus-s3-server')
   .addOption(
     new Option('--trust-proxy', 'honour X-Forwarded-Host/Proto and Forwarded')
       .env('TRUST_PROXY')
+      .default(false),
+  )
+  .addOption(
+    new Option(
+      '--cors-origin <list>',
+      'origins whose pages may read answers, comma-separated, or * (any, without credentials)',
+    )
+      .env('CORS_ORIGIN')
+      .argParser(asOriginList)
+      .default('*'),
+  )
+  .addOption(
+    new Option(
+      '--cors-credentials',
+      'let listed origins send cookies and Authorization (Access-Control-Allow-Credentials)',
+    )
+      .env('CORS_CREDENTIALS')
       .default(false),
   )
   .addOption(

@@ -206,6 +206,8 @@ async function main(): Promise<void> {
     inlineTypes: o.inlineTypes,
     maxConcatPartials: o.maxConcatPartials,
     respectForwardedHeaders: o.trustProxy,
+    allowedOrigins: o.corsOrigin === '*' ? undefined : o.corsOrigin,
+    allowedCredentials: o.corsCredentials,
     locker,
     sweepRedis: redis,
     logger,

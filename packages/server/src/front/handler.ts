@@ -20,6 +20,8 @@ import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenati
 import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
+import { REQUEST_ID_HEADER, type RequestNote, requestIdOf } from '../ops/request-log.js';
+import { applyCors, type CorsPolicy, isPreflight, OPEN_CORS } from './cors.js';
 import { answerFailure, failureResponse, publicErrorOf } from './error-response.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
 import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
@@ -40,6 +42,8 @@ export interface FrontOptions {
   maxConcatPartials?: number;
   /** Runs before any S3 work on every request but OPTIONS (auth/principal.ts). */
   authenticate?: Authenticate;
+  /** CORS on every answer (front/cors.ts); default any origin, no credentials. */
+  cors?: CorsPolicy;
 }
 
 /** What the front serves requests through: @tus/server and the store behind it. */
@@ -94,6 +98,26 @@ export async function handleTusRequest(
   request: Request,
   basePath: string,
   body?: DirectBody,
+  note: RequestNote = {},
+): Promise<Response> {
+  const response = await answer(tus, request, basePath, body, note);
+  const h = request.headers;
+  applyCors(
+    response.headers,
+    tus.front?.cors ?? OPEN_CORS,
+    h.get('origin'),
+    isPreflight(request.method, h.get('access-control-request-method')),
+  );
+  response.headers.set(REQUEST_ID_HEADER, requestIdOf(h.get(REQUEST_ID_HEADER)));
+  return response;
+}
+
+async function answer(
+  tus: TusEndpoint,
+  request: Request,
+  basePath: string,
+  body: DirectBody | undefined,
+  note: RequestNote,
 ): Promise<Response> {
   try {
     const problem = targetProblem(tus, request);
@@ -105,6 +129,7 @@ export async function handleTusRequest(
       if (err instanceof TusError) return unauthorized(err);
       throw err;
     }
+    note.owner = principal?.owner;
     return await serve(tus, pathOnly(request), basePath, body, principal);
   } catch (err) {
     return failureResponse(
