@@ -202,33 +202,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
   );
   const inFlight = new InFlight();
   const cors = corsPolicy(tusOptions.allowedOrigins, tusOptions.allowedCredentials === true);
-  const server = new Server({
-    ...tusOptions,
-    locker: notingLockGenerations(tusOptions.locker),
-    path,
-    datastore,
-    maxSize: maxSize && maxSize > 0 ? maxSize : undefined,
-    // CORS: browsers may send Upload-Checksum and read our extension headers.
-    allowedHeaders: [...(tusOptions.allowedHeaders ?? []), ...EXTENSION_REQUEST_HEADERS],
-    exposedHeaders: [...(tusOptions.exposedHeaders ?? []), ...EXTENSION_RESPONSE_HEADERS],
-    // Every failure @tus/server answers leaves as its tus status and one-line reason, or
-    // as "500 internal error" with the details in the log (front/error-response.ts).
-    onResponseError: async (req, err) => {
-      const mapped = await tusOptions.onResponseError?.(req, err);
-      if (mapped) return mapped;
-      const answer = answerFailure(err, req, log);
-      const ctx = requestContext.getStore();
-      if (ctx && answer.retryAfter !== undefined) ctx.reply.retryAfter = answer.retryAfter;
-      return { status_code: answer.status_code, body: answer.body };
-    },
-    generateUrl:
-      tusOptions.generateUrl ??
-      ((_req, { proto, host, path: configured, id }) => {
-        const base = requestContext.getStore()?.baseUrl ?? configured;
-        const location = `${base.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
-        return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
-      }),
-  });
+  const server = tusServer(tusOptions, { path, datastore, maxSize, log });
   instrumentServer(server, instruments);
   const tus: TusS3 = {
     server,
@@ -260,6 +234,49 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     },
   };
   return tus;
+}
+
+/**
+ * @tus/server over the store, with what the front needs from it: failures answered as
+ * their tus status (or "500 internal error", details logged), Locations under the mount
+ * path, lock generations noted, and the extension headers allowed.
+ */
+function tusServer(
+  tusOptions: Partial<ServerOptions>,
+  {
+    path,
+    datastore,
+    maxSize,
+    log,
+  }: { path: string; datastore: DataStore; maxSize?: number; log: Logger },
+): Server {
+  return new Server({
+    ...tusOptions,
+    locker: notingLockGenerations(tusOptions.locker),
+    path,
+    datastore,
+    maxSize: maxSize && maxSize > 0 ? maxSize : undefined,
+    // CORS: browsers may send Upload-Checksum and read our extension headers.
+    allowedHeaders: [...(tusOptions.allowedHeaders ?? []), ...EXTENSION_REQUEST_HEADERS],
+    exposedHeaders: [...(tusOptions.exposedHeaders ?? []), ...EXTENSION_RESPONSE_HEADERS],
+    // Every failure @tus/server answers leaves as its tus status and one-line reason, or
+    // as "500 internal error" with the details in the log (front/error-response.ts).
+    onResponseError: async (req, err) => {
+      const mapped = await tusOptions.onResponseError?.(req, err);
+      if (mapped) return mapped;
+      const answer = answerFailure(err, req, log);
+      const ctx = requestContext.getStore();
+      if (ctx && answer.retryAfter !== undefined) ctx.reply.retryAfter = answer.retryAfter;
+      return { status_code: answer.status_code, body: answer.body };
+    },
+    generateUrl:
+      tusOptions.generateUrl ??
+      ((_req, { proto, host, path: configured, id }) => {
+        const base = requestContext.getStore()?.baseUrl ?? configured;
+        const location = `${base.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
+        return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
+      }),
+  });
 }
 
 /** Uploads from its events, lock waits from its locker, expired uploads from its sweeps. */
