@@ -197,7 +197,7 @@ export const program = new Command('tus-s3-server')
   .addOption(
     new Option(
       '--shutdown-deadline <duration>',
-      'on SIGTERM/SIGINT: how long in-flight requests may finish before they are cut, their bytes kept (default 10s)',
+      'on SIGTERM/SIGINT: exit within this; in-flight requests finish in its first half, then are cut, their bytes kept (default 5s)',
     )
       .env('SHUTDOWN_DEADLINE')
       .argParser(asDuration),

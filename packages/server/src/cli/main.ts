@@ -130,19 +130,15 @@ interface Running {
   logger: Logger;
 }
 
-/**
- * Past the deadline, the settle of cut requests (their last bytes staged: a few S3 writes)
- * gets this long before the process exits anyway; an unfinished settle loses only bytes
- * that were never acknowledged. 4 s keeps the default 5 s deadline under docker's 10 s.
- */
-const SHUTDOWN_MARGIN_MS = 4_000;
-/** How long answers already settled may take to leave before their sockets are closed. */
-const ANSWER_FLUSH_MS = 1_000;
+/** What closing the sockets, Redis and the metrics listener may take before the exit. */
+const EXIT_RESERVE_MS = 100;
 
 /**
- * On SIGTERM/SIGINT: stop accepting connections; in-flight requests finish until the
- * deadline, then are cut with their bytes kept (tus.close); then locks, Redis and the S3
- * sockets close and the process exits 0.
+ * On SIGTERM/SIGINT the process exits by the deadline: in-flight requests finish during its
+ * first half, are then cut with their bytes kept (tus.close), and the second half settles
+ * them (their last bytes staged: a few S3 writes) before locks, Redis and the S3 sockets
+ * close and the process exits 0. If settling overruns, it exits at the deadline anyway:
+ * a cut request's bytes were never acknowledged, so nothing acknowledged is lost.
  */
 function stopOnSignals(running: Running): void {
   const { server, tus, ops, sweep, redis, s3, deadlineMs, logger } = running;
@@ -150,6 +146,7 @@ function stopOnSignals(running: Running): void {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    const exitBy = Date.now() + deadlineMs;
     if (sweep) clearInterval(sweep);
     logger.info({ signal, deadlineMs }, 'shutting down: finishing in-flight requests');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -157,11 +154,14 @@ function stopOnSignals(running: Running): void {
     setTimeout(() => {
       logger.warn('shutdown overran its deadline; exiting');
       process.exit(0);
-    }, deadlineMs + SHUTDOWN_MARGIN_MS).unref();
+    }, deadlineMs).unref();
     void tus
-      .close({ deadlineMs })
+      .close({ deadlineMs: Math.floor(deadlineMs / 2) })
       .then(async () => {
-        await Promise.race([closed, new Promise((r) => setTimeout(r, ANSWER_FLUSH_MS))]);
+        // Answers already settled leave; keep-alive sockets they free close now.
+        server.closeIdleConnections();
+        const left = Math.max(0, exitBy - Date.now() - EXIT_RESERVE_MS);
+        await Promise.race([closed, new Promise((r) => setTimeout(r, Math.min(left, 500)))]);
         server.closeAllConnections();
         s3?.client?.destroy();
         await ops?.close();
