@@ -2,7 +2,6 @@
 // otherwise, with @tus/server doing the protocol.
 import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import type { DataStore, Locker } from '@tus/utils';
 import type { Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Authenticate } from './auth/principal.js';
 import type { Quotas } from './auth/quotas.js';
 import { storeExtensions } from './capabilities.js';
+import { OwnedFileStore } from './file/owned-file-store.js';
 import { answerFailure } from './front/error-response.js';
 import {
   EXTENSION_REQUEST_HEADERS,
@@ -330,7 +330,8 @@ function createStore(
     return { datastore, describe, ready, ownClient };
   }
   mkdirSync(dataDir, { recursive: true });
-  const datastore = new FileStore({
+  // Owners recorded and checked as on S3 (file/owned-file-store.ts).
+  const datastore = new OwnedFileStore({
     directory: dataDir,
     expirationPeriodInMilliseconds: expiration,
   });
