@@ -161,3 +161,37 @@ describe('CLI without an auth flag on the file store', () => {
     }
   });
 });
+
+describe('CLI quotas per tenant on the file store', () => {
+  it("refuses a tenant's (N+1)th unfinished upload with 429, counted again after a restart", async () => {
+    const backend = await fileBackend();
+    const args = [
+      ...backend.cliArgs,
+      '--jwt-secret',
+      SECRET,
+      '--quota-max-unfinished-uploads',
+      '2',
+    ];
+    let server = await startCli(args);
+    try {
+      const u1 = await token('u1', 'acme');
+      const other = await token('o1', 'other');
+      const first = await create(u1, server.url, 4);
+      await create(u1, server.url, 4);
+      const third = await as(u1, server.url, 'POST', { 'Upload-Length': '4' });
+      expect(third.status).toBe(429);
+      expect(await third.text()).toBe('this tenant holds 2 unfinished uploads, its limit\n');
+      await create(other, server.url, 4);
+      await server.stop();
+      server = await startCli(args);
+      expect((await as(u1, server.url, 'POST', { 'Upload-Length': '4' })).status).toBe(429);
+      // A finished upload no longer counts.
+      const url = new URL(new URL(first).pathname, server.url).toString();
+      expect((await patchAs(u1, url, 0, Buffer.from('abcd'))).status).toBe(204);
+      await create(u1, server.url, 4);
+    } finally {
+      await server.stop();
+      await backend.cleanup();
+    }
+  });
+});

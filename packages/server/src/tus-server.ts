@@ -68,7 +68,7 @@ export interface TusS3Options extends Partial<TusHooks> {
    */
   authenticate?: Authenticate;
   /**
-   * Per-tenant limits checked at creation (S3 only; needs `authenticate`): the largest
+   * Per-tenant limits checked at creation (needs `authenticate`): the largest
    * upload (413), unfinished uploads and bytes held in them (429). One set for every
    * tenant, or a function of the tenant.
    */
@@ -334,6 +334,7 @@ function createStore(
   const datastore = new OwnedFileStore({
     directory: dataDir,
     expirationPeriodInMilliseconds: expiration,
+    quotas,
   });
   // What it implements, as the S3 store derives its own (its list says the same today).
   datastore.extensions = storeExtensions(datastore).tusServer;

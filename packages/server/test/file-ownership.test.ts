@@ -114,3 +114,53 @@ describe('OwnedFileStore', () => {
     expect(await thrown(as(bob, 'DELETE', () => store.remove('none')))).toBe(ERRORS.FILE_NOT_FOUND);
   });
 });
+
+describe('OwnedFileStore quotas', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'owned-file-quota-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("counts a tenant's unfinished uploads from the records, a finished one no longer", async () => {
+    const quotas = { maxUnfinishedUploads: 2, maxUnfinishedBytes: 100, maxUploadSize: 60 };
+    const store = new OwnedFileStore({ directory: dir, quotas });
+    const make = (p: Principal, id: string, size?: number) =>
+      as(p, 'POST', () => store.create(new Upload({ id, size, offset: 0 })));
+    await make(alice, 'a1', 4);
+    expect(((await thrown(make(alice, 'big', 61))) as { status_code: number }).status_code).toBe(
+      413,
+    );
+    await make(bob, 'b1');
+    const third = (await thrown(make(alice, 'a3', 1))) as { status_code: number; body: string };
+    expect([third.status_code, third.body]).toEqual([
+      429,
+      'this tenant holds 2 unfinished uploads, its limit\n',
+    ]);
+    // Another tenant has its own count; a fresh store (a restart) counts the same.
+    await make({ owner: 'carol' }, 'c1', 1);
+    const again = new OwnedFileStore({ directory: dir, quotas });
+    const after = (await thrown(
+      as(alice, 'POST', () => again.create(new Upload({ id: 'a4', size: 1, offset: 0 }))),
+    )) as { status_code: number };
+    expect(after.status_code).toBe(429);
+    // Finishing a1 frees its place; a declared length is held to the largest upload.
+    await as(alice, 'PATCH', () => again.write(Readable.from([Buffer.from('abcd')]), 'a1', 0));
+    await as(alice, 'POST', () => again.create(new Upload({ id: 'a5', size: 50, offset: 0 })));
+    const declared = (await thrown(
+      as(bob, 'PATCH', () => again.declareUploadLength('b1', 61)),
+    )) as { status_code: number };
+    expect(declared.status_code).toBe(413);
+    // Bytes: a5's 50 plus b1's deferred 0 held; 51 more pass the tenant's 100.
+    await as(bob, 'DELETE', () => again.remove('b1'));
+    const bytes = (await thrown(
+      as(alice, 'POST', () => again.create(new Upload({ id: 'a6', size: 51, offset: 0 }))),
+    )) as { status_code: number; body: string };
+    expect(bytes.status_code).toBe(429);
+    expect(bytes.body).toContain('more than its limit of 100 bytes');
+  });
+});

@@ -11,8 +11,18 @@
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/utils';
-import { assertMayUse, type Ownership, ownershipOf } from '../auth/principal.js';
+import { assertMayUse, type Ownership, ownershipOf, type Principal } from '../auth/principal.js';
+import type { Quotas } from '../auth/quotas.js';
 import { currentRequest } from '../front/request-context.js';
+import { QuotaGate } from '../s3/quota-gate.js';
+import { FileTenantUsage } from './tenant-usage.js';
+
+export interface OwnedFileStoreOptions {
+  directory: string;
+  expirationPeriodInMilliseconds?: number;
+  /** Per-tenant limits at creation, counted from this store's records (file/tenant-usage.ts). */
+  quotas?: Quotas;
+}
 
 /** The ownership a record holds; an upload created on an open server has none. */
 export function ownershipInRecord(record: unknown): Ownership {
@@ -23,8 +33,24 @@ export function ownershipInRecord(record: unknown): Ownership {
 }
 
 export class OwnedFileStore extends FileStore {
+  private readonly quotas: QuotaGate | undefined;
+
+  constructor({ quotas, ...options }: OwnedFileStoreOptions) {
+    super(options);
+    this.quotas = quotas && new QuotaGate(quotas, new FileTenantUsage(this));
+  }
+
   override async create(upload: Upload): Promise<Upload> {
-    const ownership = ownershipOf(currentRequest()?.principal);
+    const principal = currentRequest()?.principal;
+    if (!this.quotas) return this.createOwned(upload, principal);
+    // The file store offers no concatenation: every creation counts.
+    return this.quotas.admit(principal, upload.size, true, () =>
+      this.createOwned(upload, principal),
+    );
+  }
+
+  private async createOwned(upload: Upload, principal: Principal | undefined): Promise<Upload> {
+    const ownership = ownershipOf(principal);
     // The record is a copy: the Upload @tus/server goes on with carries no owner.
     const record = Object.assign(Object.create(Object.getPrototypeOf(upload)), upload, ownership);
     const created = await super.create(record as Upload);
@@ -49,6 +75,7 @@ export class OwnedFileStore extends FileStore {
 
   override async declareUploadLength(id: string, length: number): Promise<void> {
     await this.assertMayUse(id);
+    await this.quotas?.checkSize(currentRequest()?.principal, length);
     return super.declareUploadLength(id, length);
   }
 

@@ -63,6 +63,7 @@ import { type LoadDeps, loadState } from './state/load.js';
 import type { Progress } from './state/progress.js';
 import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
 import { storageOf, toUpload, uploadReply } from './state/view.js';
+import { TenantUsageCounter } from './tenant-usage.js';
 
 export type { StoreMetrics } from './metrics.js';
 
@@ -201,7 +202,7 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
-    this.quotas = opts.quotas && new QuotaGate(opts.quotas, ctx);
+    this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
