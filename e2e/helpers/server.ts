@@ -267,3 +267,18 @@ export function rawPatch(
     drive(req);
   });
 }
+
+/**
+ * Status, headers and body of an answer: what must not tell two answers apart (another
+ * owner's upload and a missing one). Date and the request id differ between any two
+ * answers: only their names are compared.
+ */
+export async function comparableAnswer(
+  res: Response,
+): Promise<{ status: number; headers: string[]; body: string }> {
+  const perRequest = new Set(['date', 'x-request-id']);
+  const headers = [...res.headers.entries()]
+    .map(([k, v]) => (perRequest.has(k) ? k : `${k}: ${v}`))
+    .sort();
+  return { status: res.status, headers, body: await res.text() };
+}

@@ -2,7 +2,6 @@
 // otherwise, with @tus/server doing the protocol.
 import { mkdirSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FileStore } from '@tus/file-store';
 import { MemoryLocker, Server, type ServerOptions } from '@tus/server';
 import type { DataStore, Locker } from '@tus/utils';
 import type { Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Authenticate } from './auth/principal.js';
 import type { Quotas } from './auth/quotas.js';
 import { storeExtensions } from './capabilities.js';
+import { OwnedFileStore } from './file/owned-file-store.js';
 import { corsPolicy } from './front/cors.js';
 import { answerFailure } from './front/error-response.js';
 import {
@@ -69,7 +69,7 @@ export interface TusS3Options extends Partial<TusHooks> {
    */
   authenticate?: Authenticate;
   /**
-   * Per-tenant limits checked at creation (S3 only; needs `authenticate`): the largest
+   * Per-tenant limits checked at creation (needs `authenticate`): the largest
    * upload (413), unfinished uploads and bytes held in them (429). One set for every
    * tenant, or a function of the tenant.
    */
@@ -349,9 +349,11 @@ function createStore(
     return { datastore, describe, ready, ownClient };
   }
   mkdirSync(dataDir, { recursive: true });
-  const datastore = new FileStore({
+  // Owners recorded and checked as on S3 (file/owned-file-store.ts).
+  const datastore = new OwnedFileStore({
     directory: dataDir,
     expirationPeriodInMilliseconds: expiration,
+    quotas,
   });
   // What it implements, as the S3 store derives its own (its list says the same today).
   datastore.extensions = storeExtensions(datastore).tusServer;

@@ -7,6 +7,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataStore, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import { assertMayUse, ownershipOf } from '../auth/principal.js';
+import { QuotaGate } from '../auth/quota-gate.js';
 import type { Quotas } from '../auth/quotas.js';
 import { DEFAULT_IDLE_TIMEOUT, type DirectBodyStore } from '../body/direct-body.js';
 import {
@@ -54,7 +55,6 @@ import { PartList } from './parts/list.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
 import { PatchReceiver } from './patch/receiver.js';
-import { QuotaGate } from './quota-gate.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
 import { UnverifiedMarks } from './staging/marks.js';
 import { PendingParts } from './staging/pending.js';
@@ -63,6 +63,7 @@ import { type LoadDeps, loadState } from './state/load.js';
 import type { Progress } from './state/progress.js';
 import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
 import { storageOf, toUpload, uploadReply } from './state/view.js';
+import { TenantUsageCounter } from './tenant-usage.js';
 
 export type { StoreMetrics } from './metrics.js';
 
@@ -201,7 +202,7 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
-    this.quotas = opts.quotas && new QuotaGate(opts.quotas, ctx);
+    this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);

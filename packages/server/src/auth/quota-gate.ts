@@ -1,28 +1,30 @@
-// Where the store applies per-tenant quotas (auth/quotas.ts): at creation, counted from
-// S3 (s3/tenant-usage.ts), one creation per tenant at a time in this process so that
-// concurrent creations cannot all pass the same count.
-import { type Principal, tenantOf } from '../auth/principal.js';
+// Where a store applies per-tenant quotas (auth/quotas.ts): at creation, counted from
+// S3 (s3/tenant-usage.ts) or the file store's records (file/tenant-usage.ts), one
+// creation per tenant at a time in this process so that concurrent creations cannot all
+// pass the same count.
+import { type Principal, tenantOf } from './principal.js';
 import {
   countsUsage,
   KeyedQueue,
   limitsFor,
   type Quotas,
   sizeRefusal,
+  type TenantUsage,
   usageRefusal,
-} from '../auth/quotas.js';
-import type { StoreContext } from './context.js';
-import { TenantUsageCounter } from './tenant-usage.js';
+} from './quotas.js';
+
+/** Where a tenant's usage is counted: S3 (s3/tenant-usage.ts), the file store (file/). */
+export interface UsageSource {
+  usageOf(tenant: string): Promise<TenantUsage>;
+}
 
 export class QuotaGate {
-  private readonly usage: TenantUsageCounter;
   private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly quotas: Quotas,
-    ctx: StoreContext,
-  ) {
-    this.usage = new TenantUsageCounter(ctx);
-  }
+    private readonly usage: UsageSource,
+  ) {}
 
   /**
    * Runs `create` if the principal's tenant may create an upload of `size`; a final
