@@ -225,5 +225,6 @@ describe('health: /healthz and /readyz', () => {
     proxy.forward();
     const up = await waitFor(`${base}/readyz`, 200, 10_000);
     expect(up.body).toBe('ready\n');
+    process.stdout.write(`readyz: 503 after ${down.ms} ms silent, 200 after ${up.ms} ms back\n`);
   }, 60_000);
 });
