@@ -228,6 +228,8 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     close: async (closeOptions) => {
       const cut = await inFlight.close(closeOptions);
       if (cut > 0) log.warn({ cut }, 'requests cut at the shutdown deadline, their bytes kept');
+      // A cut PATCH may be answered before its bytes are durable: wait for the store too.
+      await (datastore as { drained?: () => Promise<void> }).drained?.();
       const locker = tusOptions.locker as { close?: () => Promise<void> } | undefined;
       if (typeof locker?.close === 'function') await locker.close();
       ownClient?.destroy();

@@ -149,6 +149,8 @@ export class S3MultipartStore
   readonly prefix: string;
   /** Part buffers held across all uploads (partMemory). */
   readonly partBudget: PartBudget;
+  /** The write() calls running now (drained() waits for them). */
+  private readonly writing = new Set<Promise<number>>();
   private readonly ctx: StoreContext;
   private readonly partSizeOption: number | undefined;
   private readonly maxSize: number | undefined;
@@ -374,7 +376,23 @@ export class S3MultipartStore
     this.states.remember(state, generation);
   }
 
-  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+  /**
+   * Resolves once no write() is running. @tus/server may answer a cut PATCH before the
+   * store has made what arrived durable; closing waits for this, not for the answers.
+   */
+  async drained(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+  }
+
+  override write(readable: Readable, id: string, offset: number): Promise<number> {
+    const writing = this.writeTracked(readable, id, offset);
+    this.writing.add(writing);
+    const forget = () => this.writing.delete(writing);
+    writing.then(forget, forget);
+    return writing;
+  }
+
+  private async writeTracked(readable: Readable, id: string, offset: number): Promise<number> {
     const request = currentRequest();
     // Leaving a loop over it early must not destroy the body: @tus/server would answer the
     // PATCH and unlock the upload on that premature close while parts of it are in flight.
