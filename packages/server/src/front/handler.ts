@@ -13,10 +13,16 @@ import {
   concatenationReaches,
   isChecksumStore,
   storeExtensions,
+  verifiesReprDigest,
 } from '../capabilities.js';
 import { TusError } from '../errors.js';
 import { parseUploadChecksum } from '../extensions/checksum.js';
 import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import {
+  formatReprDigest,
+  parseReprDigest,
+  REPR_DIGEST_HEADER,
+} from '../extensions/repr-digest.js';
 import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
@@ -213,6 +219,9 @@ async function prepare(
     }
     ctx.checksum = parseUploadChecksum(checksum, store.checksumAlgorithms);
   }
+  const digest = headers.get('repr-digest');
+  // A store that cannot verify it ignores it (RFC 9530 lets a recipient ignore digests).
+  if (digest !== null && verifiesReprDigest(store)) ctx.reprDigest = parseReprDigest(digest);
   const concat = headers.get('upload-concat');
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
@@ -278,8 +287,11 @@ async function complete(
     if (after !== undefined) response.headers.set('Retry-After', String(after));
     return response;
   }
-  const { partSize, concat, unfinishedFinal, finishedFinal } = ctx.reply;
+  const { partSize, concat, unfinishedFinal, finishedFinal, digest } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
+  if (request.method === 'HEAD' && digest !== undefined) {
+    response.headers.set(REPR_DIGEST_HEADER, formatReprDigest(digest));
+  }
   if (described && partSize !== undefined) {
     response.headers.set(PART_SIZE_HEADER, String(partSize));
   }
