@@ -300,14 +300,12 @@ export class S3MultipartStore
 
   private async createUpload(upload: Upload, request: RequestContext | undefined): Promise<Upload> {
     if (request?.concat?.role === 'final') {
-      if (request.reprDigest !== undefined) {
-        throw new TusError(400, 'Repr-Digest is not verified for a final upload yet');
-      }
       const created = await createFinal(this.finals, upload, request.concat.partials, {
         named: this.partialsSized.get(request),
         generation: lockGeneration(request, upload.id),
         findings: request.reply,
         principal: request.principal,
+        digest: digestAtCreation(request.reprDigest, this.hashAll),
       });
       tell(request, created.info);
       return created.upload;
