@@ -137,6 +137,45 @@ describe('whole-file digest', () => {
     expect(objectMeta(s3, 'd')?.sha256).toBe(hex);
   });
 
+  it('merged segments carry the newest state (20 small PATCHes, each on a fresh store)', async () => {
+    const s3 = fakeS3();
+    await create(newStore(s3), 'm', size, hex);
+    let at = 0;
+    let merges = 0;
+    for (let i = 0; i < 20; i++) {
+      const store = newStore(s3);
+      at = await write(store, 'm', data, at, at + 1000 + i);
+      merges += store.metrics.segmentMerges;
+    }
+    expect(merges).toBeGreaterThan(0);
+    expect(await write(newStore(s3), 'm', data, at, at + 5)).toBe(at + 5);
+    expect(await write(newStore(s3), 'm', data, at + 5, size)).toBe(size);
+    expect(objectMeta(s3, 'm')?.sha256).toBe(hex);
+  });
+
+  it('bytes an Upload-Checksum refused never reach the hash', async () => {
+    const s3 = fakeS3();
+    const store = newStore(s3);
+    await create(store, 'k', size, hex);
+    expect(await write(store, 'k', data, 0, PART + 10)).toBe(PART + 10);
+    // The same range with a corrupted byte and the checksum of the right bytes: refused.
+    const bad = Buffer.from(data);
+    bad[PART + 20] = (bad[PART + 20] as number) ^ 1;
+    const right = createHash('sha1')
+      .update(data.subarray(PART + 10, 2 * PART))
+      .digest();
+    const checked = (bytes: Buffer) =>
+      inRequest(
+        'PATCH',
+        { uploadOffset: PART + 10, checksum: { algorithm: 'sha1', digest: right } },
+        () => store.write(body(bytes.subarray(PART + 10, 2 * PART)), 'k', PART + 10),
+      );
+    expect(await statusOf(checked(bad))).toBe(460);
+    expect(await checked(data)).toBe(2 * PART);
+    expect(await write(store, 'k', data, 2 * PART, size)).toBe(size);
+    expect(objectMeta(s3, 'k')?.sha256).toBe(hex);
+  });
+
   it('a digest declared on the first PATCH counts; a different one later is refused', async () => {
     const s3 = fakeS3();
     const store = newStore(s3);
