@@ -41,8 +41,6 @@ export interface CutterDeps {
   segments: SegmentStaging;
   lease: BufferLease;
   info: UploadInfo;
-  /** The upload's running SHA-256, fed every byte the cutter takes (s3/digest/). */
-  hash?: UploadHash;
 }
 
 export class PartCutter {
@@ -58,6 +56,8 @@ export class PartCutter {
    */
   private leftovers: StoredSegment[];
   private streaming: StreamedPart | undefined;
+  /** The upload's running SHA-256, fed every byte the cutter takes (s3/digest/). */
+  private hash: UploadHash | undefined;
   /** The hash state where an early part began: its bytes may be dropped (abandonStream). */
   private hashAtPart: Uint8Array | undefined;
   /** Where the last segment this request staged ends: its metadata holds the hash state there. */
@@ -70,6 +70,11 @@ export class PartCutter {
     this.start = progress.offset;
     this.carried = progress.liveSegments;
     this.leftovers = progress.staleSegments.filter((s) => s.offset < progress.offset);
+  }
+
+  /** Feeds `hash` every byte from here on; segments staged carry its state. */
+  hashWith(hash: UploadHash): void {
+    this.hash = hash;
   }
 
   /** Where the received bytes end (absolute). */
@@ -138,7 +143,7 @@ export class PartCutter {
     ctx.fence.assertHeld();
     const partNumber = partNumberAt(this.start, info.partSize);
     const head = early ? this.carriedRun() : undefined;
-    if (early) this.hashAtPart = this.deps.hash?.save();
+    if (early) this.hashAtPart = this.hash?.save();
     this.streaming = new StreamedPart(ctx, info, partNumber, buf, { early, head });
   }
 
@@ -187,7 +192,7 @@ export class PartCutter {
   copy(chunk: Buffer, pos: number): number {
     const buf = this.buf as PartBuffer;
     const n = buf.copy(chunk, pos);
-    this.deps.hash?.update(chunk.subarray(pos, pos + n));
+    this.hash?.update(chunk.subarray(pos, pos + n));
     this.streaming?.advance(buf.length);
     return n;
   }
@@ -227,7 +232,7 @@ export class PartCutter {
       this.buf.release();
       this.buf = undefined;
       // Those bytes never count: the hash goes back to where the part began.
-      if (this.hashAtPart) this.deps.hash?.load(this.hashAtPart);
+      if (this.hashAtPart) this.hash?.load(this.hashAtPart);
     }
   }
 
@@ -240,7 +245,7 @@ export class PartCutter {
     const buf = this.buf as PartBuffer;
     const merge = planCompaction(this.carried, buf.length);
     // The hash covers exactly the bytes up to this segment's end (copy() fed them).
-    const hash = this.deps.hash?.save();
+    const hash = this.hash?.save();
     const seg = merge
       ? await this.stageMerged(merge, buf, hash)
       : await segments.put(info.id, this.start, buf.chunks(), ctx.fence, undefined, hash);

@@ -70,7 +70,7 @@ export class PatchRequest {
   readonly info: UploadInfo;
   readonly plan: PatchPlan;
   readonly pipeline: PartPipeline;
-  cutter: PartCutter;
+  readonly cutter: PartCutter;
   readonly writes: PartWrites;
   /** The upload's running SHA-256 (hashed uploads only), set up by run(). */
   private hash: UploadHash | undefined;
@@ -143,16 +143,7 @@ export class PatchRequest {
   private async startHash(): Promise<void> {
     const { progress, deps } = this;
     this.hash = await UploadHash.start(progress.hash);
-    this.cutter = new PartCutter(
-      {
-        ctx: deps.ctx,
-        segments: deps.segments,
-        lease: this.lease,
-        info: this.info,
-        hash: this.hash,
-      },
-      progress,
-    );
+    this.cutter.hashWith(this.hash);
     if (progress.cutFrom === undefined) return;
     const past = [
       ...progress.staleSegments.filter((s) => s.offset >= progress.offset),
