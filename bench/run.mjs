@@ -200,7 +200,7 @@ function workloads(files) {
       files: [big],
       concurrency: 1,
       chunkSize: null,
-      cases: ['A', 'B', 'C', 'Cmd5', 'D', 'Dp4', 'Dp4s'],
+      cases: ['A', 'B', 'C', 'Cmd5', 'D', 'Ddg', 'Dp4', 'Dp4s'],
     },
     {
       id: 'patch-8m',
@@ -211,7 +211,7 @@ function workloads(files) {
       // A has no PATCHes: its upload would repeat the one above, whose A run of the same
       // rep is the reference here.
       ref: 'one-patch',
-      cases: ['A1', 'B', 'C', 'D'],
+      cases: ['A1', 'B', 'C', 'Cdg', 'D'],
     },
     {
       id: 'one-patch-mid',

@@ -47,6 +47,23 @@ export const CASES = {
     serverArgs: NO_MD5,
     bucket: 'bench-d',
   },
+  // Issue 22: the server hashes every upload (--digest sha256), nothing else changes.
+  Cdg: {
+    id: 'Cdg',
+    label: 'C + server SHA-256 (--digest sha256)',
+    client: 'tusjs',
+    server: 'ours',
+    serverArgs: [...NO_MD5, '--digest', 'sha256'],
+    bucket: 'bench-c',
+  },
+  Ddg: {
+    id: 'Ddg',
+    label: 'D + server SHA-256 (--digest sha256)',
+    client: 'ours',
+    server: 'ours',
+    serverArgs: [...NO_MD5, '--digest', 'sha256'],
+    bucket: 'bench-d',
+  },
   Dp4: {
     id: 'Dp4',
     label: 'D: our client, parallel 4',

@@ -13,6 +13,11 @@ export interface S3FaultProxy {
   cutParts(when: PartCut, count?: number): void;
   /** Cuts made so far. */
   readonly cuts: number;
+  /**
+   * Holds the next request whose path matches `path` (nothing of it reaches RGW, no answer
+   * comes) and resolves once it arrived: the server is then stuck right before that write.
+   */
+  holdNext(path: RegExp): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -22,6 +27,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
   const { hostname, port } = new URL(target);
   let plan: { when: PartCut; left: number } | undefined;
   let cuts = 0;
+  let hold: { path: RegExp; arrived: () => void } | undefined;
   const sockets = new Set<Socket>();
 
   const server = createServer((client) => {
@@ -30,6 +36,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
     sockets.add(upstream);
     // The path of the request this connection carries now (the last request line seen).
     let current = '';
+    let held = false;
     const kill = () => {
       client.destroy();
       upstream.destroy();
@@ -42,6 +49,12 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
         current = m[2] ?? '';
         started = true;
       }
+      if (started && hold?.path.test(current)) {
+        held = true;
+        hold.arrived();
+        hold = undefined;
+      }
+      if (held) return;
       if (started && plan?.when === 'before-body' && plan.left > 0 && isPart()) {
         // Nothing of this request reaches RGW; the server is still writing its body.
         plan.left--;
@@ -87,6 +100,11 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
     },
     get cuts() {
       return cuts;
+    },
+    holdNext(path) {
+      return new Promise<void>((arrived) => {
+        hold = { path, arrived };
+      });
     },
     close: async () => {
       for (const s of sockets) s.destroy();

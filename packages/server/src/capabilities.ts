@@ -97,6 +97,22 @@ export interface InstantUploadStore extends CreationStore {
   answerInstantProof(id: string, proof: Uint8Array): Promise<number>;
 }
 
+/**
+ * Verifies a whole-file Repr-Digest (RFC 9530) before an upload completes. Not a tus
+ * extension, so nothing in Tus-Extension: the header itself is the protocol (server README,
+ * "Whole-file digest"); a store without it ignores the header.
+ */
+export interface ReprDigestStore {
+  readonly verifiesReprDigest: true;
+}
+
+export function verifiesReprDigest(store: object): store is ReprDigestStore {
+  return (
+    implementsMethod(store, 'write') &&
+    (store as Partial<ReprDigestStore>).verifiesReprDigest === true
+  );
+}
+
 /** DataStore's methods that implement an extension. */
 type ExtensionMethod =
   | 'create'

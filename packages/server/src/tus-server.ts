@@ -116,6 +116,11 @@ export interface TusS3Options extends Partial<TusHooks> {
   /** A request body silent this long (ms) is cut, what it brought kept (default 30 s; 0: never). */
   idleTimeout?: number;
   /**
+   * 'sha256': hash every upload (S3 store), Repr-Digest declared or not; HEAD of a finished
+   * one answers its Repr-Digest (server README, "Whole-file digest").
+   */
+  digest?: 'sha256';
+  /**
    * @tus/server's locker (default: its MemoryLocker, one process). Several instances need
    * a RedisLocker; with any other locker the store re-reads every upload from S3 on every
    * request, as it cannot tell whether another instance changed it.
@@ -188,6 +193,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     sweepRedis: _sweepRedis,
     memoryWait: _memoryWait,
     idleTimeout: _idleTimeout,
+    digest: _digest,
     logger: _logger,
     authenticate,
     quotas: _quotas,
@@ -317,6 +323,7 @@ function createStore(
     memoryWait,
     idleTimeout,
     quotas,
+    digest,
   } = options;
   if (s3) {
     const ownClient = s3.client ? undefined : createS3Client(s3);
@@ -341,6 +348,7 @@ function createStore(
       sharedLocks: options.locker !== undefined && !(options.locker instanceof MemoryLocker),
       logger: log,
       quotas,
+      digest,
     });
     instruments.watchBudget(datastore.partBudget);
     const ready = cachedReadiness(

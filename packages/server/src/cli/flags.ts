@@ -65,6 +65,7 @@ export interface CliOptions extends AuthCliOptions {
   partMemory?: number;
   memoryWait?: number;
   idleTimeout?: number;
+  digest?: 'sha256';
   shutdownDeadline?: number;
   queueSize?: number;
   partBuffers?: number;
@@ -193,6 +194,14 @@ export const program = new Command('tus-s3-server')
     )
       .env('IDLE_TIMEOUT')
       .argParser(asDuration),
+  )
+  .addOption(
+    new Option(
+      '--digest <algorithm>',
+      'compute the whole-file digest of every upload, declared (Repr-Digest) or not',
+    )
+      .env('DIGEST')
+      .choices(['sha256']),
   )
   .addOption(
     new Option(

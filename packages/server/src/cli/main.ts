@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     partMemory: o.partMemory,
     memoryWait: o.memoryWait,
     idleTimeout: o.idleTimeout,
+    digest: o.digest,
     queueSize: o.queueSize,
     partBuffers: o.partBuffers,
     maxSize: o.maxSize,

@@ -13,10 +13,16 @@ import {
   concatenationReaches,
   isChecksumStore,
   storeExtensions,
+  verifiesReprDigest,
 } from '../capabilities.js';
 import { TusError } from '../errors.js';
 import { parseUploadChecksum } from '../extensions/checksum.js';
 import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import {
+  formatReprDigest,
+  parseReprDigest,
+  REPR_DIGEST_HEADER,
+} from '../extensions/repr-digest.js';
 import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
@@ -31,8 +37,12 @@ import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
 export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 /** Request headers browsers must be allowed to send, and response headers they may read. */
-export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum'];
-export const EXTENSION_RESPONSE_HEADERS = [CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER];
+export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum', REPR_DIGEST_HEADER];
+export const EXTENSION_RESPONSE_HEADERS = [
+  CHECKSUM_ALGORITHM_HEADER,
+  PART_SIZE_HEADER,
+  REPR_DIGEST_HEADER,
+];
 
 /** How the front behaves beyond what @tus/server's options say. */
 export interface FrontOptions {
@@ -238,6 +248,9 @@ async function prepare(
     }
     ctx.checksum = parseUploadChecksum(checksum, store.checksumAlgorithms);
   }
+  const digest = headers.get('repr-digest');
+  // A store that cannot verify it ignores it (RFC 9530 lets a recipient ignore digests).
+  if (digest !== null && verifiesReprDigest(store)) ctx.reprDigest = parseReprDigest(digest);
   const concat = headers.get('upload-concat');
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
@@ -303,8 +316,11 @@ async function complete(
     if (after !== undefined) response.headers.set('Retry-After', String(after));
     return response;
   }
-  const { partSize, concat, unfinishedFinal, finishedFinal } = ctx.reply;
+  const { partSize, concat, unfinishedFinal, finishedFinal, digest } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
+  if (request.method === 'HEAD' && digest !== undefined) {
+    response.headers.set(REPR_DIGEST_HEADER, formatReprDigest(digest));
+  }
   if (described && partSize !== undefined) {
     response.headers.set(PART_SIZE_HEADER, String(partSize));
   }

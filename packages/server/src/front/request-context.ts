@@ -31,6 +31,8 @@ export interface RequestContext {
   uploadOffset?: number;
   /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */
   checksum?: ExpectedChecksum;
+  /** The SHA-256 (hex) a Repr-Digest declares for the whole upload (s3/digest/). */
+  reprDigest?: string;
   /** Parsed Upload-Concat of a creation request. */
   concat?: ConcatRequest;
   /** The request body for a store that reads it itself (body/direct-body.ts). */
@@ -59,6 +61,8 @@ export interface RequestContext {
     finishedFinal?: string;
     /** Seconds the failure answered asks the client to wait (Retry-After). */
     retryAfter?: number;
+    /** A finished upload's verified SHA-256 (hex): HEAD answers it as Repr-Digest. */
+    digest?: string;
     /** The upload created by this request, once the store has created it. */
     created?: { id: string; size?: number };
   };

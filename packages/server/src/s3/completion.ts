@@ -7,12 +7,14 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { isS3NotFound } from '../errors.js';
+import { verifyWholeDigest } from '../extensions/repr-digest.js';
 import { quotedEtag } from './client.js';
 import type { StoreContext } from './context.js';
-import { adoptionOf, objectRecordsCompletion, type UploadInfo } from './info.js';
+import { digestOf } from './digest/hasher.js';
+import { adoptionOf, hashesUpload, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
-import { objectHeadersOf } from './object-headers.js';
+import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
 import { deleteOpenMarker } from './open-marker.js';
 import { expectedPartLength, partCount } from './parts/arithmetic.js';
 import type { PartList } from './parts/list.js';
@@ -36,11 +38,12 @@ export interface CompletionDeps {
  */
 export async function finish(
   deps: CompletionDeps,
-  info: UploadInfo,
+  given: UploadInfo,
   progress: Progress,
   staged = true,
 ): Promise<UploadInfo> {
   const { ctx } = deps;
+  const info = await withVerifiedDigest(given, progress);
   const size = info.size as number;
   const key = objectKey(ctx.prefix, info.id);
   let parts = [...progress.parts];
@@ -68,6 +71,7 @@ export async function finish(
         Body: Buffer.alloc(0),
         ContentLength: 0,
         ...objectHeadersOf(info.metadata, ctx.inlineTypes),
+        ...objectDigestMetadata(info),
       }),
     );
     await ctx.client
@@ -100,6 +104,19 @@ export async function finish(
   ]);
   ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
   return done;
+}
+
+/**
+ * A hashed upload completes only if its digest is the declared one (460 otherwise, before
+ * anything is published); the info then records the digest. The request that brought the
+ * last byte checked it already (s3/patch/request.ts); a look that finishes an upload whose
+ * bytes were all durable checks it here.
+ */
+async function withVerifiedDigest(info: UploadInfo, progress: Progress): Promise<UploadInfo> {
+  if (!hashesUpload(info)) return info;
+  const sha256 = info.digest?.sha256 ?? (await digestOf(progress.hash));
+  verifyWholeDigest(info.digest?.declared, sha256);
+  return { ...info, digest: { ...info.digest, sha256 } };
 }
 
 /** CompleteMultipartUpload with a verified part list, then the object's length checked. */

@@ -6,13 +6,13 @@ import type { StoreContext } from './context.js';
 import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
-import { objectHeadersOf } from './object-headers.js';
+import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
 import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant'>,
+  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest'>,
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -22,6 +22,9 @@ export async function startUpload(
         Bucket: ctx.bucket,
         Key: objectKey(ctx.prefix, upload.id),
         ...objectHeadersOf(upload.metadata, ctx.inlineTypes),
+        // A digest declared now is the object's metadata from the start (verified before
+        // completion); one known later is in the info record only.
+        ...objectDigestMetadata({ digest: extra.digest }),
       }),
     );
     if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
@@ -40,6 +43,10 @@ export async function startUpload(
   if (info.uploadId === undefined) delete info.uploadId;
   if (info.owner === undefined) delete info.owner;
   if (info.tenant === undefined) delete info.tenant;
+  if (info.digest === undefined) delete info.digest;
+  else if (multipart && info.digest.declared !== undefined) {
+    info.digest = { ...info.digest, onObject: true };
+  }
   // The marker goes with the info, in parallel: no round trip more per creation. If only the
   // info is written the creation fails (no Location) and the sweep's full pass finds the
   // info; a marker without info is the incremental sweep's to delete.

@@ -31,6 +31,26 @@ export interface UploadInfo {
    */
   owner?: string;
   tenant?: string;
+  /** The whole-file SHA-256 (s3/digest/): declared, and once complete, verified. */
+  digest?: DigestInfo;
+}
+
+/** Hex SHA-256s of the whole file (see the server README, "Whole-file digest"). */
+export interface DigestInfo {
+  /** What the client declared (Repr-Digest); the upload completes only if it matches. */
+  declared?: string;
+  /** Declared at creation: the object's metadata (CreateMultipartUpload) carries it. */
+  onObject?: boolean;
+  /** Computed over every byte, set when the upload completes. */
+  sha256?: string;
+}
+
+/**
+ * Whether the server keeps a running SHA-256 of this upload: it was created with a declared
+ * digest or under `digest: 'sha256'`, or declared one on its first PATCH.
+ */
+export function hashesUpload(info: UploadInfo): boolean {
+  return info.digest !== undefined;
 }
 
 /**
@@ -121,6 +141,7 @@ export function parseInfo(text: string): UploadInfo {
   if (r.concat !== undefined) validateConcat(r.concat, fail);
   if (r.owner !== undefined && (typeof r.owner !== 'string' || r.owner === '')) fail('owner');
   if (r.tenant !== undefined && (typeof r.tenant !== 'string' || r.tenant === '')) fail('tenant');
+  if (r.digest !== undefined) validateDigest(r.digest, fail);
   if (r.metadata !== undefined) {
     if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
     for (const v of Object.values(r.metadata as object)) {
@@ -128,6 +149,17 @@ export function parseInfo(text: string): UploadInfo {
     }
   }
   return raw as UploadInfo;
+}
+
+const HEX256 = /^[0-9a-f]{64}$/;
+
+function validateDigest(d: unknown, fail: (what: string) => never): void {
+  if (typeof d !== 'object' || d === null) fail('digest');
+  const r = d as Record<string, unknown>;
+  for (const k of ['declared', 'sha256'] as const) {
+    if (r[k] !== undefined && (typeof r[k] !== 'string' || !HEX256.test(r[k]))) fail('digest');
+  }
+  if (r.onObject !== undefined && typeof r.onObject !== 'boolean') fail('digest');
 }
 
 function validateConcat(c: unknown, fail: (what: string) => never): void {

@@ -5,6 +5,7 @@ export const INFO_SUFFIX = '.info';
 const SEGMENT_INFIX = '.seg.';
 const PENDING_INFIX = '.pend.';
 const UNVERIFIED_INFIX = '.unv.';
+const HASH_INFIX = '.sha.';
 // Zero-padded so lexical listing order is offset order (5 TiB < 10^15).
 const OFFSET_DIGITS = 15;
 // A lock generation (fencing token) after a staged key's position; 10^16 > 2^53.
@@ -21,6 +22,7 @@ function generationSuffix(generation: number): string {
 // What follows a segment's or a mark's infix: its position, then its generation if not 0.
 const SEGMENT_TAIL = /^(\d{15})(?:\.(\d{16}))?$/;
 const UNVERIFIED_TAIL = /^(\d{5})-(\d{5})(?:\.(\d{16}))?$/;
+const HASH_TAIL = /^(\d{15})(?:\.(\d{16}))?\.([A-Za-z0-9_-]+)$/;
 
 function generationOf(digits: string | undefined): number {
   return digits === undefined ? 0 : Number(digits);
@@ -75,6 +77,23 @@ export function unverifiedKey(
   return `${prefix}${id}${UNVERIFIED_INFIX}${pad(from)}-${pad(to)}${generationSuffix(generation)}`;
 }
 
+/**
+ * The upload's running SHA-256 state after `offset` bytes, for a PATCH that ended on a part
+ * boundary (s3/digest/state.ts): the state itself is in the key, so the listing that derives
+ * the offset reads it too.
+ */
+export function hashStateKey(
+  prefix: string,
+  id: string,
+  offset: number,
+  generation: number,
+  state: Uint8Array,
+): string {
+  const at = String(offset).padStart(OFFSET_DIGITS, '0');
+  const body = Buffer.from(state).toString('base64url');
+  return `${prefix}${id}${HASH_INFIX}${at}${generationSuffix(generation)}.${body}`;
+}
+
 /** Everything staged for an upload (segments, pending parts, marks) shares this prefix. */
 export function stagingPrefix(prefix: string, id: string): string {
   return `${prefix}${id}.`;
@@ -83,6 +102,7 @@ export function stagingPrefix(prefix: string, id: string): string {
 export type StagingKey =
   | { kind: 'segment'; offset: number; generation: number }
   | { kind: 'pending' }
+  | { kind: 'hash'; offset: number; generation: number; state: Uint8Array }
   | { kind: 'unverified'; from: number; to: number; generation: number };
 
 /** What a key under stagingPrefix is, or undefined (the info record, or not ours). */
@@ -90,6 +110,12 @@ export function parseStagingKey(prefix: string, id: string, key: string): Stagin
   const segment = parseSegmentKey(prefix, id, key);
   if (segment) return { kind: 'segment', ...segment };
   if (key.startsWith(pendingPrefix(prefix, id))) return { kind: 'pending' };
+  const hashHead = `${prefix}${id}${HASH_INFIX}`;
+  const h = key.startsWith(hashHead) ? HASH_TAIL.exec(key.slice(hashHead.length)) : null;
+  if (h) {
+    const state = new Uint8Array(Buffer.from(h[3] ?? '', 'base64url'));
+    return { kind: 'hash', offset: Number(h[1]), generation: generationOf(h[2]), state };
+  }
   const head = `${prefix}${id}${UNVERIFIED_INFIX}`;
   const m = key.startsWith(head) ? UNVERIFIED_TAIL.exec(key.slice(head.length)) : null;
   if (!m) return undefined;

@@ -105,3 +105,15 @@ export function objectHeadersOf(
     ContentDisposition: contentDispositionOf(metadata, inlineTypes),
   };
 }
+
+/**
+ * The user metadata `sha256` (hex, x-amz-meta-sha256) of an upload's object: on its
+ * CreateMultipartUpload when the digest was declared at creation, on the PutObject of a
+ * one-part upload whenever it was computed.
+ */
+export function objectDigestMetadata(info: { digest?: { declared?: string; sha256?: string } }): {
+  Metadata?: Record<string, string>;
+} {
+  const sha256 = info.digest?.sha256 ?? info.digest?.declared;
+  return sha256 ? { Metadata: { sha256 } } : {};
+}

@@ -36,6 +36,7 @@ import {
 import { type NamedPartials, namedPartials } from './concat/named-partials.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
+import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
@@ -127,6 +128,11 @@ export interface S3StoreOptions {
   logger?: Logger;
   /** Per-tenant limits on creation (auth/quotas.ts); need the authenticate hook. */
   quotas?: Quotas;
+  /**
+   * 'sha256': compute the whole-file SHA-256 of every upload created from now on, declared
+   * (Repr-Digest) or not; without it only uploads that declare one are hashed (s3/digest/).
+   */
+  digest?: 'sha256';
 }
 
 export class S3MultipartStore
@@ -144,6 +150,8 @@ export class S3MultipartStore
   readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
   /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
   readonly concatenatesUnfinished = true;
+  /** Verifies a Repr-Digest declared on creation or a PATCH (s3/digest/). */
+  readonly verifiesReprDigest = true;
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
@@ -174,6 +182,7 @@ export class S3MultipartStore
   private readonly quotas: QuotaGate | undefined;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
+  private readonly hashAll: boolean;
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -204,6 +213,7 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
+    this.hashAll = opts.digest === 'sha256';
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
@@ -298,6 +308,7 @@ export class S3MultipartStore
         generation: lockGeneration(request, upload.id),
         findings: request.reply,
         principal: request.principal,
+        digest: digestAtCreation(request.reprDigest, this.hashAll),
       });
       tell(request, created.info);
       return created.upload;
@@ -308,6 +319,7 @@ export class S3MultipartStore
       ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
+      digest: digestAtCreation(request?.reprDigest, this.hashAll),
     });
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
     // before its first byte: what it is then must come from S3, not from this memory.
@@ -431,6 +443,7 @@ export class S3MultipartStore
       return info.size ?? 0;
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
+    if (request?.reprDigest !== undefined) await this.declareDigest(state, request);
     let written: Progress;
     try {
       written = await this.receiver.receive(body, state, {
@@ -461,6 +474,15 @@ export class S3MultipartStore
     }
     this.states.remember({ ...state, info: after, progress: written }, generation);
     return written.offset;
+  }
+
+  /** A Repr-Digest on a PATCH (s3/digest/: when it can still be verified). */
+  private async declareDigest(state: UploadState, request: RequestContext): Promise<void> {
+    const info = await declaredOnPatch(state, request.reprDigest as string);
+    if (info === state.info) return;
+    fenceOf(request, info.id).assertHeld();
+    await writeInfo(this.ctx, info);
+    state.info = info;
   }
 
   override async remove(id: string): Promise<void> {

@@ -6,8 +6,12 @@
 import type { Upload } from '@tus/utils';
 import { ownershipOf, type Principal } from '../../auth/principal.js';
 import { isS3NotFound, TusError } from '../../errors.js';
+import { DIGEST_MISMATCH_STATUS } from '../../extensions/repr-digest.js';
+import type { StoreContext } from '../context.js';
 import { startUpload } from '../creation.js';
-import type { UploadInfo } from '../info.js';
+import { digestOfObjects } from '../digest/read-back.js';
+import { type DigestInfo, hashesUpload, type UploadInfo } from '../info.js';
+import { objectKey } from '../keys.js';
 import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
 import { uploadPart } from '../parts/upload.js';
 import type { StoredPart } from '../state/progress.js';
@@ -50,6 +54,8 @@ export interface FinalRequest {
   findings?: Findings;
   /** Who creates the final: the partials must be theirs, and the final records them. */
   principal?: Principal;
+  /** The whole-file digest the final is verified against, or {} to compute it (s3/digest/). */
+  digest?: DigestInfo;
 }
 
 /**
@@ -66,11 +72,17 @@ export async function createFinal(
   const { findings, principal } = request;
   const { states, repeats } =
     request.named ?? (await namedPartials(deps, ids, findings, principal));
+  const direct = states.length > 0 && states.every((s) => s.info.completedAt === undefined);
+  if ((repeats || direct) && request.digest?.declared !== undefined) {
+    // Its partials write straight into its parts, which S3 cannot read back before completion.
+    throw new TusError(
+      400,
+      'Repr-Digest on a final needs finished partials (a direct final cannot be verified)',
+    );
+  }
   if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
   // concatenation-unfinished: none has finished, so they may write straight into the final.
-  if (states.length > 0 && states.every((s) => s.info.completedAt === undefined)) {
-    return createDirectFinal(deps, upload, states, ownershipOf(principal));
-  }
+  if (direct) return createDirectFinal(deps, upload, states, ownershipOf(principal));
   const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
   const size = sizes.reduce((a, b) => a + b, 0);
@@ -92,10 +104,25 @@ export async function createFinal(
         role: 'final',
         partials: partials.map((p) => ({ id: p.id, size: p.size ?? 0 })),
       },
+      digest: request.digest,
     },
     true,
   );
-  const done = await completeFinal(deps, info, []);
+  let done: UploadInfo;
+  try {
+    done = await completeFinal(deps, info, []);
+  } catch (err) {
+    if ((err as TusError).status_code === DIGEST_MISMATCH_STATUS) {
+      // Nothing was published; the partials stay for a final with the right digest.
+      await deps.remove(info.id).catch((e: unknown) => {
+        deps.ctx.log.warn(
+          { err: e, id: info.id },
+          'could not remove a final that failed its digest',
+        );
+      });
+    }
+    throw err;
+  }
   deps.remember(completeState(done), request.generation);
   upload.offset = size;
   upload.storage = storageOf(deps.ctx, info.id);
@@ -137,7 +164,21 @@ export async function completeFinal(
     throw new TusError(400, 'a partial upload of this final disappeared while it was built');
   }
   const size = info.size ?? 0;
-  const done = await deps.finish(info, { ...emptyProgress(), offset: size, parts });
+  const hashed = await withPartialsDigest(ctx, info);
+  const done = await deps.finish(hashed, { ...emptyProgress(), offset: size, parts });
   ctx.log.debug({ id: info.id, partials: info.concat }, 'final upload built');
   return removePartials(deps, done);
+}
+
+/**
+ * A hashed final's digest, read back from its partials' objects before it completes
+ * (s3/digest/read-back.ts); completion then compares it with the declared one.
+ */
+async function withPartialsDigest(ctx: StoreContext, info: UploadInfo): Promise<UploadInfo> {
+  if (!hashesUpload(info) || info.digest?.sha256 !== undefined || info.concat?.role !== 'final') {
+    return info;
+  }
+  const keys = info.concat.partials.map((p) => objectKey(ctx.prefix, p.id));
+  const sha256 = await digestOfObjects(ctx, keys);
+  return { ...info, digest: { ...info.digest, sha256 } };
 }

@@ -15,7 +15,7 @@ import { sendWithFreshBody } from '../fresh-body-retry.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
 import { type Bytes, byteLength, md5Of } from '../memory/bytes.js';
-import { objectHeadersOf } from '../object-headers.js';
+import { objectDigestMetadata, objectHeadersOf } from '../object-headers.js';
 import { bodyAfter, md5After, type StagedRun } from '../staging/staged-body.js';
 import type { StoredPart } from '../state/progress.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
@@ -87,6 +87,7 @@ async function putWhole(
           ContentLength: size,
           ContentMD5: md5,
           ...objectHeadersOf(info.metadata, ctx.inlineTypes),
+          ...objectDigestMetadata(info),
         }),
       ),
     () => ctx.fence.assertHeld(),

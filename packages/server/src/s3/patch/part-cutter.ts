@@ -9,6 +9,7 @@
 // bytes, and a request that waits for one holding others gives those back by staging them
 // (request.ts, spill), so no set of requests can hold memory while each waits for another's.
 import type { StoreContext } from '../context.js';
+import type { UploadHash } from '../digest/hasher.js';
 import type { UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
 import { PartBuffer } from '../memory/part-buffer.js';
@@ -55,6 +56,12 @@ export class PartCutter {
    */
   private leftovers: StoredSegment[];
   private streaming: StreamedPart | undefined;
+  /** The upload's running SHA-256, fed every byte the cutter takes (s3/digest/). */
+  private hash: UploadHash | undefined;
+  /** The hash state where an early part began: its bytes may be dropped (abandonStream). */
+  private hashAtPart: Uint8Array | undefined;
+  /** Where the last segment this request staged ends: its metadata holds the hash state there. */
+  stagedUpTo: number | undefined;
 
   constructor(
     private readonly deps: CutterDeps,
@@ -63,6 +70,11 @@ export class PartCutter {
     this.start = progress.offset;
     this.carried = progress.liveSegments;
     this.leftovers = progress.staleSegments.filter((s) => s.offset < progress.offset);
+  }
+
+  /** Feeds `hash` every byte from here on; segments staged carry its state. */
+  hashWith(hash: UploadHash): void {
+    this.hash = hash;
   }
 
   /** Where the received bytes end (absolute). */
@@ -131,6 +143,7 @@ export class PartCutter {
     ctx.fence.assertHeld();
     const partNumber = partNumberAt(this.start, info.partSize);
     const head = early ? this.carriedRun() : undefined;
+    if (early) this.hashAtPart = this.hash?.save();
     this.streaming = new StreamedPart(ctx, info, partNumber, buf, { early, head });
   }
 
@@ -179,6 +192,7 @@ export class PartCutter {
   copy(chunk: Buffer, pos: number): number {
     const buf = this.buf as PartBuffer;
     const n = buf.copy(chunk, pos);
+    this.hash?.update(chunk.subarray(pos, pos + n));
     this.streaming?.advance(buf.length);
     return n;
   }
@@ -217,6 +231,8 @@ export class PartCutter {
     if (this.buf?.lostBytes) {
       this.buf.release();
       this.buf = undefined;
+      // Those bytes never count: the hash goes back to where the part began.
+      if (this.hashAtPart) this.hash?.load(this.hashAtPart);
     }
   }
 
@@ -228,9 +244,12 @@ export class PartCutter {
     const { ctx, segments, info } = this.deps;
     const buf = this.buf as PartBuffer;
     const merge = planCompaction(this.carried, buf.length);
+    // The hash covers exactly the bytes up to this segment's end (copy() fed them).
+    const hash = this.hash?.save();
     const seg = merge
-      ? await this.stageMerged(merge, buf)
-      : await segments.put(info.id, this.start, buf.chunks(), ctx.fence);
+      ? await this.stageMerged(merge, buf, hash)
+      : await segments.put(info.id, this.start, buf.chunks(), ctx.fence, undefined, hash);
+    this.stagedUpTo = seg.offset + seg.size;
     buf.release();
     ctx.metrics.segmentsWritten++;
     ctx.metrics.segmentBytesWritten += seg.size;
@@ -253,12 +272,16 @@ export class PartCutter {
    *    kill or a failed delete leaves stale segments, which never count again; the next
    *    merge (or completion, or termination) deletes them.
    */
-  private async stageMerged(merge: StoredSegment[], buf: PartBuffer): Promise<StoredSegment> {
+  private async stageMerged(
+    merge: StoredSegment[],
+    buf: PartBuffer,
+    hash: Uint8Array | undefined,
+  ): Promise<StoredSegment> {
     const { ctx, segments, info } = this.deps;
     const first = merge[0] as StoredSegment;
     const run = segments.run(merge);
     ctx.metrics.segmentBytesReadBack += run.size;
-    const seg = await segments.put(info.id, first.offset, buf.chunks(), ctx.fence, run);
+    const seg = await segments.put(info.id, first.offset, buf.chunks(), ctx.fence, run, hash);
     this.carried = [...this.carried.slice(0, this.carried.length - merge.length), seg];
     ctx.metrics.segmentMerges++;
     // Never a key that now holds live bytes: the superset may have overwritten one merged.

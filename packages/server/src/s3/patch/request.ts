@@ -3,16 +3,21 @@
 // settle the marks. Every path out has drained its part uploads.
 import { noteConsumed } from '../../body/chunk-reclaimer.js';
 import { ERRORS, TusError } from '../../errors.js';
+import { verifyWholeDigest } from '../../extensions/repr-digest.js';
 import { UNFENCED } from '../../locks/fence.js';
 import type { StoreContext } from '../context.js';
-import type { UploadInfo } from '../info.js';
+import { UploadHash } from '../digest/hasher.js';
+import { hashObjectsToDrop, writeHashState } from '../digest/state.js';
+import { hashesUpload, type UploadInfo } from '../info.js';
 import type { BufferLease } from '../memory/buffer-pool.js';
 import { partNumberAt } from '../parts/arithmetic.js';
 import { PartPipeline } from '../parts/pipeline.js';
+import { deleteKeysQuietly } from '../staging/cleanup.js';
+import { deleteKeys } from '../staging/listing.js';
 import type { UnverifiedMarks } from '../staging/marks.js';
 import type { PendingParts } from '../staging/pending.js';
 import type { SegmentStaging } from '../staging/segments.js';
-import type { Progress } from '../state/progress.js';
+import type { HashState, Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
 import { PartCutter } from './part-cutter.js';
 import {
@@ -67,6 +72,10 @@ export class PatchRequest {
   readonly pipeline: PartPipeline;
   readonly cutter: PartCutter;
   readonly writes: PartWrites;
+  /** The upload's running SHA-256 (hashed uploads only), set up by run(). */
+  private hash: UploadHash | undefined;
+  /** The last byte did not match the declared digest: nothing of the request may count. */
+  private digestFailed = false;
   private readonly gate: ChecksumGate | undefined;
   private readonly progress: Progress;
   private streamError: unknown;
@@ -94,6 +103,7 @@ export class PatchRequest {
 
   /** Returns the progress once every received byte is durable. */
   async run(body: AsyncIterable<Buffer>): Promise<Progress> {
+    if (hashesUpload(this.info)) await this.startHash();
     await this.readBody(body);
     await this.cutter.abandonStream();
     const sink = this.gate ? await this.verify(this.gate) : this.pipeline;
@@ -107,7 +117,12 @@ export class PatchRequest {
       this.gate?.mark,
       progress.unverified,
     );
-    const unverified = await settle(this.deps, info.id, plan, writes.folded);
+    const kept = !failure && !this.digestFailed;
+    const hashObjects = kept ? await this.saveHash(end) : progress.hashObjects;
+    // A hashed upload whose request failed keeps the folded segments: their metadata may hold
+    // the newest durable hash state (s3/digest/resume.ts).
+    const folded = kept || !this.hash ? writes.folded : [];
+    const unverified = await settle(this.deps, info.id, plan, folded);
     if (failure) throw failure.error;
     if (this.streamError !== undefined) throw this.streamError;
     return {
@@ -116,7 +131,69 @@ export class PatchRequest {
       liveSegments: this.cutter.liveSegments,
       staleSegments: this.cutter.staleSegments,
       unverified,
+      ...(this.hash ? { hash: this.hash.save(), hashObjects } : {}),
     };
+  }
+
+  /**
+   * The hash continues the durable state at the offset. After a cut (s3/digest/resume.ts),
+   * staged objects past it are left from writes no 204 acknowledged: they go first, so none
+   * can join the chain this request writes.
+   */
+  private async startHash(): Promise<void> {
+    const { progress, deps } = this;
+    this.hash = await UploadHash.start(progress.hash);
+    this.cutter.hashWith(this.hash);
+    if (progress.cutFrom === undefined) return;
+    const past = [
+      ...progress.staleSegments.filter((s) => s.offset >= progress.offset),
+      ...(progress.hashObjects ?? []).filter((h) => h.offset > progress.offset),
+    ];
+    deps.ctx.fence.assertHeld();
+    await deleteKeys(
+      deps.ctx.client,
+      deps.ctx.bucket,
+      past.map((o) => o.key),
+    );
+    progress.staleSegments = progress.staleSegments.filter((s) => s.offset < progress.offset);
+    progress.hashObjects = (progress.hashObjects ?? []).filter((h) => h.offset <= progress.offset);
+    delete progress.cutFrom;
+  }
+
+  /**
+   * Once every byte is durable: unless the request's last write was a segment (whose
+   * metadata holds the state), the state after `end` is written as an object of its own,
+   * before any segment it supersedes is deleted. Returns the state objects kept.
+   */
+  private async saveHash(end: number): Promise<HashState[] | undefined> {
+    const { hash, cutter, progress, info } = this;
+    const known = progress.hashObjects ?? [];
+    if (!hash || end === progress.offset || end === info.size || cutter.stagedUpTo === end) {
+      return hash ? known : undefined;
+    }
+    const newest = await writeHashState(this.deps.ctx, info.id, end, hash.save());
+    this.state.staged = true;
+    const drop = hashObjectsToDrop(known, newest);
+    await deleteKeysQuietly(
+      this.deps.ctx,
+      drop.map((h) => h.key),
+    );
+    return [...known.filter((h) => !drop.includes(h)), newest];
+  }
+
+  /** The whole upload arrived: its digest must be the declared one before it goes out. */
+  verifyLast(): void {
+    const { hash, info } = this;
+    if (!hash) return;
+    const hex = hash.hex();
+    try {
+      verifyWholeDigest(info.digest?.declared, hex);
+    } catch (err) {
+      this.digestFailed = true;
+      throw err;
+    }
+    // The object written next (a one-part PutObject, or completion) carries it.
+    info.digest = { ...info.digest, sha256: hex };
   }
 
   /**
@@ -209,6 +286,15 @@ export class PatchRequest {
   /** A filled part goes out, or under a checksum is held until more bytes follow it. */
   private async flush(): Promise<void> {
     const part = this.cutter.take();
+    if (this.cutter.end === this.info.size) {
+      try {
+        this.verifyLast();
+      } catch (err) {
+        part.pooled?.release();
+        await part.streamed?.abandon();
+        throw err;
+      }
+    }
     if (this.gate) this.gate.held = part;
     else await this.writes.upload(part, this.pipeline);
   }

@@ -13,6 +13,8 @@ export interface TailRequest {
   writes: PartWrites;
   /** Where the body's parts went. */
   pipeline: PartPipeline;
+  /** Throws when the bytes so far, the whole upload, do not match its declared digest. */
+  verifyLast(): void;
 }
 
 /**
@@ -28,6 +30,13 @@ export async function writeTail(
   try {
     if (cutter.fill > 0 && !sink.failed) {
       if (info.size !== undefined && cutter.end === info.size) {
+        // Before the last part goes out: a one-part upload's PutObject is the object.
+        const mismatch = verified(req);
+        if (mismatch) {
+          cutter.release();
+          await Promise.allSettled([sink.drain(), pipeline.drain()]);
+          return mismatch;
+        }
         await writes.upload(cutter.take(), sink);
       } else {
         state.staged = true;
@@ -40,4 +49,13 @@ export async function writeTail(
     return { error };
   }
   return undefined;
+}
+
+function verified(req: TailRequest): { error: unknown } | undefined {
+  try {
+    req.verifyLast();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }

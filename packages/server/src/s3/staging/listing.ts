@@ -3,12 +3,14 @@
 // single ListObjectsV2 finds them all.
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseStagingKey, stagingPrefix } from '../keys.js';
-import type { StoredSegment, UnverifiedRange } from '../state/progress.js';
+import type { HashState, StoredSegment, UnverifiedRange } from '../state/progress.js';
 
 export interface Staged {
   segments: StoredSegment[];
   pending: string[];
   unverified: UnverifiedRange[];
+  /** Hash states of PATCHes that ended on a part boundary (s3/digest/state.ts). */
+  hashes: HashState[];
 }
 
 export async function listStaged(
@@ -17,7 +19,7 @@ export async function listStaged(
   prefix: string,
   id: string,
 ): Promise<Staged> {
-  const out: Staged = { segments: [], pending: [], unverified: [] };
+  const out: Staged = { segments: [], pending: [], unverified: [], hashes: [] };
   let token: string | undefined;
   do {
     const res = await client.send(
@@ -39,6 +41,7 @@ export async function listStaged(
           generation: kind.generation,
         });
       else if (kind.kind === 'pending') out.pending.push(key);
+      else if (kind.kind === 'hash') out.hashes.push({ key, ...kind });
       else out.unverified.push({ key, from: kind.from, to: kind.to, generation: kind.generation });
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -48,7 +51,12 @@ export async function listStaged(
 
 /** Every key of a listing, for deletion. */
 export function stagedKeys(s: Staged): string[] {
-  return [...s.segments.map((x) => x.key), ...s.pending, ...s.unverified.map((x) => x.key)];
+  return [
+    ...s.segments.map((x) => x.key),
+    ...s.pending,
+    ...s.unverified.map((x) => x.key),
+    ...s.hashes.map((x) => x.key),
+  ];
 }
 
 /** Deletes keys in batches of 1000 (DeleteObjects' limit). */

@@ -15,6 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Fence } from '../../locks/fence.js';
+import { segmentHashMetadata } from '../digest/state.js';
 import { segmentKey } from '../keys.js';
 import type { Bytes } from '../memory/bytes.js';
 import type { PartChecksum } from '../parts/part-checksum.js';
@@ -38,7 +39,8 @@ export class SegmentStaging {
    * Stages `bytes` at `offset` under the key of `fence`'s generation, unless the lock may
    * be lost: a newer holder's segment at the same offset is never replaced. With `head`
    * (segments merged into this one, s3/staging/compaction.ts), the object holds their bytes
-   * streamed from S3, then `bytes`.
+   * streamed from S3, then `bytes`. With `hash`, its user metadata holds the upload's hash
+   * state at its end (s3/digest/state.ts).
    */
   async put(
     id: string,
@@ -46,12 +48,16 @@ export class SegmentStaging {
     bytes: Bytes,
     fence: Fence,
     head?: StagedRun,
+    hash?: Uint8Array,
   ): Promise<StoredSegment> {
     const { generation } = fence;
     const key = segmentKey(this.prefix, id, offset, generation);
     const { client, bucket, partChecksum } = this;
     const before = () => fence.assertHeld();
-    const size = await putStaged({ client, bucket, key, partChecksum, bytes, head, before });
+    // The upload's hash state after this segment's last byte travels in the same write.
+    const metadata = hash ? segmentHashMetadata(hash) : undefined;
+    const put = { client, bucket, key, partChecksum, bytes, head, before, metadata };
+    const size = await putStaged(put);
     return { key, offset, size, generation };
   }
 

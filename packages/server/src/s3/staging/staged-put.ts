@@ -13,6 +13,8 @@ export interface StagedPut {
   partChecksum: PartChecksum;
   bytes: Bytes;
   head?: StagedRun;
+  /** User metadata the object carries (a segment's hash state, s3/digest/state.ts). */
+  metadata?: Record<string, string>;
   /** Runs right before each attempt (a fence check). */
   before?: () => void;
 }
@@ -34,6 +36,7 @@ export async function putStaged(put: StagedPut): Promise<number> {
           Body,
           ContentLength: size,
           ContentMD5: md5,
+          Metadata: put.metadata,
         }),
       ),
     put.before,

@@ -4,13 +4,15 @@ import { directFinalState, settleFinal } from '../concat/direct-final.js';
 import { completeFinal } from '../concat/final.js';
 import { removePartials } from '../concat/remove-partials.js';
 import type { StoreContext } from '../context.js';
-import { adoptionOf, type UploadInfo } from '../info.js';
+import { resumeHashed } from '../digest/resume.js';
+import { segmentHashState } from '../digest/state.js';
+import { adoptionOf, hashesUpload, type UploadInfo } from '../info.js';
 import { readInfo } from '../info-io.js';
 import type { PartList } from '../parts/list.js';
 import { multipartTarget } from '../parts/target.js';
 import { clearStaging } from '../staging/cleanup.js';
 import { deleteKeys, listStaged, stagedKeys } from '../staging/listing.js';
-import { objectLength, recordCompletionIfWhole } from './object.js';
+import { objectHead, recordCompletionIfWhole } from './object.js';
 import { deriveProgress, type Progress, type UnverifiedRange } from './progress.js';
 import { completeState, type UploadState } from './upload-state.js';
 
@@ -58,24 +60,33 @@ export async function loadState(
     return completeState(await completeFinal(deps.finals, info, parts));
   }
   const onePart = multipartTarget(ctx.prefix, info) === undefined;
-  const [parts, staged, length] = await Promise.all([
+  const [parts, staged, head] = await Promise.all([
     deps.parts.list(info),
     listStaged(ctx.client, ctx.bucket, ctx.prefix, id),
-    onePart ? objectLength(ctx, info) : undefined,
+    onePart ? objectHead(ctx, info) : undefined,
   ]);
   if (parts === 'gone') return recoverVanishedUpload(ctx, info);
-  if (onePart && length === info.size) {
+  if (onePart && head?.length === info.size) {
     // A one-part upload whose PutObject landed: its object records its completion
     // (objectRecordsCompletion), which the info now says too.
-    return recoverVanishedUpload(ctx, info, length, stagedKeys(staged).length > 0);
+    return recoverVanishedUpload(ctx, info, head, stagedKeys(staged).length > 0);
   }
-  const progress = deriveProgress(
+  let progress = deriveProgress(
     parts,
     staged.segments,
     info.partSize,
     info.size,
     staged.unverified,
   );
+  if (hashesUpload(info)) {
+    // Never past a durable hash state (s3/digest/resume.ts).
+    progress = await resumeHashed({
+      derived: progress,
+      segments: staged.segments,
+      hashes: staged.hashes,
+      segmentState: (seg) => segmentHashState(ctx, seg),
+    });
+  }
   deps.parts.remember(info, progress.parts);
   if (progress.supersededMarks) await dropSuperseded(ctx, id, progress.supersededMarks);
   const state = {
@@ -113,10 +124,10 @@ async function dropSuperseded(
 async function recoverVanishedUpload(
   ctx: StoreContext,
   info: UploadInfo,
-  known?: number,
+  known?: { length?: number; sha256?: string },
   staged = true,
 ): Promise<UploadState> {
-  const done = await recordCompletionIfWhole(ctx, info, known);
+  const done = await recordCompletionIfWhole(ctx, info, known?.length, known?.sha256);
   if (!done) throw ERRORS.FILE_NOT_FOUND;
   if (staged) await clearStaging(ctx, info.id);
   return completeState(done);

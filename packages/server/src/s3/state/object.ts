@@ -13,13 +13,21 @@ export async function objectLength(
   ctx: StoreContext,
   info: UploadInfo,
 ): Promise<number | undefined> {
+  return (await objectHead(ctx, info))?.length;
+}
+
+/** The upload's object's length and `sha256` metadata, or undefined while it does not exist. */
+export async function objectHead(
+  ctx: StoreContext,
+  info: UploadInfo,
+): Promise<{ length?: number; sha256?: string } | undefined> {
   const head = await ctx.client
     .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, info.id) }))
     .catch((err: unknown) => {
       if (isS3NotFound(err)) return undefined;
       throw err;
     });
-  return head?.ContentLength;
+  return head && { length: head.ContentLength, sha256: head.Metadata?.sha256 };
 }
 
 /**
@@ -31,10 +39,14 @@ export async function recordCompletionIfWhole(
   ctx: StoreContext,
   info: UploadInfo,
   known?: number,
+  sha256?: string,
 ): Promise<UploadInfo | undefined> {
-  const length = known ?? (await objectLength(ctx, info));
+  const head = known === undefined ? await objectHead(ctx, info) : { length: known, sha256 };
+  const length = head?.length;
   if (length === undefined || info.size === undefined || length !== info.size) return undefined;
   const done = { ...info, completedAt: new Date().toISOString() };
+  // A one-part upload's object carries its verified digest (s3/digest/): the info learns it.
+  if (info.digest && head?.sha256) done.digest = { ...info.digest, sha256: head.sha256 };
   await writeInfo(ctx, done);
   return done;
 }

@@ -27,6 +27,14 @@ export interface UnverifiedRange {
   generation: number;
 }
 
+/** A saved SHA-256 state after `offset` bytes, kept as an object of its own (s3/keys.ts). */
+export interface HashState {
+  key: string;
+  offset: number;
+  generation: number;
+  state: Uint8Array;
+}
+
 export interface Progress {
   /** Bytes durably received, counted from 0 without a gap. */
   offset: number;
@@ -40,6 +48,18 @@ export interface Progress {
   unverified: UnverifiedRange[];
   /** Marks a newer lock generation superseded (s3/state/generations.ts): never count. */
   supersededMarks?: UnverifiedRange[];
+  /**
+   * The running SHA-256 state after `offset` bytes, when the upload is hashed (s3/digest/);
+   * undefined at offset 0 or when not hashed.
+   */
+  hash?: Uint8Array;
+  /** Hash state objects written so far, deleted in batches (s3/digest/state.ts). */
+  hashObjects?: HashState[];
+  /**
+   * The offset was cut back to the last durable hash state: objects past it are left from
+   * writes no 204 acknowledged, and the next PATCH deletes them before it writes.
+   */
+  cutFrom?: number;
 }
 
 export function deriveProgress(

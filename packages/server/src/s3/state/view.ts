@@ -36,6 +36,8 @@ export interface UploadReply {
   concat: ConcatRequest | undefined;
   /** A final not complete yet: HEAD answers no Upload-Offset (tus spec). */
   unfinishedFinal: boolean;
+  /** A finished upload's verified SHA-256 (hex), if computed. */
+  digest: string | undefined;
 }
 
 export function uploadReply(info: UploadInfo): UploadReply {
@@ -48,5 +50,6 @@ export function uploadReply(info: UploadInfo): UploadReply {
           ? { role: 'partial' }
           : undefined,
     unfinishedFinal: info.concat?.role === 'final' && info.completedAt === undefined,
+    digest: info.completedAt !== undefined ? info.digest?.sha256 : undefined,
   };
 }

@@ -29,6 +29,7 @@ export async function createMultipartUpload(s: S3State, input: CreateMultipartUp
     parts: new Map(),
     contentType: input.ContentType,
     contentDisposition: input.ContentDisposition,
+    metadata: input.Metadata,
   });
   return { Bucket: input.Bucket, Key: input.Key, UploadId: uploadId };
 }
@@ -123,6 +124,7 @@ export async function completeMultipartUpload(
     lastModified: new Date(),
     contentType: upload.contentType,
     contentDisposition: upload.contentDisposition,
+    metadata: upload.metadata,
   });
   s.uploads.delete(upload.uploadId);
   // RGW answers Complete with an empty ETag.

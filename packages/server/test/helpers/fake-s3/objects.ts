@@ -25,6 +25,7 @@ export async function putObject(s: S3State, input: PutObjectCommandInput) {
     lastModified: new Date(),
     contentType: input.ContentType,
     contentDisposition: input.ContentDisposition,
+    metadata: input.Metadata,
   });
   return { ETag: etag };
 }
@@ -56,6 +57,7 @@ export async function headObject(s: S3State, input: HeadObjectCommandInput) {
     LastModified: obj.lastModified,
     ContentType: obj.contentType,
     ContentDisposition: obj.contentDisposition,
+    Metadata: obj.metadata ?? {},
   };
 }
 

@@ -10,6 +10,8 @@ export interface StoredObject {
   lastModified: Date;
   contentType?: string;
   contentDisposition?: string;
+  /** User metadata (x-amz-meta-*). */
+  metadata?: Record<string, string>;
 }
 
 export interface StoredPart {
@@ -26,6 +28,7 @@ export interface MultipartUpload {
   parts: Map<number, StoredPart>;
   contentType?: string;
   contentDisposition?: string;
+  metadata?: Record<string, string>;
 }
 
 /**
