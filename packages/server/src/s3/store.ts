@@ -157,8 +157,8 @@ export class S3MultipartStore
   readonly prefix: string;
   /** Part buffers held across all uploads (partMemory). */
   readonly partBudget: PartBudget;
-  /** The write() calls running now (drained() waits for them). */
-  private readonly writing = new Set<Promise<number>>();
+  /** The newest write() of each upload (one runs at a time; drained() waits for them). */
+  private readonly writing = new Map<string, Promise<number>>();
   private readonly ctx: StoreContext;
   private readonly partSizeOption: number | undefined;
   private readonly maxSize: number | undefined;
@@ -393,13 +393,23 @@ export class S3MultipartStore
    * store has made what arrived durable; closing waits for this, not for the answers.
    */
   async drained(): Promise<void> {
-    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing.values()]);
   }
 
+  /**
+   * One write per upload at a time in this process: @tus/server unlocks a cut PATCH's
+   * upload before the store's write() returns (it answers when the body fails, while the
+   * tail is still being staged), so the lock alone would let the client's retry run
+   * beside it. The retry waits, then sees the offset the cut one reached.
+   */
   override write(readable: Readable, id: string, offset: number): Promise<number> {
-    const writing = this.writeTracked(readable, id, offset);
-    this.writing.add(writing);
-    const forget = () => this.writing.delete(writing);
+    const prior = this.writing.get(id);
+    const start = prior ? prior.then(noop, noop) : Promise.resolve();
+    const writing = start.then(() => this.writeTracked(readable, id, offset));
+    this.writing.set(id, writing);
+    const forget = () => {
+      if (this.writing.get(id) === writing) this.writing.delete(id);
+    };
     writing.then(forget, forget);
     return writing;
   }
@@ -543,3 +553,5 @@ function tell(request: RequestContext | undefined, info: UploadInfo): void {
 
 /** Outside a request (the expiration sweep) no other upload's lock is taken. */
 const noLocks: LockUploads = async () => async () => {};
+
+function noop(): void {}
