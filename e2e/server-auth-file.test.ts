@@ -2,7 +2,7 @@
 // (HS256 tokens made here with jose). Another owner's upload answers exactly what a missing
 // one does on every method; own uploads work; an open server stays open.
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { as, bearerToken, offsetAs, patchAs, TEST_JWT_SECRET } from './helpers/bearer.js';
 import {
   type Backend,
   type CliServer,
@@ -11,28 +11,12 @@ import {
   idOf,
   sha256Hex,
   startCli,
-  tus,
 } from './helpers/server.js';
 
-const SECRET = 'e2e-secret-of-at-least-32-bytes-long!';
+const SECRET = TEST_JWT_SECRET;
 const KiB = 1024;
 
-async function token(sub: string, tenant?: string): Promise<string> {
-  return new SignJWT(tenant ? { tenant } : {})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .sign(new TextEncoder().encode(SECRET));
-}
-
-function as(bearer: string | undefined, url: string, method: string, headers = {}, body?: Buffer) {
-  return tus(
-    url,
-    method,
-    { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), ...headers },
-    body,
-  );
-}
+const token = (sub: string, tenant?: string) => bearerToken(sub, { tenant });
 
 async function create(bearer: string | undefined, base: string, size?: number): Promise<string> {
   const length =
@@ -40,32 +24,6 @@ async function create(bearer: string | undefined, base: string, size?: number): 
   const res = await as(bearer, base, 'POST', { ...length, 'Upload-Metadata': 'filename YS50eHQ=' });
   if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
   return new URL(res.headers.get('location') ?? '', base).toString();
-}
-
-function patchAs(
-  bearer: string | undefined,
-  url: string,
-  offset: number,
-  bytes: Buffer,
-  headers = {},
-) {
-  return as(
-    bearer,
-    url,
-    'PATCH',
-    {
-      'Upload-Offset': String(offset),
-      'Content-Type': 'application/offset+octet-stream',
-      ...headers,
-    },
-    bytes,
-  );
-}
-
-async function offsetAs(bearer: string | undefined, url: string): Promise<number> {
-  const res = await as(bearer, url, 'HEAD');
-  if (res.status !== 200) throw new Error(`HEAD: ${res.status}`);
-  return Number(res.headers.get('upload-offset'));
 }
 
 describe('CLI with --jwt-secret on the file store', () => {

@@ -4,6 +4,7 @@
 // one resumes the upload to an exact object.
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { as, bearerToken, offsetAs, patchAs, TEST_JWT_SECRET } from './helpers/bearer.js';
 import {
   type Backend,
   type CliServer,
@@ -15,48 +16,15 @@ import {
   tus,
 } from './helpers/server.js';
 
-const SECRET = 'e2e-secret-of-at-least-32-bytes-long!';
+const SECRET = TEST_JWT_SECRET;
 const KiB = 1024;
 
-async function token(sub: string, { tenant, exp }: { tenant?: string; exp?: number } = {}) {
-  const jwt = new SignJWT(tenant ? { tenant } : {})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt();
-  if (exp !== undefined) jwt.setExpirationTime(exp);
-  return jwt.sign(new TextEncoder().encode(SECRET));
-}
-
-/** A request as `bearer` (no Authorization without one). */
-function as(bearer: string | undefined, url: string, method: string, headers = {}, body?: Buffer) {
-  return tus(
-    url,
-    method,
-    { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), ...headers },
-    body,
-  );
-}
+const token = (sub: string, o: { tenant?: string; exp?: number } = {}) => bearerToken(sub, o);
 
 async function create(bearer: string, base: string, size: number, headers = {}): Promise<string> {
   const res = await as(bearer, base, 'POST', { 'Upload-Length': String(size), ...headers });
   if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
   return new URL(res.headers.get('location') ?? '', base).toString();
-}
-
-function patchAs(bearer: string | undefined, url: string, offset: number, bytes: Buffer) {
-  return as(
-    bearer,
-    url,
-    'PATCH',
-    { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
-    bytes,
-  );
-}
-
-async function offsetAs(bearer: string, url: string): Promise<number> {
-  const res = await as(bearer, url, 'HEAD');
-  if (res.status !== 200) throw new Error(`HEAD: ${res.status}`);
-  return Number(res.headers.get('upload-offset'));
 }
 
 describe('CLI with --jwt-secret on S3', () => {
