@@ -228,6 +228,11 @@ export class FakeTusServer {
     }
     const data = parts.flatMap((p) => p.data);
     const length = data.reduce((a, d) => a + d.length, 0);
+    const joined: FakeUpload = { id, length, data, offset: 0, metadata: null, concat: 'final' };
+    joined.reprDigest = h['repr-digest'];
+    if (this.digestWrong(joined, new Uint8Array(0))) {
+      return { status: 460, body: 'Repr-Digest mismatch' };
+    }
     this.uploads.set(id, {
       id,
       length,

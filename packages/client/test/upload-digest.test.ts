@@ -171,6 +171,43 @@ test('resuming an upload URL created without a digest: declared on the next PATC
   expect(server.requests.find((q) => q.method === 'POST')!.headers['repr-digest']).toBeUndefined();
 });
 
+test('parallel: the final POST declares it, the partials do not; a 460 there is final', async () => {
+  const data = bytes(7300, 3);
+  const ok = new FakeTusServer();
+  ok.extensions += ',concatenation';
+  ok.partSize = 1000;
+  const good = start(ok, blobSource(new Blob([data])), { parallel: 4, chunkSize: 400 });
+  const r = await good.upload.start();
+  expect(Buffer.from(ok.bytesOf(r.url))).toEqual(Buffer.from(data));
+  const posts = ok.requests.filter((q) => q.method === 'POST');
+  const finals = posts.filter((q) => q.headers['upload-concat']?.startsWith('final;'));
+  expect(finals.map((q) => q.headers['repr-digest'])).toEqual([reprOf(data)]);
+  expect(posts.filter((q) => q.headers['repr-digest'] !== undefined)).toHaveLength(1);
+
+  const bad = new FakeTusServer();
+  bad.extensions += ',concatenation';
+  bad.partSize = 1000;
+  let flipped = false;
+  bad.corrupt = (req, body) => {
+    if (req.method !== 'PATCH' || flipped) return body;
+    flipped = true;
+    return body.map((x, i) => (i ? x : x ^ 1));
+  };
+  const store = new MemoryStore();
+  const failing = start(bad, blobSource(new Blob([data])), {
+    parallel: 4,
+    chunkSize: 400,
+    checksum: false,
+    store,
+  });
+  const err = await failing.upload.start().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DigestMismatchError);
+  expect(err).toMatchObject({ method: 'POST', kind: 'digest' });
+  const finalPosts = bad.requests.filter((q) => q.headers['upload-concat']?.startsWith('final;'));
+  expect(finalPosts).toHaveLength(1);
+  expect(await store.list()).toEqual([]);
+});
+
 test('a one-pass stream cannot be hashed first: unsupported, before any request', async () => {
   const server = new FakeTusServer();
   const src = streamSource(new Blob([bytes(100)]).stream());

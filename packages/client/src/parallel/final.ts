@@ -42,6 +42,7 @@ async function postCreation(
       const res = await ctx.conn.exchange(req, undefined, idleMs);
       const declared = headers['Repr-Digest'];
       if (res.status === 460 && declared) {
+        await ctx.record.forget(); // as for a single upload: a rerun starts afresh
         throw new DigestMismatchError('POST', endpoint, declared, res.body);
       }
       if (res.status !== 201) throw httpError('POST', endpoint, res.status, res.body, failure);

@@ -29,7 +29,7 @@ import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
 export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 /** Request headers browsers must be allowed to send, and response headers they may read. */
-export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum'];
+export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum', 'Repr-Digest'];
 export const EXTENSION_RESPONSE_HEADERS = [CHECKSUM_ALGORITHM_HEADER, PART_SIZE_HEADER];
 
 /** How the front behaves beyond what @tus/server's options say. */
