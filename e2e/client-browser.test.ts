@@ -52,7 +52,15 @@ async function openPage(page: Page) {
   await page.setInputFiles('#file', file.path);
 }
 
-function run(page: Page, args: { endpoint: string; chunkSize: number; stopAt?: number }) {
+interface RunArgs {
+  endpoint: string;
+  chunkSize: number;
+  stopAt?: number;
+  digest?: 'sha256';
+  checksum?: string;
+}
+
+function run(page: Page, args: RunArgs) {
   return page.evaluate(
     (a) => (window as unknown as { runUpload(x: typeof a): Promise<RunResult> }).runUpload(a),
     args,
@@ -62,7 +70,7 @@ function run(page: Page, args: { endpoint: string; chunkSize: number; stopAt?: n
 const storedKeys = (page: Page) =>
   page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tus-s3:')));
 
-describe.each(targets)('browser build in headless Chromium: %s', (_name, start) => {
+describe.each(targets)('browser build in headless Chromium: %s', (name, start) => {
   let target: Target;
   beforeAll(async () => {
     target = await start();
@@ -102,6 +110,33 @@ describe.each(targets)('browser build in headless Chromium: %s', (_name, start) 
       );
       expect(await storedKeys(page)).toHaveLength(0);
       expect(await target.sha256Of(second.url!)).toBe(file.sha256);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('digest: the whole File hashed in the page (hash-wasm) is its SHA-256', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await openPage(page);
+      await page.evaluate(() => localStorage.clear());
+      // Our server has the checksum extension: crc32 per request also goes through hash-wasm.
+      const checksum = name.startsWith('our server') ? 'crc32' : undefined;
+      const r = await run(page, {
+        endpoint: target.endpoint,
+        chunkSize: 4 * MiB,
+        digest: 'sha256',
+        checksum,
+      });
+      expect(r.message).toBeUndefined();
+      expect(r.ok).toBe(true);
+      const want = `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`;
+      expect(r.events.find(([e]) => e === 'digest')?.[1]).toBe(want);
+      if (checksum) expect(r.events).toContainEqual(['checksum', 'crc32']);
+      expect(await target.sha256Of(r.url!)).toBe(file.sha256);
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -11,6 +11,7 @@ import { removeDir, tmpDir } from './files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const clientDist = path.resolve(here, '../../packages/client/dist');
+const clientModules = path.resolve(here, '../../packages/client/node_modules');
 const pageDir = path.resolve(here, '../browser');
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -19,7 +20,10 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves / -> e2e/browser/index.html, /client/* -> packages/client/dist/*. */
+/**
+ * Serves / -> e2e/browser/index.html, /client/* -> packages/client/dist/*, /modules/* ->
+ * the client's dependencies (the page's import map points there).
+ */
 export async function startStaticServer(): Promise<StaticServer> {
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -28,6 +32,9 @@ export async function startStaticServer(): Promise<StaticServer> {
     else if (url.pathname.startsWith('/client/')) {
       const p = path.resolve(clientDist, `.${url.pathname.slice('/client'.length)}`);
       if (p.startsWith(`${clientDist}${path.sep}`)) file = p;
+    } else if (url.pathname.startsWith('/modules/')) {
+      const p = path.resolve(clientModules, `.${url.pathname.slice('/modules'.length)}`);
+      if (p.startsWith(`${clientModules}${path.sep}`)) file = p;
     }
     try {
       if (!file) throw new Error('not found');

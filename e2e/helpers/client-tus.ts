@@ -30,6 +30,8 @@ export async function startStockTusServer(
     path: '/files',
     datastore: new FileStore({ directory: dir }),
     maxSize: o.maxSize,
+    // Lets a browser send the client's `digest` header (CORS); this server ignores it.
+    allowedHeaders: ['Repr-Digest'],
   });
   const http = createServer((req, res) => {
     if (o.extra?.(req, res)) return;

@@ -6,6 +6,7 @@
  */
 
 import { ChecksumChoice } from './checksum/choice.js';
+import { reprDigest, wholeSha256 } from './checksum/whole-file.js';
 import { ChunkSizer } from './chunk-size.js';
 import { Connection } from './connection.js';
 import type { UploadOptions } from './options.js';
@@ -15,6 +16,7 @@ import type { ServerCaps } from './protocol/caps.js';
 import { ResumeRecord } from './resume-record.js';
 import { RetryBudget, retryPolicy } from './retry.js';
 import type { UploadSource } from './sources/types.js';
+import type { StoredUpload } from './stores/types.js';
 import type { ProgressEvent, UploadEvents } from './upload-events.js';
 
 /** How a parent parallel upload drives one of its partials (not public API). */
@@ -46,6 +48,11 @@ export class UploadContext {
   /** null while the length is deferred. */
   total: number | null;
   caps: ServerCaps | null;
+  /**
+   * The whole-file Repr-Digest (option `digest`; parents only): `declared` once a request
+   * that carried it was answered, or when the resume store says creation carried it.
+   */
+  digest: { header: string; declared: boolean } | null = null;
   /** Consecutive 460 answers for the chunk being sent. */
   checksumFailures = 0;
   readonly sizer: ChunkSizer;
@@ -91,6 +98,17 @@ export class UploadContext {
   async discover(): Promise<ServerCaps> {
     if (!this.caps) this.caps = await this.conn.discover(this.o.endpoint ?? this.url!);
     return this.caps;
+  }
+
+  /** Computes the whole-file digest, or takes the one the resume entry declared. */
+  async prepareDigest(stored: StoredUpload | undefined): Promise<void> {
+    if (this.o.digest !== 'sha256' || this.role || this.digest) return;
+    if (stored?.digest) {
+      this.digest = { header: stored.digest, declared: true };
+    } else {
+      this.digest = { header: reprDigest(await wholeSha256(this.source)), declared: false };
+    }
+    this.emit('digest', { reprDigest: this.digest.header, fromStore: this.digest.declared });
   }
 
   /** Chooses the checksum algorithm (asking OPTIONS first unless checksums are off). */

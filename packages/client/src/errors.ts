@@ -7,7 +7,8 @@ export type TusErrorKind =
   | 'source' // the data source could not be read (again)
   | 'protocol' // the server's answer broke the tus protocol
   | 'limit' // the upload exceeds a limit the server announced (Tus-Max-Size)
-  | 'unsupported'; // the server lacks what the options require (e.g. a checksum algorithm)
+  | 'unsupported' // the server lacks what the options require (e.g. a checksum algorithm)
+  | 'digest'; // the server's SHA-256 of the whole upload is not the declared one (final)
 
 export interface TusErrorDetails {
   kind: TusErrorKind;
@@ -67,6 +68,27 @@ export function explained(err: TusError, why: string): TusError {
     url: err.url,
     cause: err,
   });
+}
+
+/**
+ * The request that brought the last byte was answered 460 while a whole-file digest was
+ * declared: the bytes the server got are not the file that was hashed (changed while
+ * uploading, or corrupted past the per-request checksums). Never retried.
+ */
+export class DigestMismatchError extends TusError {
+  constructor(
+    method: string,
+    url: string,
+    readonly declared: string,
+    body: string,
+  ) {
+    const serverMessage = body.trim().slice(0, 500) || undefined;
+    super(
+      `${method} ${url}: whole-file digest mismatch (HTTP 460): the server's SHA-256 of the upload is not the declared ${declared}${serverMessage ? `: ${serverMessage}` : ''}`,
+      { kind: 'digest', status: 460, serverMessage, method, url },
+    );
+    this.name = 'DigestMismatchError';
+  }
 }
 
 export function isTusError(e: unknown, kind?: TusErrorKind): e is TusError {

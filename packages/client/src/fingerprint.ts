@@ -3,7 +3,7 @@
  * SHA-256 of sampled content. A file whose content changed (even with the same size and
  * mtime) gets another fingerprint, so it never resumes into the old upload.
  */
-import { Sha256 } from './checksum/sha256.js';
+import { createHasher, toHex } from './checksum/hasher.js';
 
 export interface SourceIdentity {
   size: number;
@@ -53,7 +53,7 @@ export async function sampleHash(
   read: (start: number, end: number) => Promise<Uint8Array>,
   o?: SampleOptions,
 ): Promise<string> {
-  const h = new Sha256();
+  const h = await createHasher('sha256');
   const header = new TextEncoder().encode(`${size}\n`);
   h.update(header);
   for (const [s, e] of samplePlan(size, o)) {
@@ -61,7 +61,7 @@ export async function sampleHash(
     if (bytes.length !== e - s) throw new Error(`short read while fingerprinting at ${s}`);
     h.update(bytes);
   }
-  return h.hex();
+  return toHex(h.digest());
 }
 
 /** The store key. */

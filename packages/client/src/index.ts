@@ -6,8 +6,9 @@
  * (unit tests import it from its module).
  */
 export type { ChecksumAlgorithm, ChecksumOption } from './checksum/algorithms.js';
+export type { DigestOption } from './checksum/whole-file.js';
 export type { AdaptiveChunkOptions, ChunkSizeOption } from './chunk-size.js';
-export { isTusError, TusError, type TusErrorKind } from './errors.js';
+export { DigestMismatchError, isTusError, TusError, type TusErrorKind } from './errors.js';
 export { type SourceIdentity, sampleHash } from './fingerprint.js';
 export type { RetryOptions } from './retry.js';
 export { blobSource } from './sources/blob.js';

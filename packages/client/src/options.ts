@@ -1,5 +1,6 @@
 /** What an Upload can be told: every option of `new Upload(source, options)`. */
 import type { ChecksumOption } from './checksum/algorithms.js';
+import type { DigestOption } from './checksum/whole-file.js';
 import type { ChunkSizeOption } from './chunk-size.js';
 import type { RetryOptions } from './retry.js';
 import type { UploadStore } from './stores/types.js';
@@ -51,6 +52,13 @@ export interface UploadOptions {
    * sends none.
    */
   checksum?: ChecksumOption;
+  /**
+   * Whole-file digest: 'sha256' hashes the whole source before the upload is created
+   * (streaming, bounded memory) and declares it as `Repr-Digest: sha-256=:<base64>:`; the
+   * server refuses to complete an upload whose bytes differ (460 on the last request:
+   * DigestMismatchError, not retried). Needs a source of known size that can be re-read.
+   */
+  digest?: DigestOption;
   /** Resends of one chunk the server rejected with 460 (checksum mismatch) before failing (default 3). */
   checksumRetries?: number;
   /**

@@ -28,6 +28,8 @@ export interface UploadEvents {
   /** The stored upload is gone (404/410): a new one is started from byte 0. */
   restarted: { previousUrl: string; status: number };
   retry: { attempt: number; delayMs: number; error: TusError };
+  /** The whole-file digest (option `digest`), computed now or taken from the resume store. */
+  digest: { reprDigest: string; fromStore: boolean };
   /** The checksum algorithm chosen for this upload (null: none). */
   checksum: { algorithm: ChecksumAlgorithm | null };
   /** `parallel` was asked for but the upload goes as one; says why. */

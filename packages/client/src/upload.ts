@@ -124,6 +124,7 @@ export class Upload extends Emitter<UploadEvents> {
     const ctx = this.ctx;
     const stored = await ctx.record.load(this.source, !ctx.url);
     if (stored && !stored.partials) ctx.url = stored.uploadUrl;
+    await ctx.prepareDigest(stored);
 
     // A stored parallel upload resumes as one, whatever `parallel` says now: its partials
     // hold bytes the server already has.

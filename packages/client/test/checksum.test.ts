@@ -11,8 +11,10 @@ import {
   parseAlgorithmList,
 } from '../src/checksum/algorithms.js';
 import { checksumChunk } from '../src/checksum/digest.js';
-import { createHasher, digestBytes } from '../src/checksum/hasher.js';
+import { createHasher, digestBytes, type Hasher, hasWebAssembly } from '../src/checksum/hasher.js';
+import { jsHasher } from '../src/checksum/js-hasher.js';
 import { nodeHasher } from '../src/checksum/node-hasher.js';
+import { wasmHasher } from '../src/checksum/wasm-hasher.js';
 import { TusError } from '../src/errors.js';
 import { checksumCaps, parseCaps } from '../src/protocol/caps.js';
 import { blobSource } from '../src/sources/blob.js';
@@ -22,60 +24,85 @@ import type { RangeDigester, UploadSource } from '../src/sources/types.js';
 const enc = (s: string) => new TextEncoder().encode(s);
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 
-describe('pure-JS digests', () => {
-  test('known vectors', () => {
+const ALGORITHMS = ['sha256', 'sha1', 'md5', 'crc32'] as const;
+type Make = (alg: (typeof ALGORITHMS)[number]) => Hasher | Promise<Hasher>;
+const MAKERS: Array<[string, Make]> = [
+  ['hash-wasm', wasmHasher],
+  ['pure JS (no WebAssembly)', jsHasher],
+  ['node:crypto / zlib', nodeHasher],
+];
+
+describe.each(MAKERS)('%s digests', (_name, make) => {
+  test('known vectors', async () => {
     const abc = enc('abc');
-    const d = (alg: 'sha256' | 'sha1' | 'md5' | 'crc32', x: Uint8Array) => {
-      const h = createHasher(alg);
+    const d = async (alg: (typeof ALGORITHMS)[number], x: Uint8Array) => {
+      const h = await make(alg);
       h.update(x);
       return Buffer.from(h.digest()).toString('hex');
     };
-    expect(d('md5', enc(''))).toBe('d41d8cd98f00b204e9800998ecf8427e');
-    expect(d('md5', abc)).toBe('900150983cd24fb0d6963f7d28e17f72');
-    expect(d('sha1', abc)).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
-    expect(d('sha256', abc)).toBe(
+    expect(await d('md5', enc(''))).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(await d('md5', abc)).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(await d('sha1', abc)).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+    expect(await d('sha256', abc)).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-    expect(d('crc32', enc('123456789'))).toBe('cbf43926');
+    expect(await d('crc32', enc('123456789'))).toBe('cbf43926');
   });
 
-  test.each(['sha256', 'sha1', 'md5', 'crc32'] as const)(
+  test.each(ALGORITHMS)(
     '%s equals node:crypto / zlib over odd piece boundaries and sizes',
-    (alg) => {
+    async (alg) => {
       for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 4097, 100_003]) {
         const data = randomBytes(n);
-        const h = createHasher(alg);
+        const h = await make(alg);
         for (let i = 0; i < n; i += 37) h.update(data.subarray(i, Math.min(n, i + 37)));
         const want =
           alg === 'crc32'
             ? Buffer.from(new Uint8Array(new Uint32Array([crc32(data)]).buffer).reverse())
             : createHash(alg).update(data).digest();
         expect(Buffer.from(h.digest()).toString('hex')).toBe(want.toString('hex'));
-        const n2 = nodeHasher(alg);
-        n2.update(data);
-        expect(Buffer.from(n2.digest()).toString('hex')).toBe(want.toString('hex'));
       }
     },
   );
+});
 
-  test('digestBytes (SubtleCrypto where it has the algorithm) agrees', async () => {
-    const data = randomBytes(300_000);
-    for (const alg of ['sha256', 'sha1', 'md5', 'crc32'] as const) {
-      const h = createHasher(alg);
-      h.update(data);
-      expect(b64(await digestBytes(alg, data))).toBe(b64(h.digest()));
+describe('digestBytes', () => {
+  test('agrees with node:crypto, also when calls overlap on the shared instance', async () => {
+    const inputs = [randomBytes(300_000), randomBytes(17), randomBytes(0)];
+    for (const alg of ALGORITHMS) {
+      const got = await Promise.all(inputs.map((x) => digestBytes(alg, x)));
+      got.forEach((d, i) => {
+        const h = nodeHasher(alg);
+        h.update(inputs[i]!);
+        expect(b64(d)).toBe(b64(h.digest()));
+      });
+    }
+  });
+
+  test('without WebAssembly: the pure-JS path gives the same digests', async () => {
+    const saved = globalThis.WebAssembly;
+    const data = randomBytes(70_000);
+    const want = await Promise.all(ALGORITHMS.map((a) => digestBytes(a, data)));
+    // biome-ignore lint/suspicious/noExplicitAny: simulating Hermes, which has no WebAssembly
+    delete (globalThis as any).WebAssembly;
+    try {
+      expect(hasWebAssembly()).toBe(false);
+      const got = await Promise.all(ALGORITHMS.map((a) => digestBytes(a, data)));
+      expect(got.map(b64)).toEqual(want.map(b64));
+    } finally {
+      globalThis.WebAssembly = saved;
     }
   });
 });
 
 describe('Upload-Checksum header', () => {
-  test('"<alg> <base64 digest>"', () => {
-    const h = createHasher('sha256');
+  test('"<alg> <base64 digest>"', async () => {
+    const h = await createHasher('sha256');
     h.update(enc('abc'));
     expect(checksumHeader('sha256', h.digest())).toBe(
       'sha256 ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=',
     );
-    const c = createHasher('crc32');
+    const c = await createHasher('crc32');
     c.update(enc('123456789'));
     expect(checksumHeader('crc32', c.digest())).toBe('crc32 y/Q5Jg==');
   });

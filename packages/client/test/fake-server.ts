@@ -15,6 +15,8 @@ export interface FakeUpload {
   parts?: string[];
   /** A final created before its partials finished (concatenation-unfinished). */
   pending?: FakeUpload[];
+  /** Repr-Digest declared at creation or on a PATCH; checked before the last byte is kept. */
+  reprDigest?: string;
 }
 
 export interface SeenRequest {
@@ -39,6 +41,8 @@ export class FakeTusServer {
   corrupt: ((req: SeenRequest, body: Uint8Array) => Uint8Array) | null = null;
   /** Every 460 answered. */
   checksumMismatches = 0;
+  /** Every 460 answered for a whole-upload Repr-Digest. */
+  digestMismatches = 0;
   /** Returning a reply short-circuits the request (after its body was read). */
   intercept: ((req: SeenRequest, n: number) => Reply | 'network' | undefined) | null = null;
   /** Only accept this many body bytes per PATCH (partial acknowledgement). */
@@ -130,7 +134,11 @@ export class FakeTusServer {
         offset: 0,
         metadata: h['upload-metadata'] ?? null,
         concat: concat === 'partial' ? 'partial' : null,
+        reprDigest: h['repr-digest'],
       };
+      if (body.length > 0 && body.length === length && this.digestWrong(u, body)) {
+        return { status: 460, body: 'Repr-Digest mismatch' };
+      }
       this.uploads.set(id, u);
       const headers: Record<string, string> = { Location: `/files/${id}` };
       if (body.length > 0) {
@@ -165,11 +173,26 @@ export class FakeTusServer {
       if (Number(h['upload-offset']) !== u.offset) return { status: 409, body: 'offset mismatch' };
       if (h['upload-length'] !== undefined) u.length = Number(h['upload-length']);
       const take = body.subarray(0, Math.min(body.length, this.acceptAtMost));
+      if (h['repr-digest'] !== undefined) u.reprDigest = h['repr-digest'];
+      if (u.offset + take.length === u.length && this.digestWrong(u, take)) {
+        return { status: 460, body: 'Repr-Digest mismatch: the upload is not what was declared' };
+      }
       u.data.push(take.slice());
       u.offset += take.length;
       return { status: 204, headers: { 'Upload-Offset': String(u.offset) } };
     }
     return { status: 405 };
+  }
+
+  /** Whether `last` completes `u` with a SHA-256 other than its declared Repr-Digest. */
+  private digestWrong(u: FakeUpload, last: Uint8Array): boolean {
+    if (u.reprDigest === undefined) return false;
+    const h = createHash('sha256');
+    for (const d of u.data) h.update(d);
+    h.update(last);
+    const wrong = u.reprDigest !== `sha-256=:${h.digest('base64')}:`;
+    if (wrong) this.digestMismatches++;
+    return wrong;
   }
 
   private final(id: string, list: string, h: Record<string, string>): Reply {
@@ -205,6 +228,11 @@ export class FakeTusServer {
     }
     const data = parts.flatMap((p) => p.data);
     const length = data.reduce((a, d) => a + d.length, 0);
+    const joined: FakeUpload = { id, length, data, offset: 0, metadata: null, concat: 'final' };
+    joined.reprDigest = h['repr-digest'];
+    if (this.digestWrong(joined, new Uint8Array(0))) {
+      return { status: 460, body: 'Repr-Digest mismatch' };
+    }
     this.uploads.set(id, {
       id,
       length,

@@ -1,6 +1,10 @@
-/** Incremental CRC-32 (IEEE 802.3, as zlib and the tus checksum registry use it) in plain JS. */
+/**
+ * CRC-32 (IEEE 802.3, as zlib and the tus checksum registry use it) for platforms without
+ * WebAssembly only: hash-wasm and node:zlib cover the others, and no maintained pure-JS
+ * CRC-32 is among the dependencies (@noble/hashes has none).
+ */
 
-// Slicing-by-1 table, built on first use: uploads that never use crc32 never pay for it.
+// Built on first use: uploads that never use crc32 never pay for it.
 let table: Int32Array | null = null;
 function crcTable(): Int32Array {
   if (table) return table;

@@ -49,7 +49,10 @@ export async function checksumChunk(
   return { header: checksumHeader(algorithm, await digestBytes(algorithm, bytes)), body: blob };
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, size: number): Promise<Uint8Array> {
+export async function collect(
+  stream: ReadableStream<Uint8Array>,
+  size: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(size);
   let off = 0;
   const reader = stream.getReader();

@@ -1,32 +1,24 @@
 /**
- * Digests of request bodies for Upload-Checksum, without Node built-ins: SubtleCrypto
- * (native, one shot) for sha1/sha256 when the platform has it, plain JS otherwise and for
- * md5/crc32 (SubtleCrypto has neither). Sources that can do better (a Node file hashed with
- * node:crypto over ranged reads) implement UploadSource.digest instead.
+ * Digests of request bodies for Upload-Checksum and the whole-file digest, without Node
+ * built-ins: hash-wasm where WebAssembly exists, @noble/hashes where it does not (React
+ * Native on Hermes). One-shot sha1/sha256 use SubtleCrypto where the platform has it:
+ * native, and faster than hash-wasm in Chromium (client README, Checksums). Sources that
+ * can do better (a Node file hashed with node:crypto over ranged reads) implement
+ * UploadSource.digester instead.
  */
-
 import type { ChecksumAlgorithm } from './algorithms.js';
-import { Crc32 } from './crc32.js';
-import { Md5 } from './md5.js';
-import { Sha1 } from './sha1.js';
-import { Sha256 } from './sha256.js';
+import { jsHasher } from './js-hasher.js';
+import type { Hasher } from './types.js';
+import { wasmDigest, wasmHasher } from './wasm-hasher.js';
 
-export interface Hasher {
-  update(data: Uint8Array): unknown;
-  digest(): Uint8Array;
+export type { Hasher } from './types.js';
+
+export function hasWebAssembly(): boolean {
+  return typeof WebAssembly !== 'undefined' && typeof WebAssembly.instantiate === 'function';
 }
 
-export function createHasher(algorithm: ChecksumAlgorithm): Hasher {
-  switch (algorithm) {
-    case 'sha256':
-      return new Sha256();
-    case 'sha1':
-      return new Sha1();
-    case 'md5':
-      return new Md5();
-    case 'crc32':
-      return new Crc32();
-  }
+export async function createHasher(algorithm: ChecksumAlgorithm): Promise<Hasher> {
+  return hasWebAssembly() ? wasmHasher(algorithm) : jsHasher(algorithm);
 }
 
 const SUBTLE_NAMES: Partial<Record<ChecksumAlgorithm, string>> = {
@@ -46,11 +38,15 @@ export async function digestBytes(
 ): Promise<Uint8Array> {
   const name = SUBTLE_NAMES[algorithm];
   const s = subtle();
-  if (name && s) {
-    // Native code: much faster than the plain-JS hashers (client README, Checksums).
-    return new Uint8Array(await s.digest(name, bytes as Uint8Array<ArrayBuffer>));
-  }
-  const h = createHasher(algorithm);
+  if (name && s) return new Uint8Array(await s.digest(name, bytes as Uint8Array<ArrayBuffer>));
+  if (hasWebAssembly()) return wasmDigest(algorithm, bytes);
+  const h = jsHasher(algorithm);
   h.update(bytes);
   return h.digest();
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { ChecksumAlgorithm } from './algorithms.js';
-import type { Hasher } from './hasher.js';
+import type { Hasher } from './types.js';
 
 export function nodeHasher(algorithm: ChecksumAlgorithm): Hasher {
   if (algorithm === 'crc32') {

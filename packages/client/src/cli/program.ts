@@ -75,5 +75,11 @@ function uploadFlags(cmd: Command): Command {
       '--checksum <alg>',
       'Upload-Checksum per request: sha256, sha1, md5, crc32 (default: sha256 if the server offers it)',
     )
-    .option('--no-checksum', 'send no Upload-Checksum');
+    .option('--no-checksum', 'send no Upload-Checksum')
+    .addOption(
+      new Option(
+        '--digest <alg>',
+        'hash the whole file first and declare it (Repr-Digest); the server refuses a mismatch',
+      ).choices(['sha256']),
+    );
 }

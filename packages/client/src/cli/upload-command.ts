@@ -34,6 +34,8 @@ export interface UploadFlags {
   parallel: string;
   /** --checksum ALG -> the name, --no-checksum -> false, neither -> undefined ('auto'). */
   checksum?: string | false;
+  /** --digest sha256 (commander checks the choice). */
+  digest?: 'sha256';
 }
 
 export async function uploadCommand(file: string, f: UploadFlags): Promise<number> {
@@ -106,6 +108,7 @@ function uploadOptions(f: UploadFlags, metadata: Record<string, string>): Upload
     retry: f.retryDelays ? { delays: parseRetryDelays(f.retryDelays) } : undefined,
     stallTimeoutMs: Number(f.stallTimeout),
     checksum: checksumOf(f.checksum),
+    digest: f.digest ?? false,
     parallel: parallelOf(f.parallel),
   };
 }
@@ -139,6 +142,9 @@ function reportEvents(upload: Upload, say: (line: string) => void): void {
     say(`retry ${e.attempt} in ${e.delayMs} ms: ${oneLine(e.error.message)}`),
   );
   upload.on('checksum', (e) => say(`checksum: ${e.algorithm ?? 'off'}`));
+  upload.on('digest', (e) =>
+    say(`digest: ${e.reprDigest}${e.fromStore ? ' (declared at creation, from the store)' : ''}`),
+  );
   upload.on('fallback', (e) =>
     say(`parallel upload not possible: ${e.reason}; uploading as one upload`),
   );

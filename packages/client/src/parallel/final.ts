@@ -5,7 +5,7 @@
  * themselves (Upload-Concat: partial, no body). Retried like any creation.
  */
 import type { UploadContext } from '../context.js';
-import { abortedError, httpError, toTusError } from '../errors.js';
+import { abortedError, DigestMismatchError, httpError, toTusError } from '../errors.js';
 import { decide } from '../policy.js';
 import { createdUrl, creationHeaders, finalHeaders } from '../protocol/requests.js';
 import { sleep } from '../retry.js';
@@ -15,12 +15,10 @@ const FINAL_IDLE_MS = 10 * 60_000;
 
 /** Returns the final upload's URL. */
 export async function createFinal(ctx: UploadContext, urls: string[]): Promise<string> {
-  const url = await postCreation(
-    ctx,
-    finalHeaders(urls, ctx.metadata()),
-    'concatenation failed',
-    FINAL_IDLE_MS,
-  );
+  const headers = finalHeaders(urls, ctx.metadata());
+  // The final POST is what completes a parallel upload: the server checks the digest there.
+  if (ctx.digest) headers['Repr-Digest'] = ctx.digest.header;
+  const url = await postCreation(ctx, headers, 'concatenation failed', FINAL_IDLE_MS);
   ctx.emit('created', { url });
   return url;
 }
@@ -42,6 +40,11 @@ async function postCreation(
     try {
       const req = await ctx.conn.prepare('POST', endpoint, headers);
       const res = await ctx.conn.exchange(req, undefined, idleMs);
+      const declared = headers['Repr-Digest'];
+      if (res.status === 460 && declared) {
+        await ctx.record.forget(); // as for a single upload: a rerun starts afresh
+        throw new DigestMismatchError('POST', endpoint, declared, res.body);
+      }
       if (res.status !== 201) throw httpError('POST', endpoint, res.status, res.body, failure);
       return createdUrl(endpoint, res);
     } catch (e) {

@@ -4,7 +4,7 @@
  * the upload's context; failures are thrown for the loop (run.ts) to recover from.
  */
 import type { UploadContext } from '../context.js';
-import { httpError, TusError } from '../errors.js';
+import { DigestMismatchError, httpError, TusError } from '../errors.js';
 import type { RequestBody } from '../http.js';
 import {
   createdUrl,
@@ -29,6 +29,7 @@ export async function create(
   }
   const meta = ctx.metadata();
   const headers = creationHeaders(total, meta, ctx.role !== null);
+  if (ctx.digest) headers['Repr-Digest'] = ctx.digest.header;
 
   const withBody =
     ctx.o.creationWithUpload !== false &&
@@ -51,6 +52,8 @@ export async function create(
   const req = await ctx.conn.prepare('POST', endpoint, headers, body);
   const t0 = Date.now();
   const res = await ctx.conn.exchange(req, withBody ? (n) => ctx.noteSent(n) : undefined);
+  if (res.status === 460 && bodySize === total)
+    await digestRefused(ctx, 'POST', endpoint, res.body);
   // 460 with a Location: the upload exists but kept none of the body; HEAD, then PATCH.
   const createdWithoutBody = res.status === 460 && res.headers.get('Location') !== null;
   if (res.status !== 201 && !createdWithoutBody)
@@ -63,7 +66,9 @@ export async function create(
     size: ctx.total,
     metadata: meta,
     createdAt: new Date().toISOString(),
+    ...(ctx.digest ? { digest: ctx.digest.header } : {}),
   });
+  if (ctx.digest) ctx.digest.declared = true;
   ctx.emit('created', { url });
   if (createdWithoutBody)
     throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
@@ -98,6 +103,8 @@ export async function patch(
   const chunk = await ctx.source.read(offset, end);
   const declare = ctx.total === null && chunk.last;
   const headers = patchHeaders(offset, declare ? offset + chunk.size : null);
+  // Resuming an upload created without it (another run, `uploadUrl`): declare it now.
+  if (ctx.digest && !ctx.digest.declared) headers['Repr-Digest'] = ctx.digest.header;
   let body = chunk.body;
   const c = await ctx.checksum.forChunk(chunk, offset, ctx.sizer.current, ctx.total);
   if (c) {
@@ -107,12 +114,28 @@ export async function patch(
   const req = await ctx.conn.prepare('PATCH', url, headers, body);
   const t0 = Date.now();
   const res = await ctx.conn.exchange(req, (n) => ctx.noteSent(offset + n));
+  if (res.status === 460 && ctx.total !== null && end >= ctx.total) {
+    await digestRefused(ctx, 'PATCH', url, res.body);
+  }
   if (res.status < 200 || res.status >= 300) {
     throw httpError('PATCH', url, res.status, res.body);
   }
   const next = patchedOffset(url, res, offset, chunk.size);
+  if (ctx.digest) ctx.digest.declared = true;
   if (declare) ctx.total = offset + chunk.size;
   ctx.acknowledge(offset, next, Date.now() - t0, chunk.size);
   const complete = ctx.total !== null && next >= ctx.total;
   return { offset: next, complete };
+}
+
+/**
+ * A 460 on the request bringing the last byte, with a digest declared: the server's
+ * SHA-256 of the upload differs, so resending cannot help. The entry is forgotten (a new
+ * run hashes the file afresh and uploads it anew); without a digest, the caller's usual
+ * 460 handling (resend) applies.
+ */
+async function digestRefused(ctx: UploadContext, method: string, url: string, body: string) {
+  if (!ctx.digest) return;
+  await ctx.record.forget();
+  throw new DigestMismatchError(method, url, ctx.digest.header, body);
 }

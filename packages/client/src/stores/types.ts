@@ -20,6 +20,8 @@ export interface StoredUpload {
   metadata: Record<string, string>;
   /** ISO date. */
   createdAt: string;
+  /** The Repr-Digest declared at creation (option `digest`): a resume does not hash again. */
+  digest?: string;
   /** Parallel upload: every partial, in file order; the final is created when all are done. */
   partials?: StoredPartial[];
   /**

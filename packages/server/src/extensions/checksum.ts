@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import zlib from 'node:zlib';
 import { TusError } from '../errors.js';
-import { crc32c } from './crc32c.js';
+import { Crc32cDigester } from './crc32c.js';
 
 /** Algorithms in the order OPTIONS lists them (Tus-Checksum-Algorithm). */
 export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'crc32', 'sha256', 'crc32c'] as const;
@@ -88,7 +88,7 @@ export function createDigester(algorithm: ChecksumAlgorithm): Digester {
       // zlib.crc32 exists from Node 20.15 (the project needs 20.19).
       return new CrcDigester((bytes, crc) => zlib.crc32(bytes, crc));
     case 'crc32c':
-      return new CrcDigester(crc32c);
+      return new Crc32cDigester();
     default: {
       const hash = createHash(algorithm);
       return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
