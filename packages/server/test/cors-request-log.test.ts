@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { corsHeaders, corsPolicy, isPreflight, OPEN_CORS } from '../src/front/cors.js';
+import { answerFailure } from '../src/front/error-response.js';
 import { requestIdOf, requestRecord, uploadIdOf } from '../src/ops/request-log.js';
 
 describe('corsPolicy', () => {
@@ -113,5 +115,19 @@ describe('request ids and log records', () => {
       1,
     );
     expect(refused.upload).toBeUndefined();
+  });
+});
+
+describe('failure logs', () => {
+  it('carry the request id of the failed request', () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const log = { error: (o: Record<string, unknown>) => seen.push(o) } as unknown as Logger;
+    const request = new Request('http://h/files/u9', {
+      method: 'PATCH',
+      headers: { 'X-Request-Id': 'req-7' },
+    });
+    const answer = answerFailure(new Error('boom'), request, log);
+    expect(answer.status_code).toBe(500);
+    expect(seen[0]).toMatchObject({ method: 'PATCH', id: 'u9', requestId: 'req-7' });
   });
 });

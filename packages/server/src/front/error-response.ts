@@ -50,6 +50,8 @@ export function publicErrorOf(err: unknown): PublicError | undefined {
 export interface FailedRequest {
   method: string;
   url: string;
+  /** A Fetch API request's headers: its X-Request-Id ties the log line to the request's. */
+  headers?: { get(name: string): string | null };
 }
 
 /**
@@ -70,17 +72,19 @@ export function isClientGone(err: unknown): boolean {
 export function answerFailure(err: unknown, req: FailedRequest, log: Logger): PublicError {
   const known = publicErrorOf(err);
   const id = uploadIdOfPath(pathOfTarget(safePath(req.url)));
+  const requestId = req.headers?.get('x-request-id') ?? undefined;
+  const at = { method: req.method, id, requestId };
   if (!known && isClientGone(err)) {
-    log.info({ method: req.method, id, err }, 'client went away mid-request');
+    log.info({ ...at, err }, 'client went away mid-request');
     return { status_code: 500, body: INTERNAL_ERROR_BODY };
   }
   if (known) {
     if (known.status_code >= 500) {
-      log.warn({ method: req.method, id, status: known.status_code, err }, 'request failed');
+      log.warn({ ...at, status: known.status_code, err }, 'request failed');
     }
     return known;
   }
-  log.error({ method: req.method, id, err }, 'request failed with an internal error');
+  log.error({ ...at, err }, 'request failed with an internal error');
   return { status_code: 500, body: INTERNAL_ERROR_BODY };
 }
 
