@@ -112,6 +112,32 @@ describe('instant upload through the CLI on S3', () => {
     expect(await entryKeys('acme')).toEqual([]);
   });
 
+  it('f: a final whose digest was verified is indexed; its partials are not', async () => {
+    const bytes = randomBytes(300_000);
+    const partials: string[] = [];
+    for (const piece of [bytes.subarray(0, 100_000), bytes.subarray(100_000)]) {
+      const res = await as(bob, server.url, 'POST', {
+        'Upload-Length': String(piece.length),
+        'Upload-Concat': 'partial',
+        'Repr-Digest': reprDigest(sha(piece)),
+      });
+      const url = locationOf(res, server.url);
+      expect((await patchAs(bob, url, 0, Buffer.from(piece))).status).toBe(204);
+      partials.push(new URL(url).pathname);
+    }
+    expect(await entryKeys('other')).toEqual([]);
+    const final = await as(bob, server.url, 'POST', {
+      'Upload-Concat': `final;${partials.join(' ')}`,
+      'Repr-Digest': reprDigest(sha(bytes)),
+    });
+    const url = locationOf(final, server.url);
+    expect(await entryKeys('other')).toEqual([
+      `${PREFIX}.instant/${tenantSegment('other')}/${sha(bytes)}.${bytes.length}`,
+    ]);
+    expect((await as(bob, url, 'DELETE')).status).toBe(204);
+    expect(await entryKeys('other')).toEqual([]);
+  });
+
   it('refuses malformed instant requests with 400, without spending the challenge', async () => {
     const refusals: Array<Record<string, string | undefined>> = [
       { 'Upload-Length': undefined, 'Upload-Defer-Length': '1' },
