@@ -95,6 +95,8 @@ export async function finish(
     if (!adopted) await completeMultipart(ctx, info, parts);
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
+  // A challenge nobody answered has nothing left to prove.
+  delete done.instant;
   ctx.fence.assertHeld();
   if (!objectRecordsCompletion(info)) await writeInfo(ctx, done);
   ctx.metrics.completed++;
