@@ -344,6 +344,10 @@ export class S3MultipartStore
         : request?.method === 'POST'
           ? this.states.remembered(id, generation)
           : undefined;
+    // A cut PATCH's write() may still be settling (its tail staged, folded segments
+    // deleted) after @tus/server unlocked the upload: a look loaded meanwhile would answer,
+    // and remember, state that write is about to change. Wait for it, as write() does.
+    if (!known) await this.writing.get(id)?.then(noop, noop);
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
     assertMayUse(state.info, request?.principal);
