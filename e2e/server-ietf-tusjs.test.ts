@@ -63,7 +63,13 @@ describe.each([
       };
       server = await startInProcess(
         { ...backend.options, partSize: PART },
-        { before: (app) => app.use((req, _res, next) => (note(req), next())) },
+        {
+          before: (app) =>
+            app.use((req, _res, next) => {
+              note(req);
+              next();
+            }),
+        },
       );
       proxy = await startProxy({ targetPort: Number(new URL(server.url).port) });
     });
