@@ -2,6 +2,7 @@
 // lengths, limits, metadata, problem details), then its messages through createTusServer
 // on the fake S3 (Fetch API: no 104 there, which the e2e test observes over HTTP/1.1).
 import { createHash, randomBytes } from 'node:crypto';
+import { TusError } from '../src/errors.js';
 import {
   contentLengthOfRequest,
   formatSfBoolean,
@@ -294,5 +295,49 @@ describe('draft messages through createTusServer (fake S3)', () => {
     );
     expect(plain.headers.get('accept-patch')).toBeNull();
     expect(plain.headers.get('tus-version')).toBe('1.0.0');
+  });
+});
+
+describe('draft requests and owners', () => {
+  const s3 = fakeS3();
+  const tus = createTusServer({
+    s3: { bucket: BUCKET, client: s3.client },
+    partSize: PART,
+    authenticate: (request) => {
+      const owner = request.headers.get('x-user');
+      if (!owner) throw new TusError(401, 'who are you');
+      return { owner };
+    },
+  });
+  const base = 'http://h.example/files';
+  const as = (
+    user: string | null,
+    url: string,
+    method: string,
+    headers: Record<string, string> = {},
+  ) =>
+    tus.handle(
+      new Request(url, {
+        method,
+        headers: {
+          'Upload-Draft-Interop-Version': '8',
+          ...(user ? { 'X-User': user } : {}),
+          ...headers,
+        },
+      }),
+    );
+
+  it('authenticates every draft request; another owner sees 404, as in tus mode', async () => {
+    expect((await as(null, base, 'POST', { 'Upload-Complete': '?0' })).status).toBe(401);
+    const created = await as('alice', base, 'POST', {
+      'Upload-Complete': '?0',
+      'Upload-Length': '3',
+    });
+    expect(created.status).toBe(201);
+    const url = new URL(created.headers.get('location') as string, base).toString();
+    expect((await as('alice', url, 'HEAD')).status).toBe(204);
+    expect((await as('bob', url, 'HEAD')).status).toBe(404);
+    expect((await as('bob', url, 'DELETE')).status).toBe(404);
+    expect((await as('alice', url, 'HEAD')).headers.get('upload-offset')).toBe('0');
   });
 });
