@@ -341,3 +341,40 @@ describe('draft requests and owners', () => {
     expect((await as('alice', url, 'HEAD')).headers.get('upload-offset')).toBe('0');
   });
 });
+
+describe('draft uploads and Repr-Digest', () => {
+  const s3 = fakeS3();
+  const tus = createTusServer({ s3: { bucket: BUCKET, client: s3.client }, partSize: PART });
+  const base = 'http://h.example/files';
+  const digestOf = (b: Uint8Array) =>
+    `sha-256=:${createHash('sha256').update(b).digest('base64')}:`;
+  const create = (body: Uint8Array, digest: string) =>
+    tus.handle(
+      new Request(base, {
+        method: 'POST',
+        headers: {
+          'Upload-Draft-Interop-Version': '8',
+          'Upload-Complete': '?1',
+          'Content-Length': String(body.length),
+          'Repr-Digest': digest,
+        },
+        body: body as unknown as BodyInit,
+      }),
+    );
+
+  it('verifies the digest declared at creation, as in tus mode; HEAD answers it', async () => {
+    const data = randomBytes(3000);
+    const ok = await create(data, digestOf(data));
+    expect(ok.status).toBe(201);
+    expect(ok.headers.get('upload-complete')).toBe('?1');
+    const url = new URL(ok.headers.get('location') as string, base).toString();
+    const head = await tus.handle(
+      new Request(url, { method: 'HEAD', headers: { 'Upload-Draft-Interop-Version': '8' } }),
+    );
+    expect(head.headers.get('repr-digest')).toBe(digestOf(data));
+    const bad = await create(data, digestOf(randomBytes(3000)));
+    expect(bad.status).toBe(460);
+    expect(bad.headers.get('location')).not.toBeNull();
+    expect(bad.headers.get('upload-complete')).toBeNull();
+  });
+});
