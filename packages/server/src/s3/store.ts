@@ -37,6 +37,7 @@ import { type NamedPartials, namedPartials } from './concat/named-partials.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
 import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
+import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
@@ -116,6 +117,11 @@ export interface S3StoreOptions {
   idleTimeout?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
+  /**
+   * S3 verifies every upload created from now on as a whole (s3/digest/full-object-crc.ts);
+   * implies `digest: 'sha256'`, whose hash state carries the CRC.
+   */
+  fullObjectChecksum?: FullObjectChecksum;
   /** Types objects may be served inline as, beyond the passive ones (s3/object-headers.ts). */
   inlineTypes?: readonly string[];
   /**
@@ -183,6 +189,7 @@ export class S3MultipartStore
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
   private readonly hashAll: boolean;
+  private readonly fullObjectCrc: boolean;
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -213,7 +220,8 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
-    this.hashAll = opts.digest === 'sha256';
+    this.fullObjectCrc = opts.fullObjectChecksum === 'crc64nvme';
+    this.hashAll = opts.digest === 'sha256' || this.fullObjectCrc;
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
@@ -319,7 +327,7 @@ export class S3MultipartStore
       ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
-      digest: digestAtCreation(request?.reprDigest, this.hashAll),
+      digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
     });
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
     // before its first byte: what it is then must come from S3, not from this memory.
