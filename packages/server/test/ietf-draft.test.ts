@@ -378,3 +378,150 @@ describe('draft uploads and Repr-Digest', () => {
     expect(bad.headers.get('upload-complete')).toBeNull();
   });
 });
+
+describe('a draft upload is complete only when the client says so', () => {
+  const s3 = fakeS3();
+  const GiB = 1024 * 1024 * 1024;
+  // A large maximum: a deferred upload that announced no length gets parts for it.
+  const tus = createTusServer({
+    s3: { bucket: BUCKET, client: s3.client },
+    partSize: PART,
+    maxSize: 100 * GiB,
+  });
+  const base = 'http://h.example/files';
+  const send = (
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body?: Uint8Array | ReadableStream<Uint8Array>,
+    interop = '8',
+  ) =>
+    tus.handle(
+      new Request(url, {
+        method,
+        headers: { 'Upload-Draft-Interop-Version': interop, ...headers },
+        ...(body ? { body: body as unknown as BodyInit, duplex: 'half' } : {}),
+      } as RequestInit),
+    );
+  const append = (
+    url: string,
+    offset: number,
+    complete: boolean,
+    body?: Uint8Array | ReadableStream<Uint8Array>,
+    more: Record<string, string> = {},
+    interop = '8',
+  ) =>
+    send(
+      url,
+      'PATCH',
+      {
+        'Upload-Offset': String(offset),
+        'Upload-Complete': complete ? '?1' : '?0',
+        'Content-Type': 'application/partial-upload',
+        ...more,
+      },
+      body,
+      interop,
+    );
+  const created = async (headers: Record<string, string>, body?: Uint8Array) => {
+    const answer = await send(base, 'POST', headers, body);
+    expect(answer.status).toBe(201);
+    return new URL(answer.headers.get('location') as string, base).toString();
+  };
+  const idOf = (url: string) => url.split('/').pop() as string;
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const typeOf = async (r: Response) => ((await r.json()) as { type: string }).type;
+
+  it('stays open at its length after ?0 appends; an empty ?1 completes it, exact', async () => {
+    const data = randomBytes(PART + 4321);
+    const url = await created(
+      { 'Upload-Complete': '?0', 'Upload-Length': String(data.length) },
+      data.subarray(0, 1000),
+    );
+    const head0 = await send(url, 'HEAD', {});
+    // Parts sized for the announced length, not for the 100 GiB maximum.
+    expect(head0.headers.get('tus-s3-part-size')).toBe(String(PART));
+    const reached = await append(url, 1000, false, data.subarray(1000));
+    expect(reached.status).toBe(204);
+    expect(reached.headers.get('upload-complete')).toBe('?0');
+    expect(reached.headers.get('upload-offset')).toBe(String(data.length));
+    const head = await send(url, 'HEAD', {});
+    expect(head.headers.get('upload-complete')).toBe('?0');
+    expect(head.headers.get('upload-offset')).toBe(String(data.length));
+    expect(head.headers.get('upload-length')).toBe(String(data.length));
+    expect(head.headers.get('tus-s3-announced-length')).toBeNull();
+    expect(s3.object(idOf(url))).toBeUndefined();
+    // A byte past the announced length, or another length, is inconsistent.
+    const past = await append(url, data.length, false, new Uint8Array(1));
+    expect(past.status).toBe(400);
+    expect(await typeOf(past)).toMatch(/#inconsistent-upload-length$/);
+    const other = await append(url, data.length, true, undefined, {
+      'Upload-Length': String(data.length + 1),
+    });
+    expect(other.status).toBe(400);
+    expect(await typeOf(other)).toMatch(/#inconsistent-upload-length$/);
+    expect(s3.object(idOf(url))).toBeUndefined();
+    const done = await append(url, data.length, true);
+    expect(done.status).toBe(204);
+    expect(done.headers.get('upload-complete')).toBe('?1');
+    expect(done.headers.get('upload-offset')).toBe(String(data.length));
+    expect(sha(s3.object(idOf(url)) ?? Buffer.alloc(0))).toBe(sha(data));
+    const end = await send(url, 'HEAD', {});
+    expect(end.headers.get('upload-complete')).toBe('?1');
+    // The completing append retried: the upload is known and takes nothing more (-11).
+    const retried = await append(url, data.length, true);
+    expect(retried.status).toBe(410);
+    expect(await typeOf(retried)).toMatch(/#completed-upload$/);
+    const six = await append(url, data.length, true, undefined, {}, '6');
+    expect(six.status).toBe(400);
+    expect(await typeOf(six)).toMatch(/#completed-upload$/);
+  });
+
+  it('refuses a completion away from the announced length, and a chunked body past it', async () => {
+    const url = await created({ 'Upload-Complete': '?0', 'Upload-Length': '10' });
+    expect((await append(url, 0, false, new Uint8Array(4))).status).toBe(204);
+    const early = await append(url, 4, true);
+    expect(early.status).toBe(400);
+    expect(await typeOf(early)).toMatch(/#inconsistent-upload-length$/);
+    const short = await append(url, 4, true, new Uint8Array(3), { 'Content-Length': '3' });
+    expect(short.status).toBe(400);
+    expect(await typeOf(short)).toMatch(/#inconsistent-upload-length$/);
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new Uint8Array(5));
+        c.enqueue(new Uint8Array(5));
+        c.close();
+      },
+    });
+    const over = await append(url, 4, false, chunked);
+    expect(over.status).toBe(400);
+    expect(await typeOf(over)).toMatch(/#inconsistent-upload-length$/);
+    const head = await send(url, 'HEAD', {});
+    expect(head.headers.get('upload-offset')).toBe('10');
+    expect(head.headers.get('upload-complete')).toBe('?0');
+    expect(s3.object(idOf(url))).toBeUndefined();
+    expect((await append(url, 10, true)).headers.get('upload-complete')).toBe('?1');
+    expect(s3.object(idOf(url))?.length).toBe(10);
+  });
+
+  it('records a length an append announces, and holds the upload to it', async () => {
+    const url = await created({ 'Upload-Complete': '?0' });
+    const head0 = await send(url, 'HEAD', {});
+    expect(Number(head0.headers.get('tus-s3-part-size'))).toBeGreaterThan(PART);
+    const told = await append(url, 0, false, new Uint8Array(6), { 'Upload-Length': '8' });
+    expect(told.status).toBe(204);
+    const head = await send(url, 'HEAD', {});
+    expect(head.headers.get('upload-length')).toBe('8');
+    // Refused before its first byte: nothing of it is kept.
+    const past = await append(url, 6, false, new Uint8Array(3), { 'Content-Length': '3' });
+    expect(past.status).toBe(400);
+    expect(await typeOf(past)).toMatch(/#inconsistent-upload-length$/);
+    expect((await send(url, 'HEAD', {})).headers.get('upload-offset')).toBe('6');
+    const rest = await append(url, 6, false, new Uint8Array(2), { 'Content-Length': '2' });
+    expect(rest.headers.get('upload-complete')).toBe('?0');
+    expect(s3.object(idOf(url))).toBeUndefined();
+    const done = await append(url, 8, true);
+    expect(done.headers.get('upload-complete')).toBe('?1');
+    expect(s3.object(idOf(url))?.length).toBe(8);
+  });
+});

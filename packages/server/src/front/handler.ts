@@ -36,6 +36,8 @@ import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
+/** The length an IETF draft upload announced while its tus length is deferred (front/draft/). */
+export const ANNOUNCED_LENGTH_HEADER = 'Tus-S3-Announced-Length';
 export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 /** Request headers browsers must be allowed to send, and response headers they may read. */
 export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum', REPR_DIGEST_HEADER];
@@ -173,7 +175,8 @@ function draftDeps(
 ): DraftDeps {
   const maxSize = tus.server.options.maxSize;
   return {
-    tus: (request, direct) => serve(tus, request, basePath, direct, principal),
+    tus: (request, direct, announcedLength) =>
+      serve(tus, request, basePath, direct, principal, announcedLength),
     body,
     ...wire,
     maxSize: typeof maxSize === 'number' ? maxSize : undefined,
@@ -226,11 +229,13 @@ async function serve(
   basePath: string,
   body?: DirectBody,
   principal?: Principal,
+  announcedLength?: number,
 ): Promise<Response> {
   const ctx: RequestContext = {
     baseUrl: basePath,
     method: request.method,
     principal,
+    announcedLength,
     reply: {},
     body,
     lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),
@@ -348,13 +353,16 @@ async function complete(
     if (after !== undefined) response.headers.set('Retry-After', String(after));
     return response;
   }
-  const { partSize, concat, unfinishedFinal, finishedFinal, digest } = ctx.reply;
+  const { partSize, concat, unfinishedFinal, finishedFinal, digest, announcedLength } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
   if (request.method === 'HEAD' && digest !== undefined) {
     response.headers.set(REPR_DIGEST_HEADER, formatReprDigest(digest));
   }
   if (described && partSize !== undefined) {
     response.headers.set(PART_SIZE_HEADER, String(partSize));
+  }
+  if (described && announcedLength !== undefined) {
+    response.headers.set(ANNOUNCED_LENGTH_HEADER, String(announcedLength));
   }
   if (described && concat) {
     response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));

@@ -33,6 +33,11 @@ export interface RequestContext {
   checksum?: ExpectedChecksum;
   /** The SHA-256 (hex) a Repr-Digest declares for the whole upload (s3/digest/). */
   reprDigest?: string;
+  /**
+   * The length an IETF draft request announced without completing the upload (front/draft/):
+   * its tus length stays deferred, and the store records this as its maximum.
+   */
+  announcedLength?: number;
   /** Parsed Upload-Concat of a creation request. */
   concat?: ConcatRequest;
   /** The request body for a store that reads it itself (body/direct-body.ts). */
@@ -55,6 +60,8 @@ export interface RequestContext {
     partSize?: number;
     /** The upload's concat role (Upload-Concat). */
     concat?: ConcatRequest;
+    /** The length announced for a deferred upload (Tus-S3-Announced-Length). */
+    announcedLength?: number;
     /** The upload is a final not complete yet: HEAD answers no Upload-Offset (tus spec). */
     unfinishedFinal?: boolean;
     /** A final upload this request completed (not its own upload: a direct final's). */

@@ -13,7 +13,10 @@ import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest'>,
+  extra: Pick<
+    UploadInfo,
+    'partSize' | 'concat' | 'owner' | 'tenant' | 'digest' | 'announcedLength'
+  >,
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -42,6 +45,7 @@ export async function startUpload(
     ...extra,
   };
   if (info.concat === undefined) delete info.concat;
+  if (info.announcedLength === undefined || info.size !== undefined) delete info.announcedLength;
   if (info.uploadId === undefined) delete info.uploadId;
   if (info.owner === undefined) delete info.owner;
   if (info.tenant === undefined) delete info.tenant;

@@ -6,6 +6,12 @@ export interface UploadInfo {
   id: string;
   /** Declared length; absent while the length is deferred. */
   size?: number;
+  /**
+   * While the length is deferred: the length an IETF draft client announced without
+   * completing (s3/announced-length.ts). The upload may not pass it, and its length can
+   * only be declared as it.
+   */
+  announcedLength?: number;
   /** Upload-Metadata exactly as the client sent it (values UTF-8, null for key-only). */
   metadata?: Record<string, string | null>;
   /**
@@ -139,6 +145,9 @@ export function parseInfo(text: string): UploadInfo {
   if (r.version !== 1) fail('version');
   if (typeof r.id !== 'string' || r.id === '') fail('id');
   if (r.size !== undefined && !isNonNegativeInteger(r.size)) fail('size');
+  if (r.announcedLength !== undefined && !isNonNegativeInteger(r.announcedLength)) {
+    fail('announcedLength');
+  }
   if (r.uploadId !== undefined && (typeof r.uploadId !== 'string' || r.uploadId === '')) {
     fail('uploadId');
   }

@@ -23,6 +23,12 @@ import { currentRequest, type RequestContext } from '../front/request-context.js
 import { type Fence, UNFENCED } from '../locks/fence.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
+import {
+  checkAnnouncedAtCreation,
+  checkDeclaredLength,
+  checkWithinAnnounced,
+  withAnnouncedLength,
+} from './announced-length.js';
 import { finish } from './completion.js';
 import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
@@ -301,10 +307,12 @@ export class S3MultipartStore
       throw new TusError(413, 'Upload-Length exceeds the S3 object limit of 5 TiB');
     }
     const request = currentRequest();
+    const announced = upload.size === undefined ? request?.announcedLength : undefined;
+    if (announced !== undefined) checkAnnouncedAtCreation(announced, this.maxSize);
     if (!this.quotas) return this.createUpload(upload, request);
     // A final consumes uploads counted already: only its size is held to the quota.
     const counted = request?.concat?.role !== 'final';
-    return this.quotas.admit(request?.principal, upload.size, counted, () =>
+    return this.quotas.admit(request?.principal, upload.size ?? announced, counted, () =>
       this.createUpload(upload, request),
     );
   }
@@ -322,10 +330,15 @@ export class S3MultipartStore
       return created.upload;
     }
     const partial = request?.concat?.role === 'partial';
-    const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
+    // A deferred upload's parts are sized for the most it may take: its announced length
+    // (the IETF draft's) when it has one, else the server's maximum.
+    const announcedLength = upload.size === undefined ? request?.announcedLength : undefined;
+    const most = upload.size ?? announcedLength ?? this.maxSize;
+    const partSize = choosePartSize(most, this.partSizeOption);
     const info = await startUpload(this.ctx, upload, {
       ...ownershipOf(request?.principal),
       partSize,
+      announcedLength,
       concat: partial ? { role: 'partial' } : undefined,
       digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
     });
@@ -388,6 +401,7 @@ export class S3MultipartStore
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     assertMayUse(state.info, request?.principal);
+    checkDeclaredLength(state.info, length);
     await this.quotas?.checkSize(request?.principal, length);
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
@@ -466,6 +480,8 @@ export class S3MultipartStore
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
     if (request?.reprDigest !== undefined) await this.declareDigest(state, request);
+    if (request?.announcedLength !== undefined) await this.announceLength(state, request);
+    checkWithinAnnounced(state.info, offset, request?.contentLength);
     let written: Progress;
     try {
       written = await this.receiver.receive(body, state, {
@@ -505,6 +521,17 @@ export class S3MultipartStore
     fenceOf(request, info.id).assertHeld();
     await writeInfo(this.ctx, info);
     state.info = info;
+  }
+
+  /** A length an IETF draft append announced without completing (s3/announced-length.ts). */
+  private async announceLength(state: UploadState, request: RequestContext): Promise<void> {
+    const { info, progress } = state;
+    const announced = request.announcedLength as number;
+    const next = withAnnouncedLength(info, announced, progress.offset, this.maxSize);
+    if (next === info) return;
+    fenceOf(request, info.id).assertHeld();
+    await writeInfo(this.ctx, next);
+    state.info = next;
   }
 
   override async remove(id: string): Promise<void> {

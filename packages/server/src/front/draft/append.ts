@@ -9,7 +9,7 @@ import {
   parseSfBoolean,
   parseSfInteger,
 } from './fields.js';
-import { type DraftDeps, failureOf, look, type UploadLook } from './internal.js';
+import { type DraftDeps, draftLengthOf, failureOf, look, type UploadLook } from './internal.js';
 import { reconcileLength } from './length.js';
 import {
   completedUpload,
@@ -57,17 +57,14 @@ export async function append(
   if (complete || declared !== undefined || contentLength === 0) {
     const seen = await look(deps, request, request.url);
     if (seen instanceof Response) return failureOf(seen, 'PATCH');
-    if (seen.complete) {
-      // Completing a complete upload again (a lost answer, retried) is answered as before.
-      if (complete && contentLength === 0 && seen.offset === offset) return appended(version, seen);
-      return problemResponse(version, completedUpload(version));
-    }
+    if (seen.complete) return problemResponse(version, completedUpload(version, contentLength === 0));
     if (seen.offset !== offset)
       return problemResponse(version, mismatchingOffset(seen.offset, offset));
     state = seen;
   }
+  const recorded = state && draftLengthOf(state);
   const told = reconcileLength({
-    recorded: state?.length,
+    recorded,
     declared,
     offset,
     complete,
@@ -80,7 +77,8 @@ export async function append(
     offset,
     complete,
     length: told.length,
-    recorded: state?.length !== undefined,
+    tusLength: state?.length,
+    announce: complete || recorded !== undefined ? undefined : told.length,
     contentLength,
   };
   const sent = await sendContent(deps, version, request, plan);

@@ -1,10 +1,19 @@
 // The content of a creation or an append, sent as one tus PATCH (and, when a completing
 // request told no length, a second, empty one declaring it). Acknowledged means in S3:
 // the tus PATCH answers only once the store made its bytes durable (the same path as
-// tus mode), and the offset answered is the one it reports.
+// tus mode), and the offset answered is the one it reports. Only a completing request
+// declares the tus length (where the store completes the upload): before it, a length
+// told is announced to the store, which keeps the upload open at it.
 
 import { parseSfInteger } from './fields.js';
-import { type DraftDeps, failureOf, look, tusAppendFields, tusRequest } from './internal.js';
+import {
+  type DraftDeps,
+  draftLengthOf,
+  failureOf,
+  look,
+  tusAppendFields,
+  tusRequest,
+} from './internal.js';
 import {
   completedUpload,
   inconsistentLength,
@@ -20,10 +29,12 @@ export interface ContentPlan {
   offset: number;
   /** The request's Upload-Complete. */
   complete: boolean;
-  /** The length after this request, when known (length.ts). */
+  /** The length after this request as the draft knows it, declared or announced (length.ts). */
   length?: number;
-  /** Whether the upload recorded `length` already (else the PATCH declares it). */
-  recorded: boolean;
+  /** The upload's tus length, when a completing request declared it already. */
+  tusLength?: number;
+  /** A length told without completing, for the store to record (s3/announced-length.ts). */
+  announce?: number;
   /** The request's Content-Length (undefined: chunked). */
   contentLength?: number;
 }
@@ -36,20 +47,21 @@ export async function sendContent(
   request: Request,
   plan: ContentPlan,
 ): Promise<ContentResult> {
+  const declares = plan.complete && plan.tusLength === undefined ? plan.length : undefined;
   const fields = tusAppendFields(plan.offset, {
     contentLength: plan.contentLength,
-    length: plan.recorded ? undefined : plan.length,
+    length: declares,
     reprDigest: request.headers.get('repr-digest'),
   });
   const patch = tusRequest(request, 'PATCH', plan.url, fields, request.body);
-  const answer = await deps.tus(patch, deps.body);
+  const answer = await deps.tus(patch, deps.body, plan.announce);
   if (!answer.ok) return { failure: await appendFailure(deps, version, request, plan, answer) };
   const offset = parseSfInteger(answer.headers.get('upload-offset')) ?? plan.offset;
   const whole =
     plan.contentLength !== undefined
       ? offset - plan.offset === plan.contentLength
       : deps.bodyComplete?.() === true;
-  let length = plan.length;
+  let length = plan.tusLength ?? declares;
   if (plan.complete && whole && length === undefined) {
     // A chunked completing request: its length is where its content ended.
     const declare = tusRequest(
@@ -90,12 +102,14 @@ async function appendFailure(
   const state = await look(deps, request, plan.url);
   if (state instanceof Response) return failureOf(answer, 'PATCH');
   await answer.body?.cancel();
-  if (state.complete) return problemResponse(version, completedUpload(version));
+  if (state.complete) {
+    return problemResponse(version, completedUpload(version, plan.contentLength === 0));
+  }
   if (answer.status === 409) {
     return problemResponse(version, mismatchingOffset(state.offset, plan.offset));
   }
   const past = inconsistentLength(
-    `the content passes the upload's length ${state.length ?? 'limit'}`,
+    `the content passes the upload's length ${draftLengthOf(state) ?? 'limit'}`,
   );
   return problemResponse(version, withOffset(past, state.offset));
 }

@@ -37,13 +37,18 @@ export async function create(
   if ('inconsistent' in told)
     return problemResponse(version, inconsistentLength(told.inconsistent));
   const { length } = told;
+  // Only a completing creation gives the tus length (the store completes the upload on
+  // reaching it); one that keeps the upload open announces it, the tus length deferred.
+  const tusLength = complete ? length : undefined;
   const created = await deps.tus(
     tusRequest(request, 'POST', request.url, {
-      'Upload-Length': length?.toString(),
-      'Upload-Defer-Length': length === undefined ? '1' : undefined,
+      'Upload-Length': tusLength?.toString(),
+      'Upload-Defer-Length': tusLength === undefined ? '1' : undefined,
       'Upload-Metadata': tusMetadataOf((name) => h.get(name)),
       'Repr-Digest': h.get('repr-digest') ?? undefined,
     }),
+    undefined,
+    complete ? undefined : length,
   );
   const location = created.headers.get('location');
   if (created.status !== 201 || location === null) return failureOf(created, 'POST');
@@ -61,14 +66,14 @@ export async function create(
   };
   if (limit !== undefined) announced['Upload-Limit'] = limit;
   deps.interim?.(104, 'Upload Resumption Supported', announced);
-  let result = { offset: 0, complete: length === 0 };
+  let result = { offset: 0, complete: tusLength === 0 };
   if (contentLength !== 0) {
     const plan = {
       url: uploadUrl(location, request.url),
       offset: 0,
       complete,
       length,
-      recorded: true,
+      tusLength,
       contentLength,
     };
     const sent = await sendContent(deps, version, request, plan);

@@ -7,8 +7,16 @@ import { TUS_MEDIA_TYPE, TUS_VERSION } from '../request-checks.js';
 import { parseSfInteger } from './fields.js';
 import { expiresAtOf } from './limits.js';
 
-/** Serves one tus request for the draft request's principal. */
-export type TusCall = (request: Request, body?: DirectBody) => Promise<Response>;
+/**
+ * Serves one tus request for the draft request's principal. `announcedLength`: a length the
+ * draft request told without completing the upload, which the store records as the upload's
+ * maximum while its tus length stays deferred (s3/announced-length.ts).
+ */
+export type TusCall = (
+  request: Request,
+  body?: DirectBody,
+  announcedLength?: number,
+) => Promise<Response>;
 
 /** Sends an informational (1xx) response ahead of the final one, where the transport can. */
 export type InterimWriter = (
@@ -91,8 +99,11 @@ export function tusAppendFields(
 /** An upload's state as a tus HEAD (or creation) answers it. */
 export interface UploadLook {
   offset: number;
-  /** Undefined while the length is deferred. */
+  /** The tus length: undefined while deferred, set once a request completed the upload. */
   length?: number;
+  /** The length announced while the tus length is deferred. */
+  announced?: number;
+  /** The upload reached its tus length: only a completing request declares it. */
   complete: boolean;
   partSize?: number;
   expiresAt?: number;
@@ -104,6 +115,7 @@ export function lookOf(headers: Headers): UploadLook {
   return {
     offset,
     length,
+    announced: parseSfInteger(headers.get('tus-s3-announced-length')),
     complete: length !== undefined && offset === length,
     partSize: parseSfInteger(headers.get('tus-s3-part-size')),
     expiresAt: expiresAtOf(headers.get('upload-expires')),
@@ -118,6 +130,11 @@ export async function look(
 ): Promise<UploadLook | Response> {
   const answer = await deps.tus(tusRequest(original, 'HEAD', url, {}));
   return answer.ok ? lookOf(answer.headers) : answer;
+}
+
+/** The upload's length as the draft knows it: declared, or announced. */
+export function draftLengthOf(state: UploadLook): number | undefined {
+  return state.length ?? state.announced;
 }
 
 /** The URL tus requests use for an upload a Location names, on the original's origin. */

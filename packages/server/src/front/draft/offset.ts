@@ -1,7 +1,7 @@
 // Offset retrieval: a HEAD on the upload, answered from a tus HEAD (the offset the store
 // derives from S3, as in tus mode) in the draft's fields, never cached.
 import { formatSfBoolean } from './fields.js';
-import { type DraftDeps, failureOf, lookOf, tusRequest } from './internal.js';
+import { type DraftDeps, draftLengthOf, failureOf, lookOf, tusRequest } from './internal.js';
 import { uploadLimit } from './limits.js';
 import { plainRefusal } from './problem.js';
 import type { DraftVersion } from './version.js';
@@ -35,7 +35,8 @@ export async function offset(
     'Upload-Complete': formatSfBoolean(state.complete),
     'Cache-Control': 'no-store',
   });
-  if (state.length !== undefined) headers.set('Upload-Length', String(state.length));
+  const length = draftLengthOf(state);
+  if (length !== undefined) headers.set('Upload-Length', String(length));
   if (!state.complete) {
     const now = deps.now?.() ?? Date.now();
     const limit = uploadLimit(version, {

@@ -55,12 +55,16 @@ export function mismatchingOffset(expected: number, provided: number): Problem {
   };
 }
 
-export function completedUpload(version: DraftVersion): Problem {
-  return {
-    status: 400,
-    type: version.completedProblem,
-    detail: 'the upload is complete; nothing can be appended to it',
-  };
+/**
+ * An append to a completed upload. -11 tells bytes (an inconsistent length, 400) from none
+ * (410 completed-upload: the upload is known but takes nothing more, a retried completing
+ * request included); -03/-05 answer 400 completed-upload to both. `empty`: the request
+ * brings no byte (a chunked body counts as bytes).
+ */
+export function completedUpload(version: DraftVersion, empty: boolean): Problem {
+  const detail = 'the upload is complete; nothing can be appended to it';
+  if (empty && version.completedEmptyGone) return { status: 410, type: 'completed-upload', detail };
+  return { status: 400, type: version.completedProblem, detail };
 }
 
 export function inconsistentLength(detail: string): Problem {

@@ -27,6 +27,8 @@ export interface DraftVersion {
   strictHeadAndDelete: boolean;
   /** Problem type for appending bytes to a completed upload (-11: an inconsistent length). */
   completedProblem: 'completed-upload' | 'inconsistent-upload-length';
+  /** An append of no bytes to a completed upload is 410 completed-upload (-11), else 400. */
+  completedEmptyGone: boolean;
 }
 
 const VERSIONS: Record<InteropVersion, DraftVersion> = {
@@ -38,6 +40,7 @@ const VERSIONS: Record<InteropVersion, DraftVersion> = {
     appendStatus: 201,
     strictHeadAndDelete: true,
     completedProblem: 'completed-upload',
+    completedEmptyGone: false,
   },
   6: {
     interop: 6,
@@ -47,6 +50,7 @@ const VERSIONS: Record<InteropVersion, DraftVersion> = {
     appendStatus: 201,
     strictHeadAndDelete: true,
     completedProblem: 'completed-upload',
+    completedEmptyGone: false,
   },
   8: {
     interop: 8,
@@ -56,6 +60,7 @@ const VERSIONS: Record<InteropVersion, DraftVersion> = {
     appendStatus: 204,
     strictHeadAndDelete: false,
     completedProblem: 'inconsistent-upload-length',
+    completedEmptyGone: true,
   },
 };
 

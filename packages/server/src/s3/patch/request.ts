@@ -209,15 +209,19 @@ export class PatchRequest {
       for await (const chunk of body) {
         digester?.update(chunk);
         noteConsumed(chunk.length);
+        // Not a byte past the limit is kept, even within a chunk (a deferred length's
+        // part is larger than what may remain of the upload).
+        const room = Math.max(plan.limit - cutter.end, 0);
+        const taken = chunk.length > room ? chunk.subarray(0, room) : chunk;
         let pos = 0;
-        while (pos < chunk.length) {
-          if (cutter.end >= plan.limit) throw ERRORS.ERR_SIZE_EXCEEDED;
+        while (pos < taken.length) {
           if (gate?.held) await gate.sendHeld();
           if (!cutter.filling) await this.openPart();
           if (cutter.needsSlab) await this.growPart();
-          pos += cutter.copy(chunk, pos);
+          pos += cutter.copy(taken, pos);
           if (cutter.full) await this.flush();
         }
+        if (taken !== chunk) throw ERRORS.ERR_SIZE_EXCEEDED;
       }
     } catch (err) {
       this.streamError = err;
