@@ -2,12 +2,14 @@
 // -11), message by message over raw HTTP/1.1 against the CLI server on RGW: creation with
 // and without content, the 104 (Upload Resumption Supported) with the Location before the
 // final answer, offset retrieval, appends, completion, an offset mismatch's problem
-// details, cancellation; a creation cut mid-body resumed after a restart of the server.
+// details, cancellation; a creation cut mid-body resumed after a restart of the server;
+// an upload that reaches its length with Upload-Complete: ?0 stays open until a ?1.
 import { randomBytes } from 'node:crypto';
 import { answered, raw } from './helpers/draft-http.js';
 import {
   createTestBucket,
   deleteBucketDeep,
+  listKeys,
   listMultipartUploads,
   sha256OfObject,
   testS3Env,
@@ -210,6 +212,80 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     );
     expect(late.status).toBe(400);
     expect(JSON.parse(late.body).type).toMatch(/#inconsistent-upload-length$/);
+  });
+
+  it('appends reaching the length with ?0 leave it open; an empty ?1 completes it; exact', async () => {
+    const data = randomBytes(2 * PART + 4321);
+    const created = answered(
+      await raw('POST', server.url, {
+        ...V8,
+        'Upload-Complete': '?0',
+        'Upload-Length': String(data.length),
+      }),
+    );
+    const url = at(created.headers.location as string);
+    const objectKey = `${PREFIX}${idOf(url)}`;
+    const append = async (offset: number, complete: boolean, body?: Buffer, length?: number) =>
+      answered(
+        await raw(
+          'PATCH',
+          url,
+          {
+            ...APPEND,
+            'Upload-Offset': String(offset),
+            'Upload-Complete': complete ? '?1' : '?0',
+            'Content-Length': String(body?.length ?? 0),
+            ...(length === undefined ? {} : { 'Upload-Length': String(length) }),
+          },
+          body ? { body } : {},
+        ),
+      );
+    const problemOf = (a: { body: string }) => (JSON.parse(a.body) as { type: string }).type;
+    const first = await append(0, false, data.subarray(0, PART));
+    expect(first.headers).toMatchObject({ 'upload-offset': String(PART), 'upload-complete': '?0' });
+    // ?1 on an upload short of its length, and ?1 telling another length: inconsistent.
+    const early = await append(PART, true);
+    expect(early.status).toBe(400);
+    expect(problemOf(early)).toMatch(/#inconsistent-upload-length$/);
+    const reached = await append(PART, false, data.subarray(PART));
+    expect(reached.status).toBe(204);
+    expect(reached.headers).toMatchObject({
+      'upload-offset': String(data.length),
+      'upload-complete': '?0',
+    });
+    const head = answered(await raw('HEAD', url, V8));
+    expect(head.headers).toMatchObject({
+      'upload-offset': String(data.length),
+      'upload-complete': '?0',
+      'upload-length': String(data.length),
+    });
+    expect(await listKeys(bucket, objectKey)).not.toContain(objectKey);
+    expect(await listMultipartUploads(bucket, objectKey)).toHaveLength(1);
+    const past = await append(data.length, false, Buffer.from('x'));
+    expect(past.status).toBe(400);
+    expect(problemOf(past)).toMatch(/#inconsistent-upload-length$/);
+    const other = await append(data.length, true, undefined, data.length + 1);
+    expect(other.status).toBe(400);
+    expect(problemOf(other)).toMatch(/#inconsistent-upload-length$/);
+    const stale = await append(data.length - 1, true);
+    expect(stale.status).toBe(409);
+    expect(await listKeys(bucket, objectKey)).not.toContain(objectKey);
+
+    const done = await append(data.length, true);
+    expect(done.status).toBe(204);
+    expect(done.headers).toMatchObject({
+      'upload-offset': String(data.length),
+      'upload-complete': '?1',
+    });
+    expect(await stored(url)).toBe(sha256Hex(data));
+    expect(await listMultipartUploads(bucket, objectKey)).toEqual([]);
+    const end = answered(await raw('HEAD', url, V8));
+    expect(end.headers['upload-complete']).toBe('?1');
+    // The completing append again: the upload is known and takes nothing more (-11: 410).
+    const again = await append(data.length, true);
+    expect(again.status).toBe(410);
+    expect(problemOf(again)).toMatch(/#completed-upload$/);
+    expect(await stored(url)).toBe(sha256Hex(data));
   });
 
   it('a creation cut mid-body resumes from the 104 Location after the server restarted; exact', async () => {
