@@ -505,7 +505,14 @@ describe('a draft upload is complete only when the client says so', () => {
   });
 
   it('records a length an append announces, and holds the upload to it', async () => {
+    const tooLarge = await send(base, 'POST', {
+      'Upload-Complete': '?0',
+      'Upload-Length': String(101 * GiB),
+    });
+    expect(tooLarge.status).toBe(413);
     const url = await created({ 'Upload-Complete': '?0' });
+    const over = await append(url, 0, false, undefined, { 'Upload-Length': String(101 * GiB) });
+    expect(over.status).toBe(413);
     const head0 = await send(url, 'HEAD', {});
     expect(Number(head0.headers.get('tus-s3-part-size'))).toBeGreaterThan(PART);
     const told = await append(url, 0, false, new Uint8Array(6), { 'Upload-Length': '8' });

@@ -35,7 +35,10 @@ export function withAnnouncedLength(
 export function checkDeclaredLength(info: UploadInfo, length: number): void {
   const { announcedLength } = info;
   if (announcedLength !== undefined && length !== announcedLength) {
-    throw new TusError(400, `Upload-Length ${length} is not the announced length ${announcedLength}`);
+    throw new TusError(
+      400,
+      `Upload-Length ${length} is not the announced length ${announcedLength}`,
+    );
   }
 }
 

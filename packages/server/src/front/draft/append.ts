@@ -53,11 +53,15 @@ export async function append(
   const complete = parseSfBoolean(h.get('upload-complete')) as boolean;
   const declared = parseSfInteger(h.get('upload-length'));
   const contentLength = contentLengthOfRequest(h, request.body !== null);
+  if (declared !== undefined && deps.maxSize && declared > deps.maxSize) {
+    return plainRefusal(413, 'Upload-Length exceeds the maximum size');
+  }
   let state: UploadLook | undefined;
   if (complete || declared !== undefined || contentLength === 0) {
     const seen = await look(deps, request, request.url);
     if (seen instanceof Response) return failureOf(seen, 'PATCH');
-    if (seen.complete) return problemResponse(version, completedUpload(version, contentLength === 0));
+    if (seen.complete)
+      return problemResponse(version, completedUpload(version, contentLength === 0));
     if (seen.offset !== offset)
       return problemResponse(version, mismatchingOffset(seen.offset, offset));
     state = seen;
