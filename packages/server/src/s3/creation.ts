@@ -12,7 +12,10 @@ import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest'>,
+  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest'> & {
+    /** Another creation time than now (a waiting final expires with its partials). */
+    createdAt?: string;
+  },
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -36,8 +39,8 @@ export async function startUpload(
     size: upload.size,
     metadata: upload.metadata,
     uploadId,
-    createdAt: new Date().toISOString(),
     ...extra,
+    createdAt: extra.createdAt ?? new Date().toISOString(),
   };
   if (info.concat === undefined) delete info.concat;
   if (info.uploadId === undefined) delete info.uploadId;
