@@ -24,20 +24,22 @@ import { objectLength } from '../state/object.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
-import { type DirectLayout, directLayout } from './direct-layout.js';
+import type { DirectLayout, PartialFacts } from './direct-layout.js';
 import { removePartials } from './remove-partials.js';
 
-/** The direct layout of these partials, or why they cannot form a direct final. */
-export function directLayoutOf(partials: readonly UploadState[]): DirectLayout | string {
-  return directLayout(
-    partials.map(({ info, progress }) => ({
-      id: info.id,
-      size: info.size,
-      partSize: info.partSize,
-      offset: progress.offset,
-      adoptedBy: finalOfPartial(info),
-    })),
-  );
+/** What deciding on a final's kind needs of a partial (s3/concat/final-kind.ts). */
+export function partialFacts({
+  info,
+  progress,
+}: UploadState): PartialFacts & { finished: boolean } {
+  return {
+    id: info.id,
+    size: info.size,
+    partSize: info.partSize,
+    offset: progress.offset,
+    adoptedBy: finalOfPartial(info),
+    finished: info.completedAt !== undefined,
+  };
 }
 
 /** Creates the final and adopts every partial (all unfinished, at offset 0, aligned). */

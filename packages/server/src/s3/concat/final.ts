@@ -16,7 +16,8 @@ import { completeState, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
-import { createDirectFinal, directLayoutOf, repeatDirectFinal } from './direct-final.js';
+import { createDirectFinal, partialFacts, repeatDirectFinal } from './direct-final.js';
+import { finalKind } from './final-kind.js';
 import { type NamedPartials, namedPartials } from './named-partials.js';
 import { chooseFinalPartSize } from './plan.js';
 import { createWaitingFinal, repeatWaitingFinal } from './waiting-final.js';
@@ -69,8 +70,8 @@ export async function createFinal(
   const { findings, principal } = request;
   const { states, repeats } =
     request.named ?? (await namedPartials(deps, ids, findings, principal));
-  const unfinished = states.some((s) => s.info.completedAt === undefined);
-  if ((repeats || unfinished) && request.digest?.declared !== undefined) {
+  const kind = finalKind(states.map(partialFacts));
+  if ((repeats || kind.kind !== 'copy') && request.digest?.declared !== undefined) {
     // A 460 could only come long after this 201, from a partial's last PATCH.
     throw new TusError(400, 'Repr-Digest on a final needs finished partials');
   }
@@ -78,16 +79,11 @@ export async function createFinal(
     return repeatWaitingFinal(deps, upload, repeats, states);
   }
   if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
-  if (unfinished) {
-    // concatenation-unfinished. Empty partials on one part size write straight into the
-    // final (nothing ever copied); any other mix is copied once the last one finishes.
-    const layout = states.every((s) => s.info.completedAt === undefined)
-      ? directLayoutOf(states)
-      : undefined;
-    const ownership = ownershipOf(principal);
-    if (layout !== undefined && typeof layout !== 'string') {
-      return createDirectFinal(deps, upload, states, layout, ownership);
-    }
+  const ownership = ownershipOf(principal);
+  if (kind.kind === 'direct')
+    return createDirectFinal(deps, upload, states, kind.layout, ownership);
+  if (kind.kind === 'waiting') {
+    deps.ctx.log.debug({ id: upload.id, why: kind.why }, 'final waits for its partials');
     return createWaitingFinal(deps, upload, states, { ...ownership, digest: request.digest });
   }
   const partials = states.map(finishedPartial);
