@@ -150,7 +150,7 @@ export class S3MultipartStore
   readonly readsDirectBody = true;
   /** write() verifies an Upload-Checksum in any of them (s3/patch/receiver.ts). */
   readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
-  /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
+  /** A final may name partials in any state: direct or waiting (s3/concat/final-kind.ts). */
   readonly concatenatesUnfinished = true;
   /** Verifies a Repr-Digest declared on creation or a PATCH (s3/digest/). */
   readonly verifiesReprDigest = true;
