@@ -3,9 +3,11 @@
 // complete, and the last partial's PATCH assembles it with no further request to the final
 // (a "waiting" final: s3/concat/waiting-final.ts). A SIGKILL between that partial's completion
 // and the assembly is resumed by the next look from a fresh instance. A partial serves one
-// final; DELETE and expiration take the final and its partials as one group.
+// final; DELETE and expiration take the final and its partials as one group; two instances
+// on one Redis finish partials of one final at once.
 import { randomBytes } from 'node:crypto';
 import type { S3MultipartStore } from '@tus-s3/server';
+import { testRedisUrl } from './helpers/redis.js';
 import { listKeys, listMultipartUploads, objectText } from './helpers/s3.js';
 import { type S3FaultProxy, startS3FaultProxy } from './helpers/s3-fault-proxy.js';
 import {
@@ -284,5 +286,42 @@ describe('SIGKILL between the last partial and the assembly', () => {
     expect(head.headers.get('upload-offset')).toBe(String(KiB + MiB));
     expect(await backend.sha256Of(finalId)).toBe(sha256Hex(Buffer.concat([small, big])));
     expect((await tus(`${server.url}/${idOf(partway)}`, 'HEAD')).status).toBe(404);
+  });
+});
+
+describe('two instances on one Redis', () => {
+  let backend: Backend;
+  const servers: CliServer[] = [];
+  beforeAll(async () => {
+    backend = await s3Backend('cui/');
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+    await backend?.cleanup();
+  });
+
+  it('partials finishing at once on both instances: the final completes, exact', async () => {
+    const args = [...backend.cliArgs, '--part-size', '5MiB', '--redis-url', testRedisUrl()];
+    const [a, b] = await Promise.all([startCli(args), startCli(args)]);
+    servers.push(a, b);
+    const pieces = [randomBytes(PS), randomBytes(2 * MiB + 3), randomBytes(PS + 11)];
+    const urls: string[] = [];
+    for (const p of pieces) urls.push(await createPartial(a.url, p.length));
+    // The first finished, the others part-way.
+    await uploadRest(urls[0] as string, pieces[0] as Buffer, 0);
+    await uploadRest(urls[1] as string, (pieces[1] as Buffer).subarray(0, MiB), 0);
+    await uploadRest(urls[2] as string, (pieces[2] as Buffer).subarray(0, PS), 0);
+    const res = await finalPost(b.url, urls);
+    expect(res.status).toBe(201);
+    const finalId = idOf(locationOf(res, b.url));
+    const on = (server: CliServer, url: string) => `${server.url}/${idOf(url)}`;
+    const lasts = await Promise.all([
+      patch(on(a, urls[1] as string), MiB, (pieces[1] as Buffer).subarray(MiB)),
+      patch(on(b, urls[2] as string), PS, (pieces[2] as Buffer).subarray(PS)),
+    ]);
+    expect(lasts.map((r) => r.status)).toEqual([204, 204]);
+    expect(await backend.sha256Of(finalId)).toBe(sha256Hex(Buffer.concat(pieces)));
+    expect(await headOffset(`${a.url}/${finalId}`)).toBe(pieces.reduce((n, p) => n + p.length, 0));
+    expect(await listMultipartUploads(backend.bucket as string, 'cui/')).toEqual([]);
   });
 });
