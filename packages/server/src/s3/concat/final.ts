@@ -12,12 +12,12 @@ import { DIGEST_MISMATCH_STATUS } from '../../extensions/repr-digest.js';
 import { startUpload } from '../creation.js';
 import type { DigestInfo, UploadInfo } from '../info.js';
 import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
-import { completeState, type UploadState } from '../state/upload-state.js';
+import { completeState, emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
 import { createDirectFinal, partialFacts, repeatDirectFinal } from './direct-final.js';
-import { finalKind } from './final-kind.js';
+import { type FinalKind, finalKind } from './final-kind.js';
 import { type NamedPartials, namedPartials } from './named-partials.js';
 import { chooseFinalPartSize } from './plan.js';
 import { createWaitingFinal, repeatWaitingFinal } from './waiting-final.js';
@@ -68,24 +68,14 @@ export async function createFinal(
   request: FinalRequest = {},
 ): Promise<Created> {
   const { findings, principal } = request;
-  const { states, repeats } =
-    request.named ?? (await namedPartials(deps, ids, findings, principal));
+  const named = request.named ?? (await namedPartials(deps, ids, findings, principal));
+  const { states, repeats } = named;
   const kind = finalKind(states.map(partialFacts));
   if ((repeats || kind.kind !== 'copy') && request.digest?.declared !== undefined) {
     // A 460 could only come long after this 201, from a partial's last PATCH.
     throw new TusError(400, 'Repr-Digest on a final needs finished partials');
   }
-  if (repeats?.concat?.role === 'final' && repeats.concat.waiting) {
-    return repeatWaitingFinal(deps, upload, repeats, states);
-  }
-  if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
-  const ownership = ownershipOf(principal);
-  if (kind.kind === 'direct')
-    return createDirectFinal(deps, upload, states, kind.layout, ownership);
-  if (kind.kind === 'waiting') {
-    deps.ctx.log.debug({ id: upload.id, why: kind.why }, 'final waits for its partials');
-    return createWaitingFinal(deps, upload, states, { ...ownership, digest: request.digest });
-  }
+  if (repeats || kind.kind !== 'copy') return unfinishedFinal(deps, upload, request, kind, named);
   const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
   const size = sizes.reduce((a, b) => a + b, 0);
@@ -132,4 +122,31 @@ export async function createFinal(
   // Complete at birth: nothing to expire (and no Upload-Expires on the response).
   upload.creation_date = undefined;
   return { upload, info: done };
+}
+
+/** concatenation-unfinished: a direct or waiting final, or the one the same POST made. */
+async function unfinishedFinal(
+  deps: FinalDeps,
+  upload: Upload,
+  request: FinalRequest,
+  kind: FinalKind,
+  { states, repeats }: NamedPartials,
+): Promise<Created> {
+  if (repeats?.concat?.role === 'final' && repeats.concat.waiting) {
+    return repeatWaitingFinal(deps, upload, repeats, states);
+  }
+  if (repeats) return repeatDirectFinal(deps, upload, repeats, states, request.findings);
+  const ownership = ownershipOf(request.principal);
+  if (kind.kind === 'direct') {
+    return createDirectFinal(deps, upload, states, kind.layout, ownership);
+  }
+  deps.ctx.log.debug({ id: upload.id, kind }, 'final waits for its partials');
+  const created = await createWaitingFinal(deps, upload, states, {
+    ...ownership,
+    digest: request.digest,
+  });
+  // @tus/server reads it again for Upload-Expires: it is as just written.
+  const state = { info: created.info, progress: emptyProgress(), loadedAt: Date.now() };
+  deps.remember(state, request.generation);
+  return created;
 }
