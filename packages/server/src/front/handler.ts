@@ -32,6 +32,7 @@ import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
 import { REQUEST_ID_HEADER, type RequestNote, requestIdOf } from '../ops/request-log.js';
 import { applyCors, type CorsPolicy, isPreflight, OPEN_CORS } from './cors.js';
+import { type DraftDeps, type InterimWriter, isDraftRequest, serveDraft } from './draft/index.js';
 import { answerFailure, failureResponse, publicErrorOf } from './error-response.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
 import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
@@ -102,10 +103,17 @@ function noted(locker: Locker): Locker {
   return locker;
 }
 
+/** What the connection offers the IETF draft (front/draft/): 1xx answers, the body's end. */
+export interface DraftWire {
+  interim?: InterimWriter;
+  bodyComplete?: () => boolean;
+}
+
 /**
- * Handles one tus request. `basePath` is the URL path the uploads live under (the mount
- * path), used to read partial upload URLs and to write them back. Never rejects: a
- * failure is answered with its tus status, or logged and answered 500.
+ * Handles one tus request (or IETF draft request, front/draft/). `basePath` is the URL path
+ * the uploads live under (the mount path), used to read partial upload URLs and to write
+ * them back. Never rejects: a failure is answered with its tus status, or logged and
+ * answered 500.
  */
 export async function handleTusRequest(
   tus: TusEndpoint,
@@ -113,8 +121,9 @@ export async function handleTusRequest(
   basePath: string,
   body?: DirectBody,
   note: RequestNote = {},
+  wire: DraftWire = {},
 ): Promise<Response> {
-  const response = await answer(tus, request, basePath, body, note);
+  const response = await answer(tus, request, basePath, body, note, wire);
   const h = request.headers;
   applyCors(
     response.headers,
@@ -132,6 +141,7 @@ async function answer(
   basePath: string,
   body: DirectBody | undefined,
   note: RequestNote,
+  wire: DraftWire,
 ): Promise<Response> {
   try {
     const problem = targetProblem(tus, request);
@@ -144,6 +154,10 @@ async function answer(
       throw err;
     }
     note.owner = principal?.owner;
+    if (isDraftRequest((name) => request.headers.get(name))) {
+      const deps = draftDeps(tus, basePath, body, principal, wire);
+      return await serveDraft(deps, pathOnly(request));
+    }
     return await serve(tus, pathOnly(request), basePath, body, principal);
   } catch (err) {
     return failureResponse(
@@ -151,6 +165,24 @@ async function answer(
       TUS_VERSION,
     );
   }
+}
+
+/** The draft's requests become tus requests served as tus mode's, for the same principal. */
+function draftDeps(
+  tus: TusEndpoint,
+  basePath: string,
+  body: DirectBody | undefined,
+  principal: Principal | undefined,
+  wire: DraftWire,
+): DraftDeps {
+  const maxSize = tus.server.options.maxSize;
+  return {
+    tus: (request, direct) => serve(tus, request, basePath, direct, principal),
+    body,
+    ...wire,
+    maxSize: typeof maxSize === 'number' ? maxSize : undefined,
+    expiration: tus.datastore.getExpiration(),
+  };
 }
 
 /** Who the request acts for; undefined on an open server and for a CORS preflight. */

@@ -3,6 +3,7 @@
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
+import { multipartChecksumParams } from './digest/full-object-crc.js';
 import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
@@ -28,6 +29,7 @@ export async function startUpload(
         // A digest declared now is the object's metadata from the start (verified before
         // completion); one known later is in the info record only.
         ...objectDigestMetadata({ digest: extra.digest }),
+        ...multipartChecksumParams(extra),
       }),
     );
     if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');

@@ -43,6 +43,13 @@ export interface DigestInfo {
   onObject?: boolean;
   /** Computed over every byte, set when the upload completes. */
   sha256?: string;
+  /**
+   * The S3 multipart upload verifies a full-object CRC64NVME (the store's
+   * `fullObjectChecksum`, s3/digest/full-object-crc.ts): the hash state carries the CRC too.
+   */
+  fullObjectCrc?: boolean;
+  /** That CRC (base64), computed over every byte, set with `sha256`. */
+  crc64nvme?: string;
 }
 
 /**
@@ -183,7 +190,14 @@ function validateDigest(d: unknown, fail: (what: string) => never): void {
     if (r[k] !== undefined && (typeof r[k] !== 'string' || !HEX256.test(r[k]))) fail('digest');
   }
   if (r.onObject !== undefined && typeof r.onObject !== 'boolean') fail('digest');
+  if (r.fullObjectCrc !== undefined && typeof r.fullObjectCrc !== 'boolean') fail('digest');
+  if (r.crc64nvme !== undefined && (typeof r.crc64nvme !== 'string' || !CRC64.test(r.crc64nvme))) {
+    fail('digest');
+  }
 }
+
+/** A CRC64NVME in base64: 8 bytes. */
+const CRC64 = /^[A-Za-z0-9+/]{11}=$/;
 
 function validateConcat(c: unknown, fail: (what: string) => never): void {
   if (typeof c !== 'object' || c === null) fail('concat');

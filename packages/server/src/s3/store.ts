@@ -39,6 +39,7 @@ import { settleWaiting } from './concat/waiting-final.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
 import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
+import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
@@ -118,6 +119,11 @@ export interface S3StoreOptions {
   idleTimeout?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
+  /**
+   * S3 verifies every upload created from now on as a whole (s3/digest/full-object-crc.ts);
+   * implies `digest: 'sha256'`, whose hash state carries the CRC.
+   */
+  fullObjectChecksum?: FullObjectChecksum;
   /** Types objects may be served inline as, beyond the passive ones (s3/object-headers.ts). */
   inlineTypes?: readonly string[];
   /**
@@ -185,6 +191,7 @@ export class S3MultipartStore
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
   private readonly hashAll: boolean;
+  private readonly fullObjectCrc: boolean;
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -215,7 +222,8 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
-    this.hashAll = opts.digest === 'sha256';
+    this.fullObjectCrc = opts.fullObjectChecksum === 'crc64nvme';
+    this.hashAll = opts.digest === 'sha256' || this.fullObjectCrc;
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
@@ -330,7 +338,7 @@ export class S3MultipartStore
       ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
-      digest: digestAtCreation(request?.reprDigest, this.hashAll),
+      digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
     });
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
     // before its first byte: what it is then must come from S3, not from this memory.
@@ -355,6 +363,10 @@ export class S3MultipartStore
         : request?.method === 'POST'
           ? this.states.remembered(id, generation)
           : undefined;
+    // A cut PATCH's write() may still be settling (its tail staged, folded segments
+    // deleted) after @tus/server unlocked the upload: a look loaded meanwhile would answer,
+    // and remember, state that write is about to change. Wait for it, as write() does.
+    if (!known) await this.writing.get(id)?.then(noop, noop);
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
     assertMayUse(state.info, request?.principal);

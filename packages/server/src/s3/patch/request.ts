@@ -142,7 +142,7 @@ export class PatchRequest {
    */
   private async startHash(): Promise<void> {
     const { progress, deps } = this;
-    this.hash = await UploadHash.start(progress.hash);
+    this.hash = await UploadHash.start(progress.hash, this.info.digest?.fullObjectCrc);
     this.cutter.hashWith(this.hash);
     if (progress.cutFrom === undefined) return;
     const past = [
@@ -185,15 +185,15 @@ export class PatchRequest {
   verifyLast(): void {
     const { hash, info } = this;
     if (!hash) return;
-    const hex = hash.hex();
+    const digests = hash.digests();
     try {
-      verifyWholeDigest(info.digest?.declared, hex);
+      verifyWholeDigest(info.digest?.declared, digests.sha256);
     } catch (err) {
       this.digestFailed = true;
       throw err;
     }
-    // The object written next (a one-part PutObject, or completion) carries it.
-    info.digest = { ...info.digest, sha256: hex };
+    // The object written next (a one-part PutObject, or completion) carries them.
+    info.digest = { ...info.digest, ...digests };
   }
 
   /**
