@@ -17,7 +17,11 @@ import {
 } from '../capabilities.js';
 import { TusError } from '../errors.js';
 import { parseUploadChecksum } from '../extensions/checksum.js';
-import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import {
+  parseUploadConcat,
+  uploadConcatHeader,
+  uploadIdFromUrl,
+} from '../extensions/concatenation.js';
 import {
   formatReprDigest,
   parseReprDigest,
@@ -239,6 +243,7 @@ async function serve(
     reply: {},
     body,
     lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),
+    holds: lockedByTusServer(request, basePath),
   };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
@@ -265,6 +270,17 @@ async function serve(
 }
 
 type Unlock = () => Promise<void>;
+
+/** The upload whose lock @tus/server holds while the store serves this request. */
+function lockedByTusServer(request: Request, basePath: string): Set<string> {
+  // GET reads the upload before it takes the lock; POST creates a new one.
+  if (!['HEAD', 'PATCH', 'DELETE'].includes(request.method)) return new Set();
+  try {
+    return new Set([uploadIdFromUrl(request.url, request.url, basePath)]);
+  } catch {
+    return new Set();
+  }
+}
 
 async function prepare(
   tus: TusEndpoint,

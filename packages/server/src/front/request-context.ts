@@ -54,6 +54,12 @@ export interface RequestContext {
    * until the returned release; TusError 423 when one stays taken.
    */
   lockUploads?: (ids: readonly string[], wait?: LockWait) => Promise<() => Promise<void>>;
+  /**
+   * Uploads whose tus lock this request holds now: the one @tus/server locked for a HEAD,
+   * PATCH or DELETE, and finals the store locked on the way (s3/concat/final-lock.ts). A
+   * lock is not reentrant: what is held here is not taken again.
+   */
+  holds?: Set<string>;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */

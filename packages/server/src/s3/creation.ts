@@ -16,7 +16,10 @@ export async function startUpload(
   extra: Pick<
     UploadInfo,
     'partSize' | 'concat' | 'owner' | 'tenant' | 'digest' | 'announcedLength'
-  >,
+  > & {
+    /** Another creation time than now (a waiting final expires with its partials). */
+    createdAt?: string;
+  },
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -41,8 +44,8 @@ export async function startUpload(
     size: upload.size,
     metadata: upload.metadata,
     uploadId,
-    createdAt: new Date().toISOString(),
     ...extra,
+    createdAt: extra.createdAt ?? new Date().toISOString(),
   };
   if (info.concat === undefined) delete info.concat;
   if (info.announcedLength === undefined || info.size !== undefined) delete info.announcedLength;

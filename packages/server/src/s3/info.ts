@@ -75,14 +75,19 @@ export function hashesUpload(info: UploadInfo): boolean {
  * s3/concat/direct-final.ts): each partial is `adopted` and writes its parts straight into the
  * final's multipart upload, from part `firstPart` on, so the final is only completed,
  * never copied. An adopted partial has no multipart upload (nor object) of its own.
+ *
+ * A `waiting` final was created while some of its partials were unfinished, and not as a
+ * direct one (s3/concat/waiting-final.ts): each partial records it as `awaitedBy`, and the
+ * final is built by copy, like any other, once the last of them finishes.
  */
 export type ConcatInfo =
-  | { role: 'partial'; adopted?: Adoption }
+  | { role: 'partial'; adopted?: Adoption; awaitedBy?: string }
   | {
       role: 'final';
       partials: Array<{ id: string; size: number }>;
       partialsRemoved?: boolean;
       direct?: boolean;
+      waiting?: boolean;
     };
 
 /** Where an adopted partial's parts go: the final's multipart upload, shifted. */
@@ -110,6 +115,24 @@ export function adoptionOf(info: UploadInfo): Adoption | undefined {
  */
 export function objectRecordsCompletion(info: UploadInfo): boolean {
   return info.uploadId === undefined && info.concat === undefined;
+}
+
+/** The unfinished final this partial belongs to (adopted by, or awaited by), if any. */
+export function finalOfPartial(info: UploadInfo): string | undefined {
+  if (info.concat?.role !== 'partial') return undefined;
+  return info.concat.adopted?.finalId ?? info.concat.awaitedBy;
+}
+
+/** A waiting final (s3/concat/waiting-final.ts) not complete yet. */
+export function isUnfinishedWaiting(info: UploadInfo): boolean {
+  return (
+    info.concat?.role === 'final' && info.concat.waiting === true && info.completedAt === undefined
+  );
+}
+
+/** A final whose partials live and die with it until it completes (direct or waiting). */
+export function isUnfinishedGroup(info: UploadInfo): boolean {
+  return isUnfinishedDirect(info) || isUnfinishedWaiting(info);
 }
 
 /** A direct final (s3/concat/direct-final.ts) not complete yet. */
@@ -190,6 +213,9 @@ function validateConcat(c: unknown, fail: (what: string) => never): void {
   const r = c as Record<string, unknown>;
   if (r.role === 'partial') {
     if (r.adopted !== undefined) validateAdoption(r.adopted, fail);
+    if (r.awaitedBy !== undefined && (typeof r.awaitedBy !== 'string' || r.awaitedBy === '')) {
+      fail('concat');
+    }
     return;
   }
   if (r.role !== 'final' || !Array.isArray(r.partials)) fail('concat');
@@ -199,6 +225,7 @@ function validateConcat(c: unknown, fail: (what: string) => never): void {
   }
   if (r.partialsRemoved !== undefined && typeof r.partialsRemoved !== 'boolean') fail('concat');
   if (r.direct !== undefined && typeof r.direct !== 'boolean') fail('concat');
+  if (r.waiting !== undefined && typeof r.waiting !== 'boolean') fail('concat');
 }
 
 function validateAdoption(a: unknown, fail: (what: string) => never): void {

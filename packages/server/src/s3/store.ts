@@ -33,13 +33,15 @@ import { finish } from './completion.js';
 import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
 import { createFinal, partialLength } from './concat/final.js';
+import { lockFinal } from './concat/final-lock.js';
 import {
   type LockUploads,
   type TerminationDeps,
-  terminateDirectGroup,
-  unfinishedDirectFinalOf,
+  terminateGroup,
+  unfinishedFinalOf,
 } from './concat/group-termination.js';
 import { type NamedPartials, namedPartials } from './concat/named-partials.js';
+import { settleWaiting } from './concat/waiting-final.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
 import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
@@ -160,7 +162,7 @@ export class S3MultipartStore
   readonly readsDirectBody = true;
   /** write() verifies an Upload-Checksum in any of them (s3/patch/receiver.ts). */
   readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
-  /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
+  /** A final may name partials in any state: direct or waiting (s3/concat/final-kind.ts). */
   readonly concatenatesUnfinished = true;
   /** Verifies a Repr-Digest declared on creation or a PATCH (s3/digest/). */
   readonly verifiesReprDigest = true;
@@ -248,6 +250,14 @@ export class S3MultipartStore
       // The last partial of a direct final to finish completes the final too.
       const adopted = adoptionOf(done);
       if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
+      // The last partial of a waiting final to finish assembles it; the partial is done
+      // whatever becomes of that (the next look at either resumes it).
+      const awaitedBy = done.concat?.role === 'partial' ? done.concat.awaitedBy : undefined;
+      if (awaitedBy !== undefined) {
+        await settleWaiting(this.finals, awaitedBy, findings).catch((err: unknown) =>
+          ctx.log.warn({ err, id: done.id }, 'could not assemble the final awaiting a partial'),
+        );
+      }
       return done;
     };
     this.finals = this.finalDeps(queueSize);
@@ -274,6 +284,7 @@ export class S3MultipartStore
         this.parts.forget(info);
       },
       parts: this.parts,
+      lockFinal: (finalId) => lockFinal(currentRequest(), finalId),
       settling: new Map(),
     };
   }
@@ -390,6 +401,9 @@ export class S3MultipartStore
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
     const request = currentRequest();
+    // A cut PATCH of a partial may still be making its bytes durable (see write()): the final
+    // must see its state after that, and the PATCH must not then overwrite the final's mark.
+    await Promise.allSettled(ids.map((id) => this.writing.get(id)));
     const named = await namedPartials(this.finals, ids, request?.reply, request?.principal);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
@@ -538,9 +552,9 @@ export class S3MultipartStore
     const request = currentRequest();
     const info = await readInfo(this.ctx, id);
     assertMayUse(info, request?.principal);
-    const final = await unfinishedDirectFinalOf(this.ctx, info);
+    const final = await unfinishedFinalOf(this.ctx, info);
     const lockUploads = request?.lockUploads ?? noLocks;
-    if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
+    if (final) await terminateGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }
 
