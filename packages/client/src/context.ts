@@ -74,7 +74,9 @@ export class UploadContext {
     readonly emit: Emit,
   ) {
     // A partial's checksum is its parent's: only the parent reports it.
-    this.checksum = new ChecksumChoice(source, o.checksum ?? 'auto', (algorithm) => {
+    // The draft has no per-request checksum field.
+    const checksum = o.protocol === 'ietf-draft' ? false : (o.checksum ?? 'auto');
+    this.checksum = new ChecksumChoice(source, checksum, (algorithm) => {
       if (!role) emit('checksum', { algorithm });
     });
     this.caps = role?.caps ?? null;

@@ -131,7 +131,9 @@ export class Upload extends Emitter<UploadEvents> {
     if (stored?.partials && stored.partials.length > 0) {
       return this.runParallel(stored.partials, null, stored.createdAt, stored.finalUrl ?? null);
     }
-    if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
+    if (!ctx.url && (ctx.o.parallel ?? 1) > 1 && ctx.o.protocol === 'ietf-draft') {
+      this.emit('fallback', { reason: 'the IETF draft has no concatenation: one upload' });
+    } else if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
       await ctx.gate.checkpoint();
       const plan = planParallel({
         parallel: ctx.o.parallel ?? 1,

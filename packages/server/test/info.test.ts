@@ -49,6 +49,19 @@ describe('info record: instant-upload challenge', () => {
   });
 });
 
+describe('info record: an announced length', () => {
+  it('keeps a non-negative integer and refuses anything else', () => {
+    const { size: _, ...deferred } = { ...base, announcedLength: 10 };
+    expect(parseInfo(serializeInfo(deferred))).toEqual(deferred);
+    expect(() => parseInfo(JSON.stringify({ ...base, announcedLength: -1 }))).toThrow(
+      /announcedLength/,
+    );
+    expect(() => parseInfo(JSON.stringify({ ...base, announcedLength: '10' }))).toThrow(
+      /announcedLength/,
+    );
+  });
+});
+
 describe('info record: one-part uploads', () => {
   it('has no multipart upload id, and says so when one is needed', () => {
     const { uploadId: _, ...onePart } = base;

@@ -36,6 +36,8 @@ export interface UploadFlags {
   checksum?: string | false;
   /** --digest sha256 (commander checks the choice). */
   digest?: 'sha256';
+  /** --protocol tus | ietf-draft (commander checks the choice). */
+  protocol: 'tus' | 'ietf-draft';
 }
 
 export async function uploadCommand(file: string, f: UploadFlags): Promise<number> {
@@ -110,6 +112,7 @@ function uploadOptions(f: UploadFlags, metadata: Record<string, string>): Upload
     checksum: checksumOf(f.checksum),
     digest: f.digest ?? false,
     parallel: parallelOf(f.parallel),
+    protocol: f.protocol,
   };
 }
 
