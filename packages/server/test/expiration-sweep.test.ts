@@ -18,8 +18,9 @@ import {
   segmentKeyAt,
 } from './helpers/store-harness.js';
 
-// Short enough to wait out; what is created after the wait is younger than it.
-const EXP = 150;
+// Short enough to wait out, long enough that what is created after the wait is still
+// younger than it on a loaded machine (150 ms was not, under a load average of 10).
+const EXP = 1_000;
 const waitOut = () => new Promise((r) => setTimeout(r, EXP + 50));
 const marker = (id: string) => `${PREFIX}.open/${id}`;
 
