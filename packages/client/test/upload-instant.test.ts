@@ -224,6 +224,26 @@ test('the proof fails (5xx) before the server looked: ordinary upload, proof nev
   expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
 });
 
+test('paused during the creation: asked again once resumed, then instant', async () => {
+  const data = bytes(9000);
+  const server = serverWith(data);
+  let hung = 0;
+  server.hang = (req) => req.method === 'POST' && hung++ === 0;
+  const { upload, reports } = start(server, data);
+  const done = upload.start();
+  while (server.requests.filter((q) => q.method === 'POST').length === 0) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  upload.pause();
+  await new Promise((r) => setTimeout(r, 20));
+  upload.resume();
+  const r = await done;
+  expect(reports).toEqual([expect.objectContaining({ outcome: 'instant' })]);
+  const posts = server.requests.filter((q) => q.method === 'POST');
+  expect(posts.map((q) => q.headers['upload-instant'])).toEqual(['?1', '?1']);
+  expect(Buffer.from(server.bytesOf(r.url))).toEqual(Buffer.from(data));
+});
+
 test('resumed from the store after a crash: an ordinary resume, no second attempt', async () => {
   const data = bytes(30_000, 4);
   const server = serverWith(); // nothing stored: the first run uploads

@@ -43,21 +43,37 @@ export async function attemptInstant(ctx: UploadContext): Promise<InstantStart> 
   if (caps.known && !caps.extensions.has(INSTANT_EXTENSION)) {
     return uploaded('no-challenge', 'the server does not offer instant upload', null);
   }
-  let challenge: InstantChallenge | undefined;
-  try {
-    challenge = parseChallengeHeader((await create(ctx, true)).challenge, total);
-  } catch (e) {
-    const err = toTusError(e);
-    if (err.kind === 'aborted' || ctx.gate.aborted || err.kind === 'limit') throw err;
-    if (ctx.url) throw err; // created, then failed: not an answer of the attempt's making
-    if (err.status === 400) {
-      const why = err.serverMessage ? `: ${err.serverMessage}` : '';
-      return uploaded('refused', `the server refused Upload-Instant (HTTP 400${why})`, null);
-    }
-    return uploaded('failed', `the creation with Upload-Instant failed (${err.message})`, null);
-  }
+  const challenge = await createWithInstant(ctx, total);
+  if (challenge && 'report' in challenge) return challenge;
   if (!challenge) return uploaded('no-challenge', 'the server sent no challenge', 0);
   return prove(ctx, ctx.url!, challenge, total);
+}
+
+/** The creation POST: the challenge (undefined: none came), or why the attempt ends here. */
+async function createWithInstant(
+  ctx: UploadContext,
+  total: number,
+): Promise<InstantChallenge | undefined | InstantStart> {
+  for (;;) {
+    try {
+      return parseChallengeHeader((await create(ctx, true)).challenge, total);
+    } catch (e) {
+      const err = toTusError(e);
+      if (ctx.gate.aborted || err.kind === 'limit') throw err;
+      if (ctx.url) throw err; // created, then failed: not an answer of the attempt's making
+      if (ctx.gate.paused) {
+        // Not an answer either: no upload came of it; ask again once resumed.
+        await ctx.gate.checkpoint();
+        continue;
+      }
+      if (err.kind === 'aborted') throw err;
+      if (err.status === 400) {
+        const why = err.serverMessage ? `: ${err.serverMessage}` : '';
+        return uploaded('refused', `the server refused Upload-Instant (HTTP 400${why})`, null);
+      }
+      return uploaded('failed', `the creation with Upload-Instant failed (${err.message})`, null);
+    }
+  }
 }
 
 async function prove(
