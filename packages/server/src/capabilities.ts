@@ -86,15 +86,17 @@ export interface UnfinishedConcatenationStore extends ConcatenationStore {
 }
 
 /**
- * instant-upload: a creation with `Upload-Instant: ?1` gets a challenge, and a PATCH with
- * Upload-Instant-Proof is answered by this method (src/instant/ holds the protocol).
+ * instant-upload: a creation with `Upload-Instant: ?1` gets a challenge, and write() answers
+ * a PATCH with Upload-Instant-Proof (front/request-context.ts carries it) under the upload's
+ * lock like any PATCH: the size when the proof holds and a server-side copy made the
+ * upload, else 0 (src/instant/ holds the protocol). Only a store that verifies whole-file
+ * digests has it: the index it copies from must hold verified digests only.
  */
-export interface InstantUploadStore extends CreationStore {
-  /**
-   * Decides the proof for upload `id` and, when it holds, makes the upload's object by a
-   * server-side copy; answers the offset the PATCH reports (the size, or 0).
-   */
-  answerInstantProof(id: string, proof: Uint8Array): Promise<number>;
+export interface InstantUploadStore extends CreationWithUploadStore, ReprDigestStore {
+  readonly instantUpload: {
+    /** A proof's answer is released no earlier than this many ms after it arrived. */
+    readonly floorMs: number;
+  };
 }
 
 /**
@@ -178,9 +180,14 @@ export function isUnfinishedConcatenationStore(
 }
 
 export function isInstantUploadStore(store: object): store is InstantUploadStore {
+  const settings = (store as Partial<InstantUploadStore>).instantUpload;
   return (
-    isCreationStore(store) &&
-    typeof (store as Partial<InstantUploadStore>).answerInstantProof === 'function'
+    isCreationWithUploadStore(store) &&
+    verifiesReprDigest(store) &&
+    typeof settings === 'object' &&
+    settings !== null &&
+    Number.isFinite(settings.floorMs) &&
+    settings.floorMs >= 0
   );
 }
 

@@ -121,6 +121,12 @@ export interface TusS3Options extends Partial<TusHooks> {
    */
   digest?: 'sha256';
   /**
+   * Instant upload (秒传) on the S3 store (server README, "Instant upload"): `true`, or
+   * `{ floorMs }`, the least time (ms) before a proof is answered (default 250). Off by
+   * default; the local file store never has it.
+   */
+  instantUpload?: boolean | { floorMs?: number };
+  /**
    * @tus/server's locker (default: its MemoryLocker, one process). Several instances need
    * a RedisLocker; with any other locker the store re-reads every upload from S3 on every
    * request, as it cannot tell whether another instance changed it.
@@ -194,6 +200,7 @@ export function createTusServer(options: TusS3Options = {}): TusS3 {
     memoryWait: _memoryWait,
     idleTimeout: _idleTimeout,
     digest: _digest,
+    instantUpload: _instantUpload,
     logger: _logger,
     authenticate,
     quotas: _quotas,
@@ -324,6 +331,7 @@ function createStore(
     idleTimeout,
     quotas,
     digest,
+    instantUpload,
   } = options;
   if (s3) {
     const ownClient = s3.client ? undefined : createS3Client(s3);
@@ -349,6 +357,7 @@ function createStore(
       logger: log,
       quotas,
       digest,
+      instantUpload,
     });
     instruments.watchBudget(datastore.partBudget);
     const ready = cachedReadiness(

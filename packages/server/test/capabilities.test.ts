@@ -66,18 +66,37 @@ describe('storeExtensions', () => {
     expect(storeExtensions(claimsChecksum).advertised).toContain(Extension.Checksum);
   });
 
-  it('instant-upload needs creation and a method that answers the proof', () => {
-    const answering = (store: Claiming) =>
-      Object.assign(store, { answerInstantProof: async () => 0 });
-    expect(isInstantUploadStore(answering(new Claiming({ create: true })))).toBe(true);
-    expect(storeExtensions(answering(new Claiming({ create: true }))).advertised).toEqual([
+  it('instant-upload needs creation-with-upload, a verified digest and its settings', () => {
+    const instant = (store: Claiming, floorMs: unknown = 250) =>
+      Object.assign(store, { verifiesReprDigest: true, instantUpload: { floorMs } });
+    const full = () => new Claiming({ create: true, write: true });
+    expect(isInstantUploadStore(instant(full()))).toBe(true);
+    expect(storeExtensions(instant(full())).advertised).toEqual([
       Extension.Creation,
+      Extension.CreationWithUpload,
       Extension.InstantUpload,
     ]);
-    expect(storeExtensions(answering(new Claiming())).advertised).toEqual([]);
-    expect(isInstantUploadStore(new Claiming({ create: true }))).toBe(false);
-    // Not until the store wires it.
+    // Without write() nothing can answer the proof; without digests nothing to copy from.
+    expect(isInstantUploadStore(instant(new Claiming({ create: true })))).toBe(false);
+    expect(isInstantUploadStore(Object.assign(full(), { instantUpload: { floorMs: 0 } }))).toBe(
+      false,
+    );
+    expect(isInstantUploadStore(instant(full(), -1))).toBe(false);
+    expect(isInstantUploadStore(instant(full(), 'soon'))).toBe(false);
+    expect(isInstantUploadStore(new Claiming({ create: true, write: true }))).toBe(false);
+    // The S3 store: only when it is turned on; the file store never.
     expect(storeExtensions(s3Store()).advertised).not.toContain(Extension.InstantUpload);
+    const on = new S3MultipartStore({ client, bucket: 'b', instantUpload: true });
+    expect(storeExtensions(on).advertised).toContain(Extension.InstantUpload);
+    expect(on.instantUpload).toEqual({ floorMs: 250 });
+    const floored = new S3MultipartStore({ client, bucket: 'b', instantUpload: { floorMs: 40 } });
+    expect(floored.instantUpload).toEqual({ floorMs: 40 });
+    expect(
+      () => new S3MultipartStore({ client, bucket: 'b', instantUpload: { floorMs: -1 } }),
+    ).toThrow(/floorMs/);
+    expect(storeExtensions(new FileStore({ directory: dir })).advertised).not.toContain(
+      Extension.InstantUpload,
+    );
   });
 
   it('concatenation-unfinished needs concatenation, which needs creation', () => {

@@ -66,6 +66,8 @@ export interface CliOptions extends AuthCliOptions {
   memoryWait?: number;
   idleTimeout?: number;
   digest?: 'sha256';
+  instantUpload: boolean;
+  instantFloor?: number;
   shutdownDeadline?: number;
   queueSize?: number;
   partBuffers?: number;
@@ -202,6 +204,22 @@ export const program = new Command('tus-s3-server')
     )
       .env('DIGEST')
       .choices(['sha256']),
+  )
+  .addOption(
+    new Option(
+      '--instant-upload',
+      'instant upload (S3): a client proving it holds content its tenant stored before gets it by server-side copy',
+    )
+      .env('INSTANT_UPLOAD')
+      .default(false),
+  )
+  .addOption(
+    new Option(
+      '--instant-floor <duration>',
+      'least time before a proof of possession is answered, e.g. 250ms (default 250ms)',
+    )
+      .env('INSTANT_FLOOR')
+      .argParser(asDuration),
   )
   .addOption(
     new Option(

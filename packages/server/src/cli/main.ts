@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { isInstantUploadStore } from '../capabilities.js';
 import { DEFAULT_CLOSE_DEADLINE } from '../front/in-flight.js';
 import { mountAt } from '../front/mount.js';
 import { connectRedis, redactUrl } from '../locks/redis-connection.js';
@@ -80,6 +81,7 @@ function announce(tus: TusS3, o: CliOptions, path: string, port: number): void {
     `tus-s3-server: locks: ${o.redisUrl ? `redis at ${redactUrl(o.redisUrl)}, shared by every instance` : 'in this process only (one instance; --redis-url for several)'}\n`,
   );
   process.stdout.write(`tus-s3-server: ${describeAuth(o)}\n`);
+  if (o.instantUpload) process.stdout.write(`tus-s3-server: ${describeInstant(tus)}\n`);
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
 }
 
@@ -174,6 +176,24 @@ function stopOnSignals(running: Running): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** The start-up line of --instant-upload: on, or why not. */
+function describeInstant(tus: TusS3): string {
+  const store = tus.datastore;
+  if (!isInstantUploadStore(store)) {
+    return 'instant upload: off, it needs S3 (the local file store cannot verify digests)';
+  }
+  return `instant upload: on, per tenant; proofs answered after ${store.instantUpload.floorMs} ms at the earliest`;
+}
+
+/** --instant-upload [--instant-floor]; a floor without the extension is a mistake. */
+function instantFromFlags(o: CliOptions): { floorMs?: number } | undefined {
+  if (!o.instantUpload) {
+    if (o.instantFloor !== undefined) throw new Error('--instant-floor needs --instant-upload');
+    return undefined;
+  }
+  return { floorMs: o.instantFloor };
+}
+
 async function main(): Promise<void> {
   // `tus-s3-server uploads ...`: the admin subcommands (cli/admin/); anything else serves.
   program.addHelpText('after', '\nAdmin: tus-s3-server uploads list|abort|sweep --help');
@@ -200,6 +220,7 @@ async function main(): Promise<void> {
     memoryWait: o.memoryWait,
     idleTimeout: o.idleTimeout,
     digest: o.digest,
+    instantUpload: instantFromFlags(o),
     queueSize: o.queueSize,
     partBuffers: o.partBuffers,
     maxSize: o.maxSize,

@@ -12,6 +12,7 @@ import {
   type ConcatenationStore,
   concatenationReaches,
   isChecksumStore,
+  isInstantUploadStore,
   storeExtensions,
   verifiesReprDigest,
 } from '../capabilities.js';
@@ -23,12 +24,14 @@ import {
   parseReprDigest,
   REPR_DIGEST_HEADER,
 } from '../extensions/repr-digest.js';
+import { CHALLENGE_HEADER } from '../instant/challenge.js';
 import { countsGenerations } from '../locks/redis-locker.js';
 import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
 import { REQUEST_ID_HEADER, type RequestNote, requestIdOf } from '../ops/request-log.js';
 import { applyCors, type CorsPolicy, isPreflight, OPEN_CORS } from './cors.js';
 import { answerFailure, failureResponse, publicErrorOf } from './error-response.js';
+import { readInstantHeaders } from './instant.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
 import { noteLockGeneration, type RequestContext, requestContext } from './request-context.js';
 import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.js';
@@ -37,11 +40,17 @@ import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
 export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 /** Request headers browsers must be allowed to send, and response headers they may read. */
-export const EXTENSION_REQUEST_HEADERS = ['Upload-Checksum', REPR_DIGEST_HEADER];
+export const EXTENSION_REQUEST_HEADERS = [
+  'Upload-Checksum',
+  REPR_DIGEST_HEADER,
+  'Upload-Instant',
+  'Upload-Instant-Proof',
+];
 export const EXTENSION_RESPONSE_HEADERS = [
   CHECKSUM_ALGORITHM_HEADER,
   PART_SIZE_HEADER,
   REPR_DIGEST_HEADER,
+  'Upload-Instant-Challenge',
 ];
 
 /** How the front behaves beyond what @tus/server's options say. */
@@ -251,6 +260,8 @@ async function prepare(
   const digest = headers.get('repr-digest');
   // A store that cannot verify it ignores it (RFC 9530 lets a recipient ignore digests).
   if (digest !== null && verifiesReprDigest(store)) ctx.reprDigest = parseReprDigest(digest);
+  // A store without instant upload ignores its headers: the client uploads normally.
+  if (isInstantUploadStore(store)) readInstantHeaders(request, ctx);
   const concat = headers.get('upload-concat');
   if (method !== 'POST' || concat === null) return request;
   // A store without it gets @tus/server's own answer (501).
@@ -316,8 +327,11 @@ async function complete(
     if (after !== undefined) response.headers.set('Retry-After', String(after));
     return response;
   }
-  const { partSize, concat, unfinishedFinal, finishedFinal, digest } = ctx.reply;
+  const { partSize, concat, unfinishedFinal, finishedFinal, digest, instantChallenge } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
+  if (request.method === 'POST' && instantChallenge !== undefined) {
+    response.headers.set(CHALLENGE_HEADER, instantChallenge);
+  }
   if (request.method === 'HEAD' && digest !== undefined) {
     response.headers.set(REPR_DIGEST_HEADER, formatReprDigest(digest));
   }

@@ -35,6 +35,13 @@ export interface RequestContext {
   reprDigest?: string;
   /** Parsed Upload-Concat of a creation request. */
   concat?: ConcatRequest;
+  /** A creation asked for instant upload (`Upload-Instant: ?1`), its headers checked. */
+  instant?: boolean;
+  /**
+   * A PATCH's Upload-Instant-Proof (32 bytes), and when it arrived (performance.now()):
+   * the answer is held to the floor from then (instant/answer-floor.ts).
+   */
+  instantProof?: { proof: Uint8Array; receivedAt: number };
   /** The request body for a store that reads it itself (body/direct-body.ts). */
   body?: DirectBody;
   /**
@@ -63,6 +70,8 @@ export interface RequestContext {
     retryAfter?: number;
     /** A finished upload's verified SHA-256 (hex): HEAD answers it as Repr-Digest. */
     digest?: string;
+    /** The Upload-Instant-Challenge of an upload this creation made for instant upload. */
+    instantChallenge?: string;
     /** The upload created by this request, once the store has created it. */
     created?: { id: string; size?: number };
   };

@@ -92,6 +92,20 @@ export async function readEntryRange(
   offset: number,
   length: number,
 ): Promise<Uint8Array | undefined> {
+  return (await readEntryRangeTagged(ctx, entry, offset, length))?.bytes;
+}
+
+/**
+ * readEntryRange with the ETag of the object the bytes came from: a copy made after the
+ * proof names it (CopySourceIfMatch), so it copies the very object the ranges were read
+ * from.
+ */
+export async function readEntryRangeTagged(
+  ctx: IndexContext,
+  entry: IndexEntry,
+  offset: number,
+  length: number,
+): Promise<{ bytes: Uint8Array; etag: string | undefined } | undefined> {
   try {
     const res = await ctx.client.send(
       new GetObjectCommand({
@@ -102,7 +116,7 @@ export async function readEntryRange(
     );
     const bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
     if (totalOf(res.ContentRange) !== entry.size) return undefined;
-    return bytes;
+    return { bytes, etag: res.ETag };
   } catch (err) {
     // 416: the object is shorter than the entry says.
     if (isS3NotFound(err) || isRangeNotSatisfiable(err)) return undefined;

@@ -13,6 +13,7 @@ import type { StoreContext } from './context.js';
 import { digestOf } from './digest/hasher.js';
 import { adoptionOf, hashesUpload, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
+import { indexCompleted } from './instant/index-writes.js';
 import { objectKey } from './keys.js';
 import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
 import { deleteOpenMarker } from './open-marker.js';
@@ -27,6 +28,8 @@ export interface CompletionDeps {
   ctx: StoreContext;
   segments: SegmentStaging;
   parts: PartList;
+  /** Instant upload is on: a completed upload with a verified digest enters the index. */
+  indexes?: boolean;
 }
 
 /**
@@ -101,6 +104,8 @@ export async function finish(
   await Promise.all([
     staged && info.concat?.role !== 'final' ? clearStaging(ctx, info.id) : undefined,
     objectRecordsCompletion(info) ? deleteOpenMarker(ctx, info.id) : undefined,
+    // After the info says complete: an entry never names an upload that is not finished.
+    deps.indexes ? indexCompleted(ctx, done) : undefined,
   ]);
   ctx.log.debug({ id: info.id, size, parts: parts.length }, 'upload completed');
   return done;

@@ -12,7 +12,7 @@ import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest'>,
+  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest' | 'instant'>,
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -43,6 +43,7 @@ export async function startUpload(
   if (info.uploadId === undefined) delete info.uploadId;
   if (info.owner === undefined) delete info.owner;
   if (info.tenant === undefined) delete info.tenant;
+  if (info.instant === undefined) delete info.instant;
   if (info.digest === undefined) delete info.digest;
   else if (multipart && info.digest.declared !== undefined) {
     info.digest = { ...info.digest, onObject: true };

@@ -1,5 +1,6 @@
 // The upload's info record: everything about an upload that S3 cannot tell us by
 // itself, stored as JSON next to the object it describes.
+import { parseStoredChallenge, type StoredChallenge } from '../instant/challenge.js';
 
 export interface UploadInfo {
   version: 1;
@@ -33,6 +34,11 @@ export interface UploadInfo {
   tenant?: string;
   /** The whole-file SHA-256 (s3/digest/): declared, and once complete, verified. */
   digest?: DigestInfo;
+  /**
+   * The instant-upload challenge of a creation with `Upload-Instant: ?1`, until a proof
+   * consumes it (s3/instant/): single use, so it leaves the record before any lookup.
+   */
+  instant?: StoredChallenge;
 }
 
 /** Hex SHA-256s of the whole file (see the server README, "Whole-file digest"). */
@@ -142,6 +148,7 @@ export function parseInfo(text: string): UploadInfo {
   if (r.owner !== undefined && (typeof r.owner !== 'string' || r.owner === '')) fail('owner');
   if (r.tenant !== undefined && (typeof r.tenant !== 'string' || r.tenant === '')) fail('tenant');
   if (r.digest !== undefined) validateDigest(r.digest, fail);
+  if (r.instant !== undefined && parseStoredChallenge(r.instant) === undefined) fail('challenge');
   if (r.metadata !== undefined) {
     if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
     for (const v of Object.values(r.metadata as object)) {

@@ -29,6 +29,9 @@ export interface StoreMetrics extends ConcatCounters {
   pendingBytesCommitted: number;
   /** Partials that write straight into their final's multipart upload (s3/concat/direct-final.ts). */
   partialsAdopted: number;
+  /** Instant-upload proofs that held (the upload made by a copy), and those answered 0. */
+  instantProven: number;
+  instantRefused: number;
 }
 
 export function newMetrics(): StoreMetrics {
@@ -53,5 +56,7 @@ export function newMetrics(): StoreMetrics {
     pendingPartsCommitted: 0,
     pendingBytesCommitted: 0,
     partialsAdopted: 0,
+    instantProven: 0,
+    instantRefused: 0,
   };
 }

@@ -20,6 +20,8 @@ import {
 import { ERRORS, TusError } from '../errors.js';
 import { CHECKSUM_ALGORITHMS, CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
 import { currentRequest, type RequestContext } from '../front/request-context.js';
+import { DEFAULT_ANSWER_FLOOR_MS } from '../instant/answer-floor.js';
+import { challengeHeader, makeChallenge, type StoredChallenge } from '../instant/challenge.js';
 import { type Fence, UNFENCED } from '../locks/fence.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
@@ -41,6 +43,8 @@ import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
+import { forgetRemoved } from './instant/index-writes.js';
+import { answerProof } from './instant/prove.js';
 import { infoKey, isValidId, objectKey } from './keys.js';
 import { DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
 import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
@@ -133,6 +137,14 @@ export interface S3StoreOptions {
    * (Repr-Digest) or not; without it only uploads that declare one are hashed (s3/digest/).
    */
   digest?: 'sha256';
+  /**
+   * Instant upload (server README, "Instant upload"): a creation with `Upload-Instant: ?1`
+   * gets a challenge, a proof of possession makes the upload by a server-side copy of the
+   * tenant's earlier upload of the same content, and finished uploads with a verified
+   * digest enter the tenant's index. `floorMs`: a proof is answered no earlier than this
+   * after it arrived (default 250). Off by default.
+   */
+  instantUpload?: boolean | { floorMs?: number };
 }
 
 export class S3MultipartStore
@@ -152,6 +164,8 @@ export class S3MultipartStore
   readonly concatenatesUnfinished = true;
   /** Verifies a Repr-Digest declared on creation or a PATCH (s3/digest/). */
   readonly verifiesReprDigest = true;
+  /** Set when instant upload is on (capabilities.ts: then it is advertised). */
+  readonly instantUpload?: { readonly floorMs: number };
   readonly metrics: StoreMetrics = newMetrics();
   readonly bucket: string;
   readonly prefix: string;
@@ -214,6 +228,7 @@ export class S3MultipartStore
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
     this.hashAll = opts.digest === 'sha256';
+    this.instantUpload = instantSettings(opts.instantUpload);
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
@@ -227,7 +242,7 @@ export class S3MultipartStore
       marks: new UnverifiedMarks(client, bucket, prefix),
       budget: this.partBudget,
     });
-    const completion = { ctx, segments, parts: this.parts };
+    const completion = { ctx, segments, parts: this.parts, indexes: !!this.instantUpload };
     this.finish = async (info, progress, staged, findings) => {
       const fence = fenceOf(currentRequest(), info.id);
       const done = await finish({ ...completion, ctx: { ...ctx, fence } }, info, progress, staged);
@@ -315,12 +330,15 @@ export class S3MultipartStore
     }
     const partial = request?.concat?.role === 'partial';
     const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
+    const challenge = this.challengeFor(upload, request);
     const info = await startUpload(this.ctx, upload, {
       ...ownershipOf(request?.principal),
       partSize,
       concat: partial ? { role: 'partial' } : undefined,
       digest: digestAtCreation(request?.reprDigest, this.hashAll),
+      instant: challenge,
     });
+    if (request && challenge) request.reply.instantChallenge = challengeHeader(challenge);
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
     // before its first byte: what it is then must come from S3, not from this memory.
     if (!partial) {
@@ -331,6 +349,21 @@ export class S3MultipartStore
     upload.creation_date = info.createdAt;
     upload.storage = storageOf(this.ctx, info.id);
     return upload;
+  }
+
+  /**
+   * A creation that asked for instant upload (its headers checked by the front) gets a
+   * challenge drawn blind: nothing stored is looked at, so the answer is the same whether
+   * or not the tenant has the content.
+   */
+  private challengeFor(
+    upload: Upload,
+    request: RequestContext | undefined,
+  ): StoredChallenge | undefined {
+    const declared = request?.reprDigest;
+    if (!this.instantUpload || request?.instant !== true || declared === undefined) return;
+    if (upload.size === undefined || upload.size <= 0) return;
+    return makeChallenge(declared, upload.size, Date.now());
   }
 
   override async getUpload(id: string): Promise<Upload> {
@@ -453,6 +486,9 @@ export class S3MultipartStore
       return info.size ?? 0;
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
+    if (this.instantUpload && request?.instantProof) {
+      return this.proveInstant(state, request, this.instantUpload.floorMs);
+    }
     if (request?.reprDigest !== undefined) await this.declareDigest(state, request);
     let written: Progress;
     try {
@@ -486,6 +522,28 @@ export class S3MultipartStore
     return written.offset;
   }
 
+  /** A PATCH with Upload-Instant-Proof (s3/instant/prove.ts): the offset it answers. */
+  private async proveInstant(
+    state: UploadState,
+    request: RequestContext,
+    floorMs: number,
+  ): Promise<number> {
+    const { id } = state.info;
+    const { proof, receivedAt } = request.instantProof as { proof: Uint8Array; receivedAt: number };
+    // The proof replaces the bytes from the start; anywhere else it would be a resume.
+    if (state.progress.offset !== 0) throw ERRORS.INVALID_OFFSET;
+    const deps = {
+      ctx: { ...this.ctx, fence: fenceOf(request, id) },
+      floorMs,
+      concurrency: this.finals.concurrency,
+      finish: (info: UploadInfo, progress: Progress, staged: boolean) =>
+        this.finish(info, progress, staged, request.reply),
+    };
+    const answer = await answerProof(deps, state, proof, receivedAt);
+    this.states.remember({ ...state, ...answer }, lockGeneration(request, id));
+    return answer.progress.offset;
+  }
+
   /** A Repr-Digest on a PATCH (s3/digest/: when it can still be verified). */
   private async declareDigest(state: UploadState, request: RequestContext): Promise<void> {
     const info = await declaredOnPatch(state, request.reprDigest as string);
@@ -512,6 +570,7 @@ export class S3MultipartStore
     this.parts.forget(info);
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
+    if (this.instantUpload) await forgetRemoved(this.ctx, info);
     await Promise.all([
       deleteKeys(client, bucket, stagedKeys(staged)),
       needsOpenMarker(info) ? deleteOpenMarker(this.ctx, id) : undefined,
@@ -534,6 +593,16 @@ export class S3MultipartStore
   private loadState(id: string, findings?: Findings): Promise<UploadState> {
     return loadState(this.loading, id, findings);
   }
+}
+
+/** The store's instant-upload settings from its option; undefined when off. */
+function instantSettings(option: S3StoreOptions['instantUpload']): { floorMs: number } | undefined {
+  if (!option) return undefined;
+  const floorMs = option === true ? undefined : option.floorMs;
+  if (floorMs !== undefined && !(Number.isFinite(floorMs) && floorMs >= 0)) {
+    throw new Error(`instantUpload.floorMs must be a number of ms >= 0, not ${floorMs}`);
+  }
+  return { floorMs: floorMs ?? DEFAULT_ANSWER_FLOOR_MS };
 }
 
 /** What ties the request's writes to its lock on `id` (UNFENCED without a shared locker). */

@@ -24,6 +24,7 @@ const HANDLERS: Record<string, Handler> = {
   ListObjectsV2Command: objects.listObjectsV2,
   DeleteObjectCommand: objects.deleteObject,
   DeleteObjectsCommand: objects.deleteObjects,
+  CopyObjectCommand: objects.copyObject,
   CreateMultipartUploadCommand: multipart.createMultipartUpload,
   UploadPartCommand: multipart.uploadPart,
   UploadPartCopyCommand: multipart.uploadPartCopy,

@@ -11,13 +11,17 @@ export interface PartTarget {
   partNumber: number;
 }
 
-/** Copies bytes [start, end) of `sourceKey` (same bucket) into the target part. */
+/**
+ * Copies bytes [start, end) of `sourceKey` (same bucket) into the target part; with
+ * `ifMatch`, only while the source still has that ETag (412 otherwise).
+ */
 export async function copyPart(
   client: S3Client,
   target: PartTarget,
   sourceKey: string,
   start: number,
   end: number,
+  ifMatch?: string,
 ): Promise<StoredPart> {
   if (end <= start) throw new Error(`empty copy range ${start}-${end} of ${sourceKey}`);
   const res = await client.send(
@@ -26,13 +30,18 @@ export async function copyPart(
       Key: target.key,
       UploadId: target.uploadId,
       PartNumber: target.partNumber,
-      // bucket/key, URL-encoded per segment (keys may hold the prefix's slashes).
-      CopySource: `${target.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+      CopySource: copySource(target.bucket, sourceKey),
       CopySourceRange: `bytes=${start}-${end - 1}`,
+      CopySourceIfMatch: ifMatch,
     }),
   );
   // RGW answers this ETag unquoted; stored bare either way.
   const etag = bareEtag(res.CopyPartResult?.ETag);
   if (!etag) throw new Error(`UploadPartCopy of ${sourceKey} returned no ETag`);
   return { partNumber: target.partNumber, size: end - start, etag };
+}
+
+/** bucket/key, URL-encoded per segment (keys may hold the prefix's slashes). */
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }

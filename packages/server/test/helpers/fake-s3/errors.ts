@@ -24,3 +24,7 @@ export const noSuchUpload = (uploadId: string) =>
 export const notFound = () => s3Error('NotFound', 404, 'NotFound');
 
 export const badRequest = (code: string, message: string) => s3Error(code, 400, message);
+
+/** A conditional request (CopySourceIfMatch) whose condition does not hold. */
+export const preconditionFailed = (key: string) =>
+  s3Error('PreconditionFailed', 412, `precondition failed: ${key}`);

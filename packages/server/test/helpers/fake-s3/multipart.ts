@@ -13,6 +13,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { checkLength, received } from './bodies.js';
 import { badRequest, noSuchKey, noSuchUpload } from './errors.js';
+import { copySourceOf } from './objects.js';
 import { bare, checkContentMd5, etagOf, md5, parseRange, type S3State } from './state.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -48,10 +49,7 @@ export async function uploadPart(s: S3State, input: UploadPartCommandInput) {
 export async function uploadPartCopy(s: S3State, input: UploadPartCopyCommandInput) {
   const upload = s.upload(input.UploadId, input.Bucket, input.Key);
   const n = partNumber(input.PartNumber);
-  const [bucketName, ...rest] = (input.CopySource ?? '').replace(/^\//, '').split('/');
-  const sourceKey = rest.map(decodeURIComponent).join('/');
-  const source = s.bucket(bucketName).get(sourceKey);
-  if (!source) throw noSuchKey(sourceKey);
+  const source = copySourceOf(s, input.CopySource, input.CopySourceIfMatch);
   const size = source.bytes.length;
   const [start, end] = input.CopySourceRange ? parseRange(input.CopySourceRange, size) : [0, size];
   const bytes = Buffer.from(source.bytes.subarray(start, end));

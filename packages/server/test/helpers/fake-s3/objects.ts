@@ -1,6 +1,8 @@
 // Object commands: PutObject, GetObject (with Range), HeadObject, ListObjectsV2 (Prefix,
-// ContinuationToken, StartAfter, MaxKeys), DeleteObject(s), HeadBucket.
+// ContinuationToken, StartAfter, MaxKeys), DeleteObject(s), HeadBucket, CopyObject (same
+// bucket or another, CopySourceIfMatch, MetadataDirective).
 import type {
+  CopyObjectCommandInput,
   DeleteObjectCommandInput,
   DeleteObjectsCommandInput,
   GetObjectCommandInput,
@@ -10,8 +12,8 @@ import type {
   PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { checkLength, received, responseBody } from './bodies.js';
-import { badRequest, noSuchKey, notFound } from './errors.js';
-import { checkContentMd5, etagOf, parseRange, type S3State } from './state.js';
+import { badRequest, noSuchKey, notFound, preconditionFailed } from './errors.js';
+import { bare, checkContentMd5, etagOf, parseRange, type S3State } from './state.js';
 
 export async function putObject(s: S3State, input: PutObjectCommandInput) {
   const bytes = received(input.Body);
@@ -113,4 +115,33 @@ export async function deleteObjects(s: S3State, input: DeleteObjectsCommandInput
 function key(k: string | undefined): string {
   if (!k) throw badRequest('InvalidArgument', 'empty key');
   return k;
+}
+
+export async function copyObject(s: S3State, input: CopyObjectCommandInput) {
+  const source = copySourceOf(s, input.CopySource, input.CopySourceIfMatch);
+  const replace = input.MetadataDirective === 'REPLACE';
+  const bytes = Buffer.from(source.bytes);
+  const etag = etagOf(bytes);
+  const lastModified = new Date();
+  s.bucket(input.Bucket).set(key(input.Key), {
+    bytes,
+    etag,
+    lastModified,
+    contentType: replace ? input.ContentType : source.contentType,
+    contentDisposition: replace ? input.ContentDisposition : source.contentDisposition,
+    metadata: replace ? input.Metadata : source.metadata,
+  });
+  return { CopyObjectResult: { ETag: etag, LastModified: lastModified } };
+}
+
+/** The object `bucket/key` (key URL-encoded) names; 412 when its ETag is not `ifMatch`. */
+export function copySourceOf(s: S3State, copySource: string | undefined, ifMatch?: string) {
+  const [bucketName, ...rest] = (copySource ?? '').replace(/^\//, '').split('/');
+  const sourceKey = rest.map(decodeURIComponent).join('/');
+  const source = s.bucket(bucketName).get(sourceKey);
+  if (!source) throw noSuchKey(sourceKey);
+  if (ifMatch !== undefined && bare(ifMatch) !== bare(source.etag)) {
+    throw preconditionFailed(sourceKey);
+  }
+  return source;
 }
