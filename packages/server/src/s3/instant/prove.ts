@@ -5,8 +5,10 @@
 // after the proof arrived (instant/answer-floor.ts), whatever it is.
 import { type Clock, SYSTEM_CLOCK, withAnswerFloor } from '../../instant/answer-floor.js';
 import { decideProof } from '../../instant/verify.js';
+import { abortMultipart } from '../abort.js';
 import type { StoreContext } from '../context.js';
 import type { UploadInfo } from '../info.js';
+import { writeInfo } from '../info-io.js';
 import type { Progress } from '../state/progress.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
 import { copyIndexed } from './copy.js';
@@ -65,9 +67,17 @@ async function decideAndCopy(
   // The copy's bytes are those of an object whose digest was verified at its completion.
   const info: UploadInfo = { ...state.info, digest: { ...state.info.digest, sha256: declared } };
   const size = info.size as number;
-  const parts = await copyIndexed(ctx, info, { key: outcome.source.key, etag }, deps.concurrency);
-  const progress: Progress = { ...emptyProgress(), offset: size, parts };
-  const done = await deps.finish(info, progress, state.staged === true);
+  const copied = await copyIndexed(ctx, info, { key: outcome.source.key, etag }, deps.concurrency);
+  const progress: Progress = { ...emptyProgress(), offset: size, parts: copied.parts };
+  const done = await deps.finish(copied.info, progress, state.staged === true);
+  if (copied.replaced !== undefined) {
+    // Its object was made whole by one CopyObject: the info says so (no multipart upload
+    // any more) before that multipart upload goes; a crash in between leaves it to the
+    // expiration sweep as an orphan.
+    ctx.fence.assertHeld();
+    await writeInfo(ctx, done);
+    await abortMultipart(ctx, id, copied.replaced);
+  }
   ctx.metrics.instantProven++;
   ctx.log.info({ id, from: outcome.source.uploadId, size }, 'instant upload by copy');
   return { info: done, progress };
