@@ -487,6 +487,9 @@ export class S3MultipartStore
     }
     if (offset !== progress.offset) throw ERRORS.INVALID_OFFSET;
     if (this.instantUpload && request?.instantProof) {
+      // Read to its end (it is empty, the front checked): a direct body's placeholder
+      // ends only then, and @tus/server answers only once it has.
+      for await (const chunk of body) if ((chunk as Buffer).length > 0) throw PROOF_WITH_BODY;
       return this.proveInstant(state, request, this.instantUpload.floorMs);
     }
     if (request?.reprDigest !== undefined) await this.declareDigest(state, request);
@@ -619,6 +622,11 @@ function lockGeneration(request: RequestContext | undefined, id: string): number
 function tell(request: RequestContext | undefined, info: UploadInfo): void {
   if (request) Object.assign(request.reply, uploadReply(info));
 }
+
+const PROOF_WITH_BODY = new TusError(
+  400,
+  'a PATCH with Upload-Instant-Proof takes no body (Content-Length: 0)',
+);
 
 /** Outside a request (the expiration sweep) no other upload's lock is taken. */
 const noLocks: LockUploads = async () => async () => {};
