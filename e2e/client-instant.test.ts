@@ -2,8 +2,9 @@
 // with --instant-upload on RGW. The first upload of a file is an ordinary one (reported
 // 'uploaded'); the same content again, as the same tenant, is reported 'instant', sends
 // less than 1 MiB through a counting proxy (headers and proof only) and the object at its
-// key is the file exactly; another tenant with the same file uploads it normally. The CLI
-// prints its one line either way.
+// key is the file exactly; another tenant with the same file uploads it normally; with
+// `parallel` the attempt comes first and makes way for the partials. The CLI prints its
+// one line either way.
 import path from 'node:path';
 import {
   type InstantReport,
@@ -56,9 +57,10 @@ afterAll(async () => {
 const endpoint = () => `${proxy.origin}${new URL(server.url).pathname}`;
 
 /** One upload of `file` with dedupe; the client-to-server bytes it cost on the wire. */
-async function upload(file: string, o: Partial<UploadOptions> = {}) {
+async function upload(file: string, o: Partial<UploadOptions> = {}, hook?: (u: Upload) => void) {
   const source = await nodeFileSource(file);
   const u = new Upload(source, { endpoint: endpoint(), dedupe: true, chunkSize: 16 * MiB, ...o });
+  hook?.(u);
   const reports: InstantReport[] = [];
   u.on('instant', (r) => reports.push(r));
   const before = proxy.bytesUp;
@@ -110,6 +112,37 @@ test('another tenant with the same content uploads it normally', async () => {
   expect(await backend.sha256Of(idOf(theirs.result.url))).toBe(file.sha256);
   const again = await upload(file.path, { headers: { 'X-Tenant': 'acme' } });
   expect(again.result.instant?.outcome).toBe('instant');
+});
+
+test('parallel 3: the attempt first (then deleted), partials; the second time instant', async () => {
+  const file = await makeRandomFile(dir, 24 * MiB);
+  const created: string[] = [];
+  let partials = 0;
+  const first = await upload(file.path, { parallel: 3, chunkSize: 8 * MiB }, (u) => {
+    u.on('created', (e) => created.push(e.url));
+    u.on('parallel', (e) => {
+      partials = e.partials.length;
+    });
+  });
+  expect(first.result.instant).toMatchObject({ outcome: 'uploaded', reason: 'not-proven' });
+  expect(partials).toBe(3);
+  expect(await backend.sha256Of(idOf(first.result.url))).toBe(file.sha256);
+  // The attempt's upload (created first, no byte in it) was terminated.
+  const attempt = await fetch(created[0]!, {
+    method: 'HEAD',
+    headers: { 'Tus-Resumable': '1.0.0', 'X-Tenant': 'default' },
+  });
+  expect(attempt.status).toBe(404);
+
+  const second = await upload(file.path, { parallel: 3 }, (u) =>
+    u.on('parallel', () => {
+      partials = -1;
+    }),
+  );
+  expect(second.result.instant?.outcome).toBe('instant');
+  expect(partials).toBe(3); // no partials this time
+  expect(second.sent).toBe(0);
+  expect(await backend.sha256Of(idOf(second.result.url))).toBe(file.sha256);
 });
 
 test('tus-upload --dedupe prints what happened', async () => {
