@@ -187,9 +187,9 @@ describe('concatenation on S3', () => {
       expect((await tus(ua, 'HEAD')).headers.get('upload-concat')).toBe('partial');
     };
 
-    // 400: an unfinished partial, a plain upload, a URL elsewhere, a malformed header,
-    // a partial named twice, a wrong Upload-Length, a deferred length.
-    await status(await finalPost(server.url, [ua, ub]), 400);
+    // 400: a plain upload, a URL elsewhere, a malformed header, a partial named twice, a
+    // wrong Upload-Length, a deferred length. (An unfinished partial is no refusal:
+    // concatenation-unfinished, e2e/server-concat-unfinished.test.ts.)
     await status(await finalPost(server.url, [ua, plain]), 400);
     await status(await finalPost(server.url, [ua, 'http://elsewhere/other/x']), 400);
     await status(await tus(server.url, 'POST', { 'Upload-Concat': 'final;' }), 400);
@@ -216,7 +216,7 @@ describe('concatenation on S3', () => {
       403,
     );
 
-    // The unfinished partial resumes as an ordinary upload; then the final succeeds.
+    // The unfinished partial resumes as an ordinary upload; then a final of finished partials.
     expect(await uploadRest(ub, b, PS + 7)).toBe(b.length);
     const res = await finalPost(server.url, [ua, ub], {
       'Upload-Length': String(a.length + b.length),

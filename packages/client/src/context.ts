@@ -74,12 +74,18 @@ export class UploadContext {
     readonly emit: Emit,
   ) {
     // A partial's checksum is its parent's: only the parent reports it.
-    this.checksum = new ChecksumChoice(source, o.checksum ?? 'auto', (algorithm) => {
+    // The draft has no per-request checksum field.
+    const checksum = o.protocol === 'ietf-draft' ? false : (o.checksum ?? 'auto');
+    this.checksum = new ChecksumChoice(source, checksum, (algorithm) => {
       if (!role) emit('checksum', { algorithm });
     });
     this.caps = role?.caps ?? null;
     if (!o.endpoint && !o.uploadUrl) {
       throw new TypeError('Upload: `endpoint` or `uploadUrl` is required');
+    }
+    if (o.dedupe && o.protocol === 'ietf-draft') {
+      // The instant-upload exchange is a tus extension (creation header, proof PATCH).
+      throw new TypeError("Upload: `dedupe` speaks tus 1.0; not with protocol 'ietf-draft'");
     }
     if (o.dedupe && o.digest === false) {
       throw new TypeError(

@@ -2,6 +2,7 @@
 import type { ChecksumOption } from './checksum/algorithms.js';
 import type { DigestOption } from './checksum/whole-file.js';
 import type { ChunkSizeOption } from './chunk-size.js';
+import type { Protocol } from './protocol/ietf-draft.js';
 import type { RetryOptions } from './retry.js';
 import type { UploadStore } from './stores/types.js';
 
@@ -13,6 +14,13 @@ export interface RequestInfo {
 }
 
 export interface UploadOptions {
+  /**
+   * 'tus' (default): tus 1.0. 'ietf-draft': the IETF resumable-upload draft, interop
+   * version 8 (Upload-Complete, application/partial-upload appends); it has no checksum
+   * or concatenation, so `checksum` and `parallel` do not apply, and the creation carries
+   * no content.
+   */
+  protocol?: Protocol;
   /** Creation URL (POST). Needed unless `uploadUrl` is given. */
   endpoint?: string;
   /** Resume this upload URL instead of looking one up in the store. */

@@ -150,7 +150,9 @@ export class Upload extends Emitter<UploadEvents> {
       return this.runParallel(stored.partials, null, stored.createdAt, stored.finalUrl ?? null);
     }
     let plan: ParallelPlan | null = null;
-    if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
+    if (!ctx.url && (ctx.o.parallel ?? 1) > 1 && ctx.o.protocol === 'ietf-draft') {
+      this.emit('fallback', { reason: 'the IETF draft has no concatenation: one upload' });
+    } else if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
       await ctx.gate.checkpoint();
       plan = planParallel({
         parallel: ctx.o.parallel ?? 1,

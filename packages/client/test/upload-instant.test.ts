@@ -311,6 +311,12 @@ test('a 0-byte file: nothing to prove, an ordinary creation', async () => {
   expect(server.requests.some((q) => q.headers['upload-instant'])).toBe(false);
 });
 
+test('dedupe with the IETF draft is refused at construction (a tus extension)', () => {
+  expect(() => start(serverWith(), bytes(10), { protocol: 'ietf-draft' })).toThrow(
+    /`dedupe` speaks tus 1.0/,
+  );
+});
+
 test('dedupe with digest: false is refused at construction', () => {
   expect(() => start(serverWith(), bytes(10), { digest: false })).toThrow(
     /needs the whole-file digest/,

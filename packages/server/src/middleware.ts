@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENTS } from '@tus/utils';
 import { DirectBody, readsDirectBody } from './body/direct-body.js';
 import { corsHeaders, isPreflight, OPEN_CORS } from './front/cors.js';
+import { interimWriter } from './front/draft/interim.js';
 import { INTERNAL_ERROR_BODY } from './front/error-response.js';
 import { handleTusRequest } from './front/handler.js';
 import { closingResponse } from './front/in-flight.js';
@@ -194,6 +195,7 @@ async function handle(
     baseUrl || tus.server.options.path,
     direct,
     note,
+    { interim: interimWriter(req, res), bodyComplete: () => req.complete },
   );
   // The store is done with the request (its bytes durable); sending the answer is not
   // what a shutdown waits for: a cut client will not read it.

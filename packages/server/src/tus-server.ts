@@ -28,6 +28,7 @@ import { countedHandle } from './ops/count-requests.js';
 import { cachedReadiness, probeDependencies, type ReadinessCheck } from './ops/health.js';
 import { TusMetrics } from './ops/metrics.js';
 import { type ChecksumMode, createS3Client, type S3ConnectionOptions } from './s3/client.js';
+import type { FullObjectChecksum } from './s3/digest/full-object-crc.js';
 import { redisSweepLease, sweepLeaseKey } from './s3/expiration/lease.js';
 import type { PartChecksum } from './s3/parts/part-checksum.js';
 import { S3MultipartStore } from './s3/store.js';
@@ -53,6 +54,12 @@ export interface S3Options extends S3Timeouts {
    * @tus/s3-store and lib-storage do.
    */
   partChecksum?: PartChecksum;
+  /**
+   * 'crc64nvme': S3 verifies each upload as a whole before publishing it (a full-object
+   * CRC64NVME, computed by this server as the bytes stream). AWS S3 only; implies hashing
+   * every upload (as `digest: 'sha256'`). See the server README, "Whole-file digest".
+   */
+  fullObjectChecksum?: FullObjectChecksum;
   /** A ready client instead of endpoint/region/credentials. */
   client?: S3Client;
 }
@@ -350,6 +357,7 @@ function createStore(
       memoryWait,
       idleTimeout,
       partChecksum: s3.partChecksum,
+      fullObjectChecksum: s3.fullObjectChecksum,
       sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
       inlineTypes,
       // Any locker but @tus/server's own process-local one may be shared by instances.

@@ -1,3 +1,4 @@
+import { makeChallenge } from '../src/instant/challenge.js';
 import {
   fitsOnePart,
   isExpired,
@@ -35,6 +36,29 @@ describe('info record: concat role', () => {
     ['partial'],
   ])('refuses a malformed concat %p', (concat) => {
     expect(() => parseInfo(JSON.stringify({ ...base, concat }))).toThrow(/concat/);
+  });
+});
+
+describe('info record: instant-upload challenge', () => {
+  it('round-trips a challenge and refuses a malformed one', () => {
+    const instant = makeChallenge('ab'.repeat(32), 10, Date.now());
+    const withChallenge: UploadInfo = { ...base, instant };
+    expect(parseInfo(serializeInfo(withChallenge))).toEqual(withChallenge);
+    const broken = { ...instant, offsets: [9] }; // past the end of 10 bytes
+    expect(() => parseInfo(JSON.stringify({ ...base, instant: broken }))).toThrow(/challenge/);
+  });
+});
+
+describe('info record: an announced length', () => {
+  it('keeps a non-negative integer and refuses anything else', () => {
+    const { size: _, ...deferred } = { ...base, announcedLength: 10 };
+    expect(parseInfo(serializeInfo(deferred))).toEqual(deferred);
+    expect(() => parseInfo(JSON.stringify({ ...base, announcedLength: -1 }))).toThrow(
+      /announcedLength/,
+    );
+    expect(() => parseInfo(JSON.stringify({ ...base, announcedLength: '10' }))).toThrow(
+      /announcedLength/,
+    );
   });
 });
 

@@ -303,6 +303,13 @@ describe('instant upload in the S3 store', () => {
       () => store.write(body(Buffer.alloc(0)), 'p', PART),
     );
     expect(await statusOf(at)).toBe(409);
+    // Finished the ordinary way, the upload keeps no challenge.
+    expect(info(s3, 'p')?.instant).toBeDefined();
+    await inRequest('PATCH', { uploadOffset: PART }, () =>
+      store.write(body(big.subarray(PART)), 'p', PART),
+    );
+    expect(info(s3, 'p')).toMatchObject({ completedAt: expect.any(String) });
+    expect(info(s3, 'p')?.instant).toBeUndefined();
   });
 
   it('DELETE of a finished upload removes the entry only if it names that upload', async () => {

@@ -62,6 +62,14 @@ function uploadFlags(cmd: Command): Command {
     .option('--progress-interval <ms>', 'progress output interval', '1000')
     .option('--no-default-metadata', 'do not send filename and filetype')
     .addOption(
+      new Option(
+        '--protocol <name>',
+        'tus 1.0, or the IETF resumable-upload draft (interop version 8)',
+      )
+        .choices(['tus', 'ietf-draft'])
+        .default('tus'),
+    )
+    .addOption(
       new Option('--body-mode <mode>', 'request bodies: stream from disk or one buffer per chunk')
         .choices(['stream', 'buffer'])
         .default('stream'),

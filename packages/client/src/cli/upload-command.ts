@@ -39,6 +39,8 @@ export interface UploadFlags {
   digest?: 'sha256';
   /** --dedupe: instant upload when the server has the content. */
   dedupe?: boolean;
+  /** --protocol tus | ietf-draft (commander checks the choice). */
+  protocol: 'tus' | 'ietf-draft';
 }
 
 export async function uploadCommand(file: string, f: UploadFlags): Promise<number> {
@@ -115,6 +117,7 @@ function uploadOptions(f: UploadFlags, metadata: Record<string, string>): Upload
     digest: f.digest ?? (f.dedupe ? 'sha256' : false),
     dedupe: f.dedupe === true,
     parallel: parallelOf(f.parallel),
+    protocol: f.protocol,
   };
 }
 

@@ -5,15 +5,19 @@
 import { TusError } from '../errors.js';
 import type { HttpRequest, HttpResponse, RequestBody } from '../http.js';
 import type { RequestInfo, UploadOptions } from '../options.js';
+import { INTEROP_HEADER, INTEROP_VERSION } from './ietf-draft.js';
 import { encodeMetadata } from './metadata.js';
 
 export const TUS_VERSION = '1.0.0';
 
 type Headers = Record<string, string>;
 
-/** The request as sent: the options' headers, Tus-Resumable, then `onBeforeRequest`'s say. */
+/**
+ * The request as sent: the options' headers, the protocol's version (Tus-Resumable, or the
+ * draft's interop version), then `onBeforeRequest`'s say.
+ */
 export async function prepareRequest(
-  o: Pick<UploadOptions, 'headers' | 'onBeforeRequest'>,
+  o: Pick<UploadOptions, 'headers' | 'onBeforeRequest' | 'protocol'>,
   method: string,
   url: string,
   headers: Headers,
@@ -22,10 +26,16 @@ export async function prepareRequest(
   const info: RequestInfo = {
     method,
     url,
-    headers: { ...o.headers, 'Tus-Resumable': TUS_VERSION, ...headers },
+    headers: { ...o.headers, ...versionHeader(o.protocol), ...headers },
   };
   await o.onBeforeRequest?.(info);
   return { method: info.method, url: info.url, headers: info.headers, body };
+}
+
+function versionHeader(protocol: UploadOptions['protocol']): Headers {
+  return protocol === 'ietf-draft'
+    ? { [INTEROP_HEADER]: INTEROP_VERSION }
+    : { 'Tus-Resumable': TUS_VERSION };
 }
 
 /** POST that creates an upload (the body, if any, adds Content-Type and checksum). */

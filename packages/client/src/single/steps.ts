@@ -7,6 +7,11 @@ import type { UploadContext } from '../context.js';
 import { DigestMismatchError, httpError, TusError } from '../errors.js';
 import type { RequestBody } from '../http.js';
 import {
+  draftAppendedOffset,
+  draftAppendHeaders,
+  draftCreationHeaders,
+} from '../protocol/ietf-draft.js';
+import {
   createdUrl,
   creationHeaders,
   headState,
@@ -34,12 +39,16 @@ export async function create(ctx: UploadContext, instant = false): Promise<Creat
     );
   }
   const meta = ctx.metadata();
-  const headers = creationHeaders(total, meta, ctx.role !== null);
+  const draft = ctx.o.protocol === 'ietf-draft';
+  const headers = draft
+    ? draftCreationHeaders(total, meta)
+    : creationHeaders(total, meta, ctx.role !== null);
   if (ctx.digest) headers['Repr-Digest'] = ctx.digest.header;
   if (instant) headers['Upload-Instant'] = '?1';
 
   const withBody =
     !instant &&
+    !draft &&
     ctx.o.creationWithUpload !== false &&
     total !== null &&
     total > 0 &&
@@ -111,7 +120,12 @@ export async function patch(
   const end = ctx.total === null ? offset + want : Math.min(offset + want, ctx.total);
   const chunk = await ctx.source.read(offset, end);
   const declare = ctx.total === null && chunk.last;
-  const headers = patchHeaders(offset, declare ? offset + chunk.size : null);
+  const draft = ctx.o.protocol === 'ietf-draft';
+  // The draft's last append says so; its length follows from its Content-Length.
+  const last = chunk.last || (ctx.total !== null && offset + chunk.size >= ctx.total);
+  const headers = draft
+    ? draftAppendHeaders(offset, last)
+    : patchHeaders(offset, declare ? offset + chunk.size : null);
   // Resuming an upload created without it (another run, `uploadUrl`): declare it now.
   if (ctx.digest && !ctx.digest.declared) headers['Repr-Digest'] = ctx.digest.header;
   let body = chunk.body;
@@ -129,7 +143,9 @@ export async function patch(
   if (res.status < 200 || res.status >= 300) {
     throw httpError('PATCH', url, res.status, res.body);
   }
-  const next = patchedOffset(url, res, offset, chunk.size);
+  const next = draft
+    ? draftAppendedOffset(url, res, offset, chunk.size)
+    : patchedOffset(url, res, offset, chunk.size);
   if (ctx.digest) ctx.digest.declared = true;
   if (declare) ctx.total = offset + chunk.size;
   ctx.acknowledge(offset, next, Date.now() - t0, chunk.size);

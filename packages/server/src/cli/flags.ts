@@ -1,6 +1,7 @@
 // The CLI's flags and their environment variables, parsed into CliOptions by commander.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ChecksumMode } from '../s3/client.js';
+import { FULL_OBJECT_CHECKSUMS, type FullObjectChecksum } from '../s3/digest/full-object-crc.js';
 import { PART_CHECKSUMS, type PartChecksum } from '../s3/parts/part-checksum.js';
 import { type AuthCliOptions, addAuthFlags } from './auth-flags.js';
 import { parseDuration, parseSize } from './config.js';
@@ -61,6 +62,7 @@ export interface CliOptions extends AuthCliOptions {
   s3RequestTimeout?: number;
   s3MaxAttempts?: number;
   partChecksum: PartChecksum;
+  s3FullObjectChecksum?: FullObjectChecksum;
   partSize?: number;
   partMemory?: number;
   memoryWait?: number;
@@ -167,6 +169,14 @@ export const program = new Command('tus-s3-server')
       .env('PART_CHECKSUM')
       .choices(PART_CHECKSUMS)
       .default('md5'),
+  )
+  .addOption(
+    new Option(
+      '--s3-full-object-checksum <algorithm>',
+      'S3 verifies each upload whole before publishing it (AWS only; not Ceph RGW); implies --digest sha256',
+    )
+      .env('S3_FULL_OBJECT_CHECKSUM')
+      .choices(FULL_OBJECT_CHECKSUMS),
   )
   .addOption(
     new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB')

@@ -60,6 +60,7 @@ async function s3FromFlags(o: CliOptions): Promise<S3Options | undefined> {
     region: o.s3Region,
     prefix: o.s3Prefix,
     partChecksum: o.partChecksum,
+    fullObjectChecksum: o.s3FullObjectChecksum,
     client,
   };
 }

@@ -35,6 +35,10 @@ export const CORS_EXPOSED_HEADERS = [
   'X-Request-Id',
   'WWW-Authenticate',
   'Retry-After',
+  // The IETF draft's (front/draft/); Upload-Offset, Upload-Length and Location are tus's too.
+  'Upload-Complete',
+  'Upload-Limit',
+  'Accept-Patch',
 ];
 
 const METHODS = 'POST, HEAD, PATCH, OPTIONS, GET, DELETE';

@@ -18,7 +18,11 @@ import {
 } from '../capabilities.js';
 import { TusError } from '../errors.js';
 import { parseUploadChecksum } from '../extensions/checksum.js';
-import { parseUploadConcat, uploadConcatHeader } from '../extensions/concatenation.js';
+import {
+  parseUploadConcat,
+  uploadConcatHeader,
+  uploadIdFromUrl,
+} from '../extensions/concatenation.js';
 import {
   formatReprDigest,
   parseReprDigest,
@@ -30,6 +34,7 @@ import { lockUploads } from '../locks/upload-locks.js';
 import { silentLogger } from '../log.js';
 import { REQUEST_ID_HEADER, type RequestNote, requestIdOf } from '../ops/request-log.js';
 import { applyCors, type CorsPolicy, isPreflight, OPEN_CORS } from './cors.js';
+import { type DraftDeps, type InterimWriter, isDraftRequest, serveDraft } from './draft/index.js';
 import { answerFailure, failureResponse, publicErrorOf } from './error-response.js';
 import { readInstantHeaders } from './instant.js';
 import { TUS_MEDIA_TYPE, TUS_VERSION } from './request-checks.js';
@@ -38,6 +43,8 @@ import { hostHeadersProblem, pathProblem, withoutQuery } from './request-target.
 
 /** Response header: the S3 part size (OPTIONS: for new uploads; POST/HEAD: the upload's). */
 export const PART_SIZE_HEADER = 'Tus-S3-Part-Size';
+/** The length an IETF draft upload announced while its tus length is deferred (front/draft/). */
+export const ANNOUNCED_LENGTH_HEADER = 'Tus-S3-Announced-Length';
 export const CHECKSUM_ALGORITHM_HEADER = 'Tus-Checksum-Algorithm';
 /** Request headers browsers must be allowed to send, and response headers they may read. */
 export const EXTENSION_REQUEST_HEADERS = [
@@ -107,10 +114,17 @@ function noted(locker: Locker): Locker {
   return locker;
 }
 
+/** What the connection offers the IETF draft (front/draft/): 1xx answers, the body's end. */
+export interface DraftWire {
+  interim?: InterimWriter;
+  bodyComplete?: () => boolean;
+}
+
 /**
- * Handles one tus request. `basePath` is the URL path the uploads live under (the mount
- * path), used to read partial upload URLs and to write them back. Never rejects: a
- * failure is answered with its tus status, or logged and answered 500.
+ * Handles one tus request (or IETF draft request, front/draft/). `basePath` is the URL path
+ * the uploads live under (the mount path), used to read partial upload URLs and to write
+ * them back. Never rejects: a failure is answered with its tus status, or logged and
+ * answered 500.
  */
 export async function handleTusRequest(
   tus: TusEndpoint,
@@ -118,8 +132,9 @@ export async function handleTusRequest(
   basePath: string,
   body?: DirectBody,
   note: RequestNote = {},
+  wire: DraftWire = {},
 ): Promise<Response> {
-  const response = await answer(tus, request, basePath, body, note);
+  const response = await answer(tus, request, basePath, body, note, wire);
   const h = request.headers;
   applyCors(
     response.headers,
@@ -137,6 +152,7 @@ async function answer(
   basePath: string,
   body: DirectBody | undefined,
   note: RequestNote,
+  wire: DraftWire,
 ): Promise<Response> {
   try {
     const problem = targetProblem(tus, request);
@@ -149,6 +165,10 @@ async function answer(
       throw err;
     }
     note.owner = principal?.owner;
+    if (isDraftRequest((name) => request.headers.get(name))) {
+      const deps = draftDeps(tus, basePath, body, principal, wire);
+      return await serveDraft(deps, pathOnly(request));
+    }
     return await serve(tus, pathOnly(request), basePath, body, principal);
   } catch (err) {
     return failureResponse(
@@ -156,6 +176,25 @@ async function answer(
       TUS_VERSION,
     );
   }
+}
+
+/** The draft's requests become tus requests served as tus mode's, for the same principal. */
+function draftDeps(
+  tus: TusEndpoint,
+  basePath: string,
+  body: DirectBody | undefined,
+  principal: Principal | undefined,
+  wire: DraftWire,
+): DraftDeps {
+  const maxSize = tus.server.options.maxSize;
+  return {
+    tus: (request, direct, announcedLength) =>
+      serve(tus, request, basePath, direct, principal, announcedLength),
+    body,
+    ...wire,
+    maxSize: typeof maxSize === 'number' ? maxSize : undefined,
+    expiration: tus.datastore.getExpiration(),
+  };
 }
 
 /** Who the request acts for; undefined on an open server and for a CORS preflight. */
@@ -203,14 +242,17 @@ async function serve(
   basePath: string,
   body?: DirectBody,
   principal?: Principal,
+  announcedLength?: number,
 ): Promise<Response> {
   const ctx: RequestContext = {
     baseUrl: basePath,
     method: request.method,
     principal,
+    announcedLength,
     reply: {},
     body,
     lockUploads: async (ids, wait) => lockUploads(await lockerOf(tus, request), ids, wait),
+    holds: lockedByTusServer(request, basePath),
   };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
@@ -237,6 +279,17 @@ async function serve(
 }
 
 type Unlock = () => Promise<void>;
+
+/** The upload whose lock @tus/server holds while the store serves this request. */
+function lockedByTusServer(request: Request, basePath: string): Set<string> {
+  // GET reads the upload before it takes the lock; POST creates a new one.
+  if (!['HEAD', 'PATCH', 'DELETE'].includes(request.method)) return new Set();
+  try {
+    return new Set([uploadIdFromUrl(request.url, request.url, basePath)]);
+  } catch {
+    return new Set();
+  }
+}
 
 async function prepare(
   tus: TusEndpoint,
@@ -327,7 +380,15 @@ async function complete(
     if (after !== undefined) response.headers.set('Retry-After', String(after));
     return response;
   }
-  const { partSize, concat, unfinishedFinal, finishedFinal, digest, instantChallenge } = ctx.reply;
+  const {
+    partSize,
+    concat,
+    unfinishedFinal,
+    finishedFinal,
+    digest,
+    announcedLength,
+    instantChallenge,
+  } = ctx.reply;
   const described = request.method === 'HEAD' || request.method === 'POST';
   if (request.method === 'POST' && instantChallenge !== undefined) {
     response.headers.set(CHALLENGE_HEADER, instantChallenge);
@@ -337,6 +398,9 @@ async function complete(
   }
   if (described && partSize !== undefined) {
     response.headers.set(PART_SIZE_HEADER, String(partSize));
+  }
+  if (described && announcedLength !== undefined) {
+    response.headers.set(ANNOUNCED_LENGTH_HEADER, String(announcedLength));
   }
   if (described && concat) {
     response.headers.set('Upload-Concat', uploadConcatHeader(concat, ctx.baseUrl));

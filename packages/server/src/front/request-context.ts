@@ -33,6 +33,11 @@ export interface RequestContext {
   checksum?: ExpectedChecksum;
   /** The SHA-256 (hex) a Repr-Digest declares for the whole upload (s3/digest/). */
   reprDigest?: string;
+  /**
+   * The length an IETF draft request announced without completing the upload (front/draft/):
+   * its tus length stays deferred, and the store records this as its maximum.
+   */
+  announcedLength?: number;
   /** Parsed Upload-Concat of a creation request. */
   concat?: ConcatRequest;
   /** A creation asked for instant upload (`Upload-Instant: ?1`), its headers checked. */
@@ -56,12 +61,20 @@ export interface RequestContext {
    * until the returned release; TusError 423 when one stays taken.
    */
   lockUploads?: (ids: readonly string[], wait?: LockWait) => Promise<() => Promise<void>>;
+  /**
+   * Uploads whose tus lock this request holds now: the one @tus/server locked for a HEAD,
+   * PATCH or DELETE, and finals the store locked on the way (s3/concat/final-lock.ts). A
+   * lock is not reentrant: what is held here is not taken again.
+   */
+  holds?: Set<string>;
   /** Filled by the store for the response headers. */
   reply: {
     /** The upload's S3 part size (Tus-S3-Part-Size). */
     partSize?: number;
     /** The upload's concat role (Upload-Concat). */
     concat?: ConcatRequest;
+    /** The length announced for a deferred upload (Tus-S3-Announced-Length). */
+    announcedLength?: number;
     /** The upload is a final not complete yet: HEAD answers no Upload-Offset (tus spec). */
     unfinishedFinal?: boolean;
     /** A final upload this request completed (not its own upload: a direct final's). */

@@ -10,7 +10,8 @@ import { isS3NotFound } from '../errors.js';
 import { verifyWholeDigest } from '../extensions/repr-digest.js';
 import { quotedEtag } from './client.js';
 import type { StoreContext } from './context.js';
-import { digestOf } from './digest/hasher.js';
+import { completeChecksumParams, putChecksumParams } from './digest/full-object-crc.js';
+import { digestsOf } from './digest/hasher.js';
 import { adoptionOf, hashesUpload, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { indexCompleted } from './instant/index-writes.js';
@@ -75,6 +76,7 @@ export async function finish(
         ContentLength: 0,
         ...objectHeadersOf(info.metadata, ctx.inlineTypes),
         ...objectDigestMetadata(info),
+        ...putChecksumParams(info),
       }),
     );
     await ctx.client
@@ -95,6 +97,8 @@ export async function finish(
     if (!adopted) await completeMultipart(ctx, info, parts);
   }
   const done: UploadInfo = { ...info, completedAt: new Date().toISOString() };
+  // A challenge nobody answered has nothing left to prove.
+  delete done.instant;
   ctx.fence.assertHeld();
   if (!objectRecordsCompletion(info)) await writeInfo(ctx, done);
   ctx.metrics.completed++;
@@ -119,9 +123,13 @@ export async function finish(
  */
 async function withVerifiedDigest(info: UploadInfo, progress: Progress): Promise<UploadInfo> {
   if (!hashesUpload(info)) return info;
-  const sha256 = info.digest?.sha256 ?? (await digestOf(progress.hash));
-  verifyWholeDigest(info.digest?.declared, sha256);
-  return { ...info, digest: { ...info.digest, sha256 } };
+  const known = info.digest?.sha256;
+  const digests =
+    known !== undefined && (info.digest?.crc64nvme !== undefined || !info.digest?.fullObjectCrc)
+      ? { sha256: known }
+      : await digestsOf(progress.hash, info.digest?.fullObjectCrc);
+  verifyWholeDigest(info.digest?.declared, digests.sha256);
+  return { ...info, digest: { ...info.digest, ...digests } };
 }
 
 /** CompleteMultipartUpload with a verified part list, then the object's length checked. */
@@ -140,6 +148,7 @@ async function completeMultipart(
       MultipartUpload: {
         Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: quotedEtag(p.etag) })),
       },
+      ...completeChecksumParams(info),
     }),
   );
   // RGW answers Complete with an empty ETag: the object's length is the check.

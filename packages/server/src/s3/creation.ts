@@ -3,6 +3,7 @@
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
+import { multipartChecksumParams } from './digest/full-object-crc.js';
 import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
@@ -12,7 +13,13 @@ import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 export async function startUpload(
   ctx: StoreContext,
   upload: Upload,
-  extra: Pick<UploadInfo, 'partSize' | 'concat' | 'owner' | 'tenant' | 'digest' | 'instant'>,
+  extra: Pick<
+    UploadInfo,
+    'partSize' | 'concat' | 'owner' | 'tenant' | 'digest' | 'announcedLength' | 'instant'
+  > & {
+    /** Another creation time than now (a waiting final expires with its partials). */
+    createdAt?: string;
+  },
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
   let uploadId: string | undefined;
@@ -25,6 +32,7 @@ export async function startUpload(
         // A digest declared now is the object's metadata from the start (verified before
         // completion); one known later is in the info record only.
         ...objectDigestMetadata({ digest: extra.digest }),
+        ...multipartChecksumParams(extra),
       }),
     );
     if (!mpu.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
@@ -36,10 +44,11 @@ export async function startUpload(
     size: upload.size,
     metadata: upload.metadata,
     uploadId,
-    createdAt: new Date().toISOString(),
     ...extra,
+    createdAt: extra.createdAt ?? new Date().toISOString(),
   };
   if (info.concat === undefined) delete info.concat;
+  if (info.announcedLength === undefined || info.size !== undefined) delete info.announcedLength;
   if (info.uploadId === undefined) delete info.uploadId;
   if (info.owner === undefined) delete info.owner;
   if (info.tenant === undefined) delete info.tenant;

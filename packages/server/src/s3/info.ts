@@ -7,6 +7,12 @@ export interface UploadInfo {
   id: string;
   /** Declared length; absent while the length is deferred. */
   size?: number;
+  /**
+   * While the length is deferred: the length an IETF draft client announced without
+   * completing (s3/announced-length.ts). The upload may not pass it, and its length can
+   * only be declared as it.
+   */
+  announcedLength?: number;
   /** Upload-Metadata exactly as the client sent it (values UTF-8, null for key-only). */
   metadata?: Record<string, string | null>;
   /**
@@ -49,6 +55,13 @@ export interface DigestInfo {
   onObject?: boolean;
   /** Computed over every byte, set when the upload completes. */
   sha256?: string;
+  /**
+   * The S3 multipart upload verifies a full-object CRC64NVME (the store's
+   * `fullObjectChecksum`, s3/digest/full-object-crc.ts): the hash state carries the CRC too.
+   */
+  fullObjectCrc?: boolean;
+  /** That CRC (base64), computed over every byte, set with `sha256`. */
+  crc64nvme?: string;
 }
 
 /**
@@ -68,14 +81,19 @@ export function hashesUpload(info: UploadInfo): boolean {
  * s3/concat/direct-final.ts): each partial is `adopted` and writes its parts straight into the
  * final's multipart upload, from part `firstPart` on, so the final is only completed,
  * never copied. An adopted partial has no multipart upload (nor object) of its own.
+ *
+ * A `waiting` final was created while some of its partials were unfinished, and not as a
+ * direct one (s3/concat/waiting-final.ts): each partial records it as `awaitedBy`, and the
+ * final is built by copy, like any other, once the last of them finishes.
  */
 export type ConcatInfo =
-  | { role: 'partial'; adopted?: Adoption }
+  | { role: 'partial'; adopted?: Adoption; awaitedBy?: string }
   | {
       role: 'final';
       partials: Array<{ id: string; size: number }>;
       partialsRemoved?: boolean;
       direct?: boolean;
+      waiting?: boolean;
     };
 
 /** Where an adopted partial's parts go: the final's multipart upload, shifted. */
@@ -103,6 +121,24 @@ export function adoptionOf(info: UploadInfo): Adoption | undefined {
  */
 export function objectRecordsCompletion(info: UploadInfo): boolean {
   return info.uploadId === undefined && info.concat === undefined;
+}
+
+/** The unfinished final this partial belongs to (adopted by, or awaited by), if any. */
+export function finalOfPartial(info: UploadInfo): string | undefined {
+  if (info.concat?.role !== 'partial') return undefined;
+  return info.concat.adopted?.finalId ?? info.concat.awaitedBy;
+}
+
+/** A waiting final (s3/concat/waiting-final.ts) not complete yet. */
+export function isUnfinishedWaiting(info: UploadInfo): boolean {
+  return (
+    info.concat?.role === 'final' && info.concat.waiting === true && info.completedAt === undefined
+  );
+}
+
+/** A final whose partials live and die with it until it completes (direct or waiting). */
+export function isUnfinishedGroup(info: UploadInfo): boolean {
+  return isUnfinishedDirect(info) || isUnfinishedWaiting(info);
 }
 
 /** A direct final (s3/concat/direct-final.ts) not complete yet. */
@@ -138,6 +174,9 @@ export function parseInfo(text: string): UploadInfo {
   if (r.version !== 1) fail('version');
   if (typeof r.id !== 'string' || r.id === '') fail('id');
   if (r.size !== undefined && !isNonNegativeInteger(r.size)) fail('size');
+  if (r.announcedLength !== undefined && !isNonNegativeInteger(r.announcedLength)) {
+    fail('announcedLength');
+  }
   if (r.uploadId !== undefined && (typeof r.uploadId !== 'string' || r.uploadId === '')) {
     fail('uploadId');
   }
@@ -167,13 +206,23 @@ function validateDigest(d: unknown, fail: (what: string) => never): void {
     if (r[k] !== undefined && (typeof r[k] !== 'string' || !HEX256.test(r[k]))) fail('digest');
   }
   if (r.onObject !== undefined && typeof r.onObject !== 'boolean') fail('digest');
+  if (r.fullObjectCrc !== undefined && typeof r.fullObjectCrc !== 'boolean') fail('digest');
+  if (r.crc64nvme !== undefined && (typeof r.crc64nvme !== 'string' || !CRC64.test(r.crc64nvme))) {
+    fail('digest');
+  }
 }
+
+/** A CRC64NVME in base64: 8 bytes. */
+const CRC64 = /^[A-Za-z0-9+/]{11}=$/;
 
 function validateConcat(c: unknown, fail: (what: string) => never): void {
   if (typeof c !== 'object' || c === null) fail('concat');
   const r = c as Record<string, unknown>;
   if (r.role === 'partial') {
     if (r.adopted !== undefined) validateAdoption(r.adopted, fail);
+    if (r.awaitedBy !== undefined && (typeof r.awaitedBy !== 'string' || r.awaitedBy === '')) {
+      fail('concat');
+    }
     return;
   }
   if (r.role !== 'final' || !Array.isArray(r.partials)) fail('concat');
@@ -183,6 +232,7 @@ function validateConcat(c: unknown, fail: (what: string) => never): void {
   }
   if (r.partialsRemoved !== undefined && typeof r.partialsRemoved !== 'boolean') fail('concat');
   if (r.direct !== undefined && typeof r.direct !== 'boolean') fail('concat');
+  if (r.waiting !== undefined && typeof r.waiting !== 'boolean') fail('concat');
 }
 
 function validateAdoption(a: unknown, fail: (what: string) => never): void {

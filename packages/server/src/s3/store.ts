@@ -25,20 +25,29 @@ import { challengeHeader, makeChallenge, type StoredChallenge } from '../instant
 import { type Fence, UNFENCED } from '../locks/fence.js';
 import { silentLogger } from '../log.js';
 import { abortMultipart } from './abort.js';
+import {
+  checkAnnouncedAtCreation,
+  checkDeclaredLength,
+  checkWithinAnnounced,
+  withAnnouncedLength,
+} from './announced-length.js';
 import { finish } from './completion.js';
 import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
 import { createFinal, partialLength } from './concat/final.js';
+import { lockFinal } from './concat/final-lock.js';
 import {
   type LockUploads,
   type TerminationDeps,
-  terminateDirectGroup,
-  unfinishedDirectFinalOf,
+  terminateGroup,
+  unfinishedFinalOf,
 } from './concat/group-termination.js';
 import { type NamedPartials, namedPartials } from './concat/named-partials.js';
+import { settleWaiting } from './concat/waiting-final.js';
 import type { StoreContext } from './context.js';
 import { startUpload } from './creation.js';
 import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
+import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
 import { adoptionOf, type UploadInfo } from './info.js';
@@ -120,6 +129,11 @@ export interface S3StoreOptions {
   idleTimeout?: number;
   /** How part and segment bodies are proven intact to S3 (default 'md5'). */
   partChecksum?: PartChecksum;
+  /**
+   * S3 verifies every upload created from now on as a whole (s3/digest/full-object-crc.ts);
+   * implies `digest: 'sha256'`, whose hash state carries the CRC.
+   */
+  fullObjectChecksum?: FullObjectChecksum;
   /** Types objects may be served inline as, beyond the passive ones (s3/object-headers.ts). */
   inlineTypes?: readonly string[];
   /**
@@ -160,7 +174,7 @@ export class S3MultipartStore
   readonly readsDirectBody = true;
   /** write() verifies an Upload-Checksum in any of them (s3/patch/receiver.ts). */
   readonly checksumAlgorithms = CHECKSUM_ALGORITHMS;
-  /** A final of unfinished partials is a direct final (s3/concat/direct-final.ts). */
+  /** A final may name partials in any state: direct or waiting (s3/concat/final-kind.ts). */
   readonly concatenatesUnfinished = true;
   /** Verifies a Repr-Digest declared on creation or a PATCH (s3/digest/). */
   readonly verifiesReprDigest = true;
@@ -197,6 +211,7 @@ export class S3MultipartStore
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
   private readonly hashAll: boolean;
+  private readonly fullObjectCrc: boolean;
 
   constructor(opts: S3StoreOptions) {
     super();
@@ -227,7 +242,8 @@ export class S3MultipartStore
     this.idleTimeout = opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     this.ctx = ctx;
     this.sharedLocks = opts.sharedLocks === true;
-    this.hashAll = opts.digest === 'sha256';
+    this.fullObjectCrc = opts.fullObjectChecksum === 'crc64nvme';
+    this.hashAll = opts.digest === 'sha256' || this.fullObjectCrc;
     this.instantUpload = instantSettings(opts.instantUpload);
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
@@ -249,6 +265,14 @@ export class S3MultipartStore
       // The last partial of a direct final to finish completes the final too.
       const adopted = adoptionOf(done);
       if (adopted) await settleFinal(this.finals, adopted.finalId, findings);
+      // The last partial of a waiting final to finish assembles it; the partial is done
+      // whatever becomes of that (the next look at either resumes it).
+      const awaitedBy = done.concat?.role === 'partial' ? done.concat.awaitedBy : undefined;
+      if (awaitedBy !== undefined) {
+        await settleWaiting(this.finals, awaitedBy, findings).catch((err: unknown) =>
+          ctx.log.warn({ err, id: done.id }, 'could not assemble the final awaiting a partial'),
+        );
+      }
       return done;
     };
     this.finals = this.finalDeps(queueSize);
@@ -275,6 +299,7 @@ export class S3MultipartStore
         this.parts.forget(info);
       },
       parts: this.parts,
+      lockFinal: (finalId) => lockFinal(currentRequest(), finalId),
       settling: new Map(),
     };
   }
@@ -308,10 +333,12 @@ export class S3MultipartStore
       throw new TusError(413, 'Upload-Length exceeds the S3 object limit of 5 TiB');
     }
     const request = currentRequest();
+    const announced = upload.size === undefined ? request?.announcedLength : undefined;
+    if (announced !== undefined) checkAnnouncedAtCreation(announced, this.maxSize);
     if (!this.quotas) return this.createUpload(upload, request);
     // A final consumes uploads counted already: only its size is held to the quota.
     const counted = request?.concat?.role !== 'final';
-    return this.quotas.admit(request?.principal, upload.size, counted, () =>
+    return this.quotas.admit(request?.principal, upload.size ?? announced, counted, () =>
       this.createUpload(upload, request),
     );
   }
@@ -329,13 +356,18 @@ export class S3MultipartStore
       return created.upload;
     }
     const partial = request?.concat?.role === 'partial';
-    const partSize = choosePartSize(upload.size ?? this.maxSize, this.partSizeOption);
+    // A deferred upload's parts are sized for the most it may take: its announced length
+    // (the IETF draft's) when it has one, else the server's maximum.
+    const announcedLength = upload.size === undefined ? request?.announcedLength : undefined;
+    const most = upload.size ?? announcedLength ?? this.maxSize;
+    const partSize = choosePartSize(most, this.partSizeOption);
     const challenge = this.challengeFor(upload, request);
     const info = await startUpload(this.ctx, upload, {
       ...ownershipOf(request?.principal),
       partSize,
+      announcedLength,
       concat: partial ? { role: 'partial' } : undefined,
-      digest: digestAtCreation(request?.reprDigest, this.hashAll),
+      digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
       instant: challenge,
     });
     if (request && challenge) request.reply.instantChallenge = challengeHeader(challenge);
@@ -377,6 +409,10 @@ export class S3MultipartStore
         : request?.method === 'POST'
           ? this.states.remembered(id, generation)
           : undefined;
+    // A cut PATCH's write() may still be settling (its tail staged, folded segments
+    // deleted) after @tus/server unlocked the upload: a look loaded meanwhile would answer,
+    // and remember, state that write is about to change. Wait for it, as write() does.
+    if (!known) await this.writing.get(id)?.then(noop, noop);
     const state = known ?? (await this.loadState(id, request?.reply));
     if (!known) this.states.remember(state, generation);
     assertMayUse(state.info, request?.principal);
@@ -398,6 +434,9 @@ export class S3MultipartStore
    */
   async sizeOfPartials(ids: readonly string[]): Promise<number[]> {
     const request = currentRequest();
+    // A cut PATCH of a partial may still be making its bytes durable (see write()): the final
+    // must see its state after that, and the PATCH must not then overwrite the final's mark.
+    await Promise.allSettled(ids.map((id) => this.writing.get(id)));
     const named = await namedPartials(this.finals, ids, request?.reply, request?.principal);
     // create() follows in the same request: each partial read costs S3 three round trips.
     if (request) this.partialsSized.set(request, named);
@@ -409,6 +448,7 @@ export class S3MultipartStore
     const generation = lockGeneration(request, id);
     const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
     assertMayUse(state.info, request?.principal);
+    checkDeclaredLength(state.info, length);
     await this.quotas?.checkSize(request?.principal, length);
     if (length > capacityOf(state.info.partSize)) {
       throw new TusError(413, 'Upload-Length exceeds what this upload can hold');
@@ -493,6 +533,8 @@ export class S3MultipartStore
       return this.proveInstant(state, request, this.instantUpload.floorMs);
     }
     if (request?.reprDigest !== undefined) await this.declareDigest(state, request);
+    if (request?.announcedLength !== undefined) await this.announceLength(state, request);
+    checkWithinAnnounced(state.info, offset, request?.contentLength);
     let written: Progress;
     try {
       written = await this.receiver.receive(body, state, {
@@ -556,13 +598,24 @@ export class S3MultipartStore
     state.info = info;
   }
 
+  /** A length an IETF draft append announced without completing (s3/announced-length.ts). */
+  private async announceLength(state: UploadState, request: RequestContext): Promise<void> {
+    const { info, progress } = state;
+    const announced = request.announcedLength as number;
+    const next = withAnnouncedLength(info, announced, progress.offset, this.maxSize);
+    if (next === info) return;
+    fenceOf(request, info.id).assertHeld();
+    await writeInfo(this.ctx, next);
+    state.info = next;
+  }
+
   override async remove(id: string): Promise<void> {
     const request = currentRequest();
     const info = await readInfo(this.ctx, id);
     assertMayUse(info, request?.principal);
-    const final = await unfinishedDirectFinalOf(this.ctx, info);
+    const final = await unfinishedFinalOf(this.ctx, info);
     const lockUploads = request?.lockUploads ?? noLocks;
-    if (final) await terminateDirectGroup(this.termination, final, info, lockUploads);
+    if (final) await terminateGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
   }
 

@@ -6,13 +6,14 @@ import type { UploadInfo } from '../info.js';
 import type { PartList } from '../parts/list.js';
 import type { Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
+import type { FinalLock } from './final-lock.js';
 
 /**
  * What the store's work for one request found that its response tells: the entry point
  * that started the work passes it down, the work fills it in.
  */
 export interface Findings {
-  /** A direct final this work completed (not the request's own upload). */
+  /** A direct or waiting final this work completed (not the request's own upload). */
   finishedFinal?: string;
 }
 
@@ -36,6 +37,8 @@ export interface FinalDeps {
   /** Drops what the store remembers of an upload (its info changed under it). */
   forget(info: UploadInfo): void;
   parts: PartList;
+  /** Takes a final's tus lock for the current request (s3/concat/final-lock.ts). */
+  lockFinal(finalId: string): Promise<FinalLock>;
   /** Direct finals being completed by this process (s3/concat/direct-final.ts). */
   settling: Map<string, Promise<UploadInfo | undefined>>;
 }

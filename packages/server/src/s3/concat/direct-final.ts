@@ -17,35 +17,39 @@ import type { Ownership } from '../../auth/principal.js';
 import { isS3NotFound, TusError } from '../../errors.js';
 import { abortMultipart } from '../abort.js';
 import { startUpload } from '../creation.js';
-import { adoptionOf, multipartId, type UploadInfo } from '../info.js';
+import { adoptionOf, finalOfPartial, multipartId, type UploadInfo } from '../info.js';
 import { findInfo, readInfo, writeInfo } from '../info-io.js';
 import { partCount } from '../parts/arithmetic.js';
 import { objectLength } from '../state/object.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
-import { directLayout } from './direct-layout.js';
+import type { DirectLayout, PartialFacts } from './direct-layout.js';
 import { removePartials } from './remove-partials.js';
+
+/** What deciding on a final's kind needs of a partial (s3/concat/final-kind.ts). */
+export function partialFacts({
+  info,
+  progress,
+}: UploadState): PartialFacts & { finished: boolean } {
+  return {
+    id: info.id,
+    size: info.size,
+    partSize: info.partSize,
+    offset: progress.offset,
+    adoptedBy: finalOfPartial(info),
+    finished: info.completedAt !== undefined,
+  };
+}
 
 /** Creates the final and adopts every partial (all unfinished, at offset 0, aligned). */
 export async function createDirectFinal(
   deps: FinalDeps,
   upload: Upload,
   partials: readonly UploadState[],
+  layout: DirectLayout,
   ownership: Ownership = {},
 ): Promise<Created> {
-  const layout = directLayout(
-    partials.map(({ info, progress }) => ({
-      id: info.id,
-      size: info.size,
-      partSize: info.partSize,
-      offset: progress.offset,
-      adoptedBy: adoptionOf(info)?.finalId,
-    })),
-  );
-  if (typeof layout === 'string') {
-    throw new TusError(400, `cannot concatenate unfinished partial uploads: ${layout}`);
-  }
   if (upload.size !== undefined && upload.size !== layout.size) {
     throw new TusError(
       400,
@@ -219,7 +223,7 @@ async function adoptMissing(
     final.partSize,
   );
   for (const [i, info] of infos.entries()) {
-    if (adoptionOf(info) !== undefined || info.concat?.role !== 'partial') continue;
+    if (finalOfPartial(info) !== undefined || info.concat?.role !== 'partial') continue;
     const state = await deps.loadState(info.id, findings);
     if (state.progress.offset !== 0 || state.info.completedAt !== undefined) continue;
     await adopt(deps, final, state.info, firstParts[i]);

@@ -1,28 +1,26 @@
 // Upload-Concat: final, over this store. A final of finished partials is checked against them,
 // created with an info that records them, built from them (s3/concat/build-parts.ts) and completed
 // within its creation request; then the partials go. A crash anywhere is resumed by the next look
-// at the final (s3/state/load.ts), since the partials stay until the final is done. A final of
-// unfinished partials is "direct" instead (s3/concat/direct-final.ts): nothing to build.
+// at the final (s3/state/load.ts), since the partials stay until the final is done. A final over
+// partials not all finished (concatenation-unfinished) is "direct" when they are all empty and
+// line up on one part size (s3/concat/direct-final.ts: nothing to build), else "waiting"
+// (s3/concat/waiting-final.ts: built the same way once its last partial finishes).
 import type { Upload } from '@tus/utils';
 import { ownershipOf, type Principal } from '../../auth/principal.js';
-import { isS3NotFound, TusError } from '../../errors.js';
+import { TusError } from '../../errors.js';
 import { DIGEST_MISMATCH_STATUS } from '../../extensions/repr-digest.js';
-import type { StoreContext } from '../context.js';
 import { startUpload } from '../creation.js';
-import { digestOfObjects } from '../digest/read-back.js';
-import { type DigestInfo, hashesUpload, type UploadInfo } from '../info.js';
-import { objectKey } from '../keys.js';
+import type { DigestInfo, UploadInfo } from '../info.js';
 import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
-import { uploadPart } from '../parts/upload.js';
-import type { StoredPart } from '../state/progress.js';
 import { completeState, emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
-import { buildFinalParts } from './build-parts.js';
+import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
-import { createDirectFinal, repeatDirectFinal } from './direct-final.js';
+import { createDirectFinal, partialFacts, repeatDirectFinal } from './direct-final.js';
+import { type FinalKind, finalKind } from './final-kind.js';
 import { type NamedPartials, namedPartials } from './named-partials.js';
 import { chooseFinalPartSize } from './plan.js';
-import { removePartials } from './remove-partials.js';
+import { createWaitingFinal, repeatWaitingFinal } from './waiting-final.js';
 
 /** The length a final naming this partial gets from it (unknown while deferred: 400). */
 export function partialLength({ info }: UploadState): number {
@@ -70,19 +68,14 @@ export async function createFinal(
   request: FinalRequest = {},
 ): Promise<Created> {
   const { findings, principal } = request;
-  const { states, repeats } =
-    request.named ?? (await namedPartials(deps, ids, findings, principal));
-  const direct = states.length > 0 && states.every((s) => s.info.completedAt === undefined);
-  if ((repeats || direct) && request.digest?.declared !== undefined) {
-    // Its partials write straight into its parts, which S3 cannot read back before completion.
-    throw new TusError(
-      400,
-      'Repr-Digest on a final needs finished partials (a direct final cannot be verified)',
-    );
+  const named = request.named ?? (await namedPartials(deps, ids, findings, principal));
+  const { states, repeats } = named;
+  const kind = finalKind(states.map(partialFacts));
+  if ((repeats || kind.kind !== 'copy') && request.digest?.declared !== undefined) {
+    // A 460 could only come long after this 201, from a partial's last PATCH.
+    throw new TusError(400, 'Repr-Digest on a final needs finished partials');
   }
-  if (repeats) return repeatDirectFinal(deps, upload, repeats, states, findings);
-  // concatenation-unfinished: none has finished, so they may write straight into the final.
-  if (direct) return createDirectFinal(deps, upload, states, ownershipOf(principal));
+  if (repeats || kind.kind !== 'copy') return unfinishedFinal(deps, upload, request, kind, named);
   const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
   const size = sizes.reduce((a, b) => a + b, 0);
@@ -131,54 +124,29 @@ export async function createFinal(
   return { upload, info: done };
 }
 
-/** Builds (or resumes building) a final's parts, completes it, removes its partials. */
-export async function completeFinal(
+/** concatenation-unfinished: a direct or waiting final, or the one the same POST made. */
+async function unfinishedFinal(
   deps: FinalDeps,
-  info: UploadInfo,
-  existing: StoredPart[],
-): Promise<UploadInfo> {
-  const { ctx } = deps;
-  let parts: StoredPart[];
-  try {
-    parts = await buildFinalParts(
-      {
-        client: ctx.client,
-        bucket: ctx.bucket,
-        prefix: ctx.prefix,
-        concurrency: deps.concurrency,
-        uploadPart: (i, n, body) => uploadPart(ctx, i, n, body),
-        counters: ctx.metrics,
-      },
-      info,
-      existing,
-    );
-  } catch (err) {
-    if (!isS3NotFound(err)) throw err;
-    // A partial vanished mid-build (deleted, or consumed by another final built at the
-    // same time): this final can never be complete, so it goes rather than linger.
-    await deps
-      .remove(info.id)
-      .catch((e: unknown) =>
-        ctx.log.warn({ err: e, id: info.id }, 'could not remove a broken final upload'),
-      );
-    throw new TusError(400, 'a partial upload of this final disappeared while it was built');
+  upload: Upload,
+  request: FinalRequest,
+  kind: FinalKind,
+  { states, repeats }: NamedPartials,
+): Promise<Created> {
+  if (repeats?.concat?.role === 'final' && repeats.concat.waiting) {
+    return repeatWaitingFinal(deps, upload, repeats, states);
   }
-  const size = info.size ?? 0;
-  const hashed = await withPartialsDigest(ctx, info);
-  const done = await deps.finish(hashed, { ...emptyProgress(), offset: size, parts });
-  ctx.log.debug({ id: info.id, partials: info.concat }, 'final upload built');
-  return removePartials(deps, done);
-}
-
-/**
- * A hashed final's digest, read back from its partials' objects before it completes
- * (s3/digest/read-back.ts); completion then compares it with the declared one.
- */
-async function withPartialsDigest(ctx: StoreContext, info: UploadInfo): Promise<UploadInfo> {
-  if (!hashesUpload(info) || info.digest?.sha256 !== undefined || info.concat?.role !== 'final') {
-    return info;
+  if (repeats) return repeatDirectFinal(deps, upload, repeats, states, request.findings);
+  const ownership = ownershipOf(request.principal);
+  if (kind.kind === 'direct') {
+    return createDirectFinal(deps, upload, states, kind.layout, ownership);
   }
-  const keys = info.concat.partials.map((p) => objectKey(ctx.prefix, p.id));
-  const sha256 = await digestOfObjects(ctx, keys);
-  return { ...info, digest: { ...info.digest, sha256 } };
+  deps.ctx.log.debug({ id: upload.id, kind }, 'final waits for its partials');
+  const created = await createWaitingFinal(deps, upload, states, {
+    ...ownership,
+    digest: request.digest,
+  });
+  // @tus/server reads it again for Upload-Expires: it is as just written.
+  const state = { info: created.info, progress: emptyProgress(), loadedAt: Date.now() };
+  deps.remember(state, request.generation);
+  return created;
 }

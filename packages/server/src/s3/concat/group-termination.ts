@@ -1,10 +1,12 @@
-// Termination (DELETE) within an unfinished direct final's group. The final's bytes are
-// its adopted partials' bytes, written as parts of the final's multipart upload
+// Termination (DELETE) within an unfinished final's group. A direct final's bytes are its
+// adopted partials' bytes, written as parts of the final's multipart upload
 // (s3/concat/direct-final.ts): without one partial the final can never complete, and without the
-// final no partial has anywhere to put its bytes. So the group lives and dies together:
-// DELETE of the final or of any partial it adopted removes the final and every partial it
-// adopted, and each of them answers 404 from then on. Left alone, the survivors would take
-// bytes for an upload that cannot finish until they expired.
+// final no partial has anywhere to put its bytes. A waiting final (s3/concat/waiting-final.ts) is
+// copied from its partials once they are all finished: without one of them it can never
+// complete either. So the group lives and dies together: DELETE of the final or of any
+// partial it adopted or awaits removes the final and all those partials, and each of them
+// answers 404 from then on. Left alone, the survivors would take bytes for an upload that
+// cannot finish until they expired. The expiration sweep removes through the same path.
 //
 // The other members' locks are taken first (the request holds its own), so a PATCH in
 // flight on a sibling is asked to stop and ends before anything goes; a PATCH that then
@@ -18,7 +20,7 @@
 // removes.
 import { abortMultipart } from '../abort.js';
 import type { StoreContext } from '../context.js';
-import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
+import { finalOfPartial, isUnfinishedGroup, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';
 
 /**
@@ -37,23 +39,23 @@ export interface TerminationDeps {
 }
 
 /**
- * The unfinished direct final `info` belongs to: itself, or the final that adopted it;
- * undefined for any other upload (then it is removed alone).
+ * The unfinished direct or waiting final `info` belongs to: itself, or the final that
+ * adopted or awaits it; undefined for any other upload (then it is removed alone).
  */
-export async function unfinishedDirectFinalOf(
+export async function unfinishedFinalOf(
   ctx: StoreContext,
   info: UploadInfo,
 ): Promise<UploadInfo | undefined> {
-  const adopted = adoptionOf(info);
-  const final = adopted ? await findInfo(ctx, adopted.finalId) : info;
-  return final && isUnfinishedDirect(final) ? final : undefined;
+  const finalId = finalOfPartial(info);
+  const final = finalId !== undefined ? await findInfo(ctx, finalId) : info;
+  return final && isUnfinishedGroup(final) ? final : undefined;
 }
 
 /**
- * Removes the group of the unfinished direct final `final`, for a DELETE of `requested`
+ * Removes the group of the unfinished final `final`, for a DELETE of `requested`
  * that takes the other members' locks with `lockUploads`.
  */
-export async function terminateDirectGroup(
+export async function terminateGroup(
   deps: TerminationDeps,
   final: UploadInfo,
   requested: UploadInfo,
@@ -71,18 +73,18 @@ export async function terminateDirectGroup(
     // While this request waited, a sibling's last PATCH may have completed the final (its
     // partials then go with the completion), or another DELETE removed the group.
     const now = await findInfo(ctx, final.id);
-    if (now === undefined || !isUnfinishedDirect(now)) {
+    if (now === undefined || !isUnfinishedGroup(now)) {
       await deps.removeUpload(requested);
       return;
     }
     if (now.uploadId !== undefined) await abortMultipart(ctx, now.id, now.uploadId);
     for (const id of partialIds(now)) {
       const partial = id === requested.id ? requested : await findInfo(ctx, id);
-      // A partial the final never adopted (a crash cut its adoption short) is its own.
-      if (partial && adoptionOf(partial)?.finalId === now.id) await deps.removeUpload(partial);
+      // A partial the final never adopted or marked (a crash cut that short) is its own.
+      if (partial && finalOfPartial(partial) === now.id) await deps.removeUpload(partial);
     }
     await deps.removeUpload(now);
-    ctx.log.debug({ id: now.id, requested: requested.id }, 'direct final group terminated');
+    ctx.log.debug({ id: now.id, requested: requested.id }, 'final group terminated');
   } finally {
     await release();
     await unclaim();

@@ -1,5 +1,5 @@
 // The partial uploads a final POST names, read once for the whole request, and whether the
-// POST repeats the creation of a direct final that already holds them.
+// POST repeats the creation of a direct or waiting final that already holds them.
 //
 // A repeat happens when the 201 of a final POST never reached the client: a mobile connection cut
 // after the server answered, or a server killed after it began adopting the partials
@@ -8,7 +8,7 @@
 // nothing: the retry gets the final its first attempt made instead.
 import { mayUse, type Principal } from '../../auth/principal.js';
 import { ERRORS, TusError } from '../../errors.js';
-import { adoptionOf, isUnfinishedDirect, type UploadInfo } from '../info.js';
+import { finalOfPartial, isUnfinishedGroup, type UploadInfo } from '../info.js';
 import { findInfo } from '../info-io.js';
 import type { UploadState } from '../state/upload-state.js';
 import type { FinalDeps, Findings } from './deps.js';
@@ -39,33 +39,31 @@ export async function namedPartials(
     if (final !== undefined && isRepeatOf(final, ids)) return { states, repeats: final };
   }
   for (const info of infos) {
-    const adopted = adoptionOf(info);
-    if (adopted) {
-      throw new TusError(
-        400,
-        `partial upload ${info.id} belongs to final upload ${adopted.finalId}`,
-      );
+    // One final per partial: a final consumes its partials (they go once it is complete).
+    const finalId = finalOfPartial(info);
+    if (finalId !== undefined) {
+      throw new TusError(400, `partial upload ${info.id} belongs to final upload ${finalId}`);
     }
   }
   return { states };
 }
 
 /**
- * The one final that adopted some of these partials when no other final adopted any of
- * them (the rest being unadopted: a crash cut that final's adoption short), else undefined.
+ * The one final that adopted or awaits some of these partials when no other final has any
+ * of them (the rest being free: a crash cut that final's creation short), else undefined.
  */
 export function adoptingFinal(partials: readonly UploadInfo[]): string | undefined {
   const finals = new Set<string>();
   for (const p of partials) {
-    const adopted = adoptionOf(p);
-    if (adopted) finals.add(adopted.finalId);
+    const finalId = finalOfPartial(p);
+    if (finalId !== undefined) finals.add(finalId);
   }
   return finals.size === 1 ? [...finals][0] : undefined;
 }
 
-/** Whether `final` is an unfinished direct final of exactly the partials `ids`, in order. */
+/** Whether `final` is an unfinished direct or waiting final of exactly `ids`, in order. */
 export function isRepeatOf(final: UploadInfo, ids: readonly string[]): boolean {
-  if (!isUnfinishedDirect(final) || final.concat?.role !== 'final') return false;
+  if (!isUnfinishedGroup(final) || final.concat?.role !== 'final') return false;
   const { partials } = final.concat;
   return partials.length === ids.length && partials.every((p, i) => p.id === ids[i]);
 }

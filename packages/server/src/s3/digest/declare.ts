@@ -4,13 +4,18 @@ import { TusError } from '../../errors.js';
 import type { DigestInfo, UploadInfo } from '../info.js';
 import type { UploadState } from '../state/upload-state.js';
 
-/** The info's digest for an upload created with `declared` (hex), under `hashAll`. */
+/**
+ * The info's digest for an upload created with `declared` (hex), under `hashAll`; with
+ * `fullObjectCrc` (which hashes every upload) S3 verifies its CRC64NVME too.
+ */
 export function digestAtCreation(
   declared: string | undefined,
   hashAll: boolean,
+  fullObjectCrc = false,
 ): DigestInfo | undefined {
-  if (declared !== undefined) return { declared };
-  return hashAll ? {} : undefined;
+  const digest: DigestInfo | undefined =
+    declared !== undefined ? { declared } : hashAll || fullObjectCrc ? {} : undefined;
+  return digest && fullObjectCrc ? { ...digest, fullObjectCrc } : digest;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 import { ERRORS, isS3NotFound } from '../../errors.js';
 import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
+import { putChecksumParams } from '../digest/full-object-crc.js';
 import { sendWithFreshBody } from '../fresh-body-retry.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
@@ -88,6 +89,7 @@ async function putWhole(
           ContentMD5: md5,
           ...objectHeadersOf(info.metadata, ctx.inlineTypes),
           ...objectDigestMetadata(info),
+          ...putChecksumParams(info),
         }),
       ),
     () => ctx.fence.assertHeld(),

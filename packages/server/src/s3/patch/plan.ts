@@ -43,9 +43,15 @@ export function planPatch(
   const { partSize } = info;
   const { checksum, declaredLength } = facts;
   // A deferred length is bounded by the server's maximum size (as @tus/server's own
-  // StreamLimiter would bound it) and by what the part size can address.
+  // StreamLimiter would bound it), by what the part size can address and by the length
+  // announced for it (s3/announced-length.ts).
   const limit =
-    info.size ?? Math.min(capacityOf(partSize), facts.maxSize ?? Number.POSITIVE_INFINITY);
+    info.size ??
+    Math.min(
+      capacityOf(partSize),
+      facts.maxSize ?? Number.POSITIVE_INFINITY,
+      info.announcedLength ?? Number.POSITIVE_INFINITY,
+    );
   const reach = Math.min(limit, declaredLength === undefined ? limit : offset + declaredLength);
   return {
     limit,

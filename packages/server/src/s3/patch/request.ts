@@ -142,7 +142,7 @@ export class PatchRequest {
    */
   private async startHash(): Promise<void> {
     const { progress, deps } = this;
-    this.hash = await UploadHash.start(progress.hash);
+    this.hash = await UploadHash.start(progress.hash, this.info.digest?.fullObjectCrc);
     this.cutter.hashWith(this.hash);
     if (progress.cutFrom === undefined) return;
     const past = [
@@ -185,15 +185,15 @@ export class PatchRequest {
   verifyLast(): void {
     const { hash, info } = this;
     if (!hash) return;
-    const hex = hash.hex();
+    const digests = hash.digests();
     try {
-      verifyWholeDigest(info.digest?.declared, hex);
+      verifyWholeDigest(info.digest?.declared, digests.sha256);
     } catch (err) {
       this.digestFailed = true;
       throw err;
     }
-    // The object written next (a one-part PutObject, or completion) carries it.
-    info.digest = { ...info.digest, sha256: hex };
+    // The object written next (a one-part PutObject, or completion) carries them.
+    info.digest = { ...info.digest, ...digests };
   }
 
   /**
@@ -209,15 +209,19 @@ export class PatchRequest {
       for await (const chunk of body) {
         digester?.update(chunk);
         noteConsumed(chunk.length);
+        // Not a byte past the limit is kept, even within a chunk (a deferred length's
+        // part is larger than what may remain of the upload).
+        const room = Math.max(plan.limit - cutter.end, 0);
+        const taken = chunk.length > room ? chunk.subarray(0, room) : chunk;
         let pos = 0;
-        while (pos < chunk.length) {
-          if (cutter.end >= plan.limit) throw ERRORS.ERR_SIZE_EXCEEDED;
+        while (pos < taken.length) {
           if (gate?.held) await gate.sendHeld();
           if (!cutter.filling) await this.openPart();
           if (cutter.needsSlab) await this.growPart();
-          pos += cutter.copy(chunk, pos);
+          pos += cutter.copy(taken, pos);
           if (cutter.full) await this.flush();
         }
+        if (taken !== chunk) throw ERRORS.ERR_SIZE_EXCEEDED;
       }
     } catch (err) {
       this.streamError = err;

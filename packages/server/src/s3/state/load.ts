@@ -1,8 +1,9 @@
 import { ERRORS } from '../../errors.js';
+import { completeFinal } from '../concat/complete-final.js';
 import type { FinalDeps, Findings } from '../concat/deps.js';
 import { directFinalState, settleFinal } from '../concat/direct-final.js';
-import { completeFinal } from '../concat/final.js';
 import { removePartials } from '../concat/remove-partials.js';
+import { settleWaiting, waitingFinalState } from '../concat/waiting-final.js';
 import type { StoreContext } from '../context.js';
 import { resumeHashed } from '../digest/resume.js';
 import { segmentHashState } from '../digest/state.js';
@@ -48,10 +49,20 @@ export async function loadState(
         ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
       );
     }
+    const awaitedBy = info.concat?.role === 'partial' ? info.concat.awaitedBy : undefined;
+    if (awaitedBy !== undefined) {
+      // A crash between this partial's completion and its final's assembly: assemble it.
+      await settleWaiting(deps.finals, awaitedBy, findings).catch((err: unknown) =>
+        ctx.log.warn({ err, id }, 'could not complete the final awaiting a partial'),
+      );
+    }
     return completeState(info);
   }
   if (info.concat?.role === 'final' && info.concat.direct) {
     return directFinalState(deps.finals, info, findings);
+  }
+  if (info.concat?.role === 'final' && info.concat.waiting) {
+    return waitingFinalState(deps.finals, info, findings);
   }
   if (info.concat?.role === 'final') {
     // A final is never partly there for a client: resume building it from its partials.

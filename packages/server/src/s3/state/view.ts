@@ -34,6 +34,8 @@ export interface UploadReply {
   partSize: number;
   /** Its concat role (Upload-Concat). */
   concat: ConcatRequest | undefined;
+  /** The length announced while its tus length is deferred (s3/announced-length.ts). */
+  announcedLength: number | undefined;
   /** A final not complete yet: HEAD answers no Upload-Offset (tus spec). */
   unfinishedFinal: boolean;
   /** A finished upload's verified SHA-256 (hex), if computed. */
@@ -43,6 +45,7 @@ export interface UploadReply {
 export function uploadReply(info: UploadInfo): UploadReply {
   return {
     partSize: info.partSize,
+    announcedLength: info.size === undefined ? info.announcedLength : undefined,
     concat:
       info.concat?.role === 'final'
         ? { role: 'final', partials: info.concat.partials.map((p) => p.id) }

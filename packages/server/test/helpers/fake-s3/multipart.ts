@@ -13,6 +13,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { checkLength, received } from './bodies.js';
 import { badRequest, noSuchKey, noSuchUpload } from './errors.js';
+import { checkCrc64nvme, wantsFullObject } from './full-object.js';
 import { copySourceOf } from './objects.js';
 import { bare, checkContentMd5, etagOf, md5, parseRange, type S3State } from './state.js';
 
@@ -21,6 +22,7 @@ export const MAX_PARTS = 10_000;
 
 export async function createMultipartUpload(s: S3State, input: CreateMultipartUploadCommandInput) {
   s.bucket(input.Bucket);
+  const fullObjectCrc = wantsFullObject(s, input);
   const uploadId = s.newUploadId();
   s.uploads.set(uploadId, {
     bucket: input.Bucket as string,
@@ -31,6 +33,7 @@ export async function createMultipartUpload(s: S3State, input: CreateMultipartUp
     contentType: input.ContentType,
     contentDisposition: input.ContentDisposition,
     metadata: input.Metadata,
+    fullObjectCrc,
   });
   return { Bucket: input.Bucket, Key: input.Key, UploadId: uploadId };
 }
@@ -115,6 +118,10 @@ export async function completeMultipartUpload(
     );
   }
   const bytes = Buffer.concat(chosen.map((p) => p.bytes));
+  if (upload.fullObjectCrc && input.ChecksumType !== 'FULL_OBJECT') {
+    throw badRequest('InvalidRequest', 'Complete must say ChecksumType FULL_OBJECT');
+  }
+  await checkCrc64nvme(s, bytes, input.ChecksumCRC64NVME, upload.fullObjectCrc === true);
   const etag = `"${md5(Buffer.concat(chosen.map((p) => md5(p.bytes)))).toString('hex')}-${chosen.length}"`;
   s.bucket(upload.bucket).set(upload.key, {
     bytes,

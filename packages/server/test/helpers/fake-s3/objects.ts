@@ -13,6 +13,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { checkLength, received, responseBody } from './bodies.js';
 import { badRequest, noSuchKey, notFound, preconditionFailed } from './errors.js';
+import { checkCrc64nvme } from './full-object.js';
 import { bare, checkContentMd5, etagOf, parseRange, type S3State } from './state.js';
 
 export async function putObject(s: S3State, input: PutObjectCommandInput) {
@@ -20,6 +21,7 @@ export async function putObject(s: S3State, input: PutObjectCommandInput) {
   const bucket = s.bucket(input.Bucket);
   checkLength(bytes, input.ContentLength);
   checkContentMd5(bytes, input.ContentMD5);
+  await checkCrc64nvme(s, bytes, input.ChecksumCRC64NVME, false);
   const etag = etagOf(bytes);
   bucket.set(key(input.Key), {
     bytes,

@@ -29,6 +29,8 @@ export interface MultipartUpload {
   contentType?: string;
   contentDisposition?: string;
   metadata?: Record<string, string>;
+  /** Created with ChecksumType FULL_OBJECT (AWS dialect): Complete must carry the object's CRC. */
+  fullObjectCrc?: boolean;
 }
 
 /**
