@@ -166,7 +166,11 @@ function clientCaps() {
     const r = spawnSync(process.execPath, [OUR_CLIENT_CLI, ...args], { encoding: 'utf8' });
     help += `${r.stdout}${r.stderr}`;
   }
-  return { parallel: /--parallel\b/.test(help), checksum: /--checksum\b/.test(help) };
+  return {
+    parallel: /--parallel\b/.test(help),
+    checksum: /--checksum\b/.test(help),
+    instant: /--dedupe\b/.test(help),
+  };
 }
 
 function versionOf(pkg) {
@@ -231,6 +235,16 @@ function workloads(files) {
       cases: ['A', 'B', 'C', 'D'],
     },
     {
+      // Issue 22: instant upload time vs the normal upload of the same file (seconds).
+      id: 'instant',
+      title: `${fmtSize(mid.size)} with --dedupe: new content vs content the tenant stored`,
+      files: [mid],
+      concurrency: 1,
+      chunkSize: null,
+      unit: 's',
+      cases: ['Ddu', 'Ddi'],
+    },
+    {
       id: 'many',
       title: `${SIZES.manyCount} × ${fmtSize(mid.size)} at once`,
       files: Array.from({ length: SIZES.manyCount }, () => mid),
@@ -281,6 +295,7 @@ function writeJob(name, { files, concurrency, wl, c, server, ctx, keyPrefix }) {
       keyPrefix,
       parallel: c.parallel,
       checksum: c.checksum,
+      dedupe: c.dedupe,
       queueSize: c.queueSize,
       clientModule: OUR_CLIENT_MODULE,
     }),
@@ -289,6 +304,8 @@ function writeJob(name, { files, concurrency, wl, c, server, ctx, keyPrefix }) {
 }
 
 async function warmUp(server, wl, c, id, ctx) {
+  // The warm-up file is new to the server: a dedupe case uploads it normally.
+  if (c.dedupe) c = { ...c, dedupe: 'uploaded' };
   const small = wl.id === 'small';
   const files = small ? wl.files.slice(0, wl.concurrency) : [ctx.files.warm];
   const jobFile = writeJob(`${id}.warm`, {
@@ -306,6 +323,26 @@ async function warmUp(server, wl, c, id, ctx) {
     env: ctx.env,
     logFile: path.join(WORK, 'logs', `${id}.warm.client.log`),
     timeoutMs: 120_000,
+  });
+}
+
+/** Uploads the workload's files once (normally), so the measured run finds them stored. */
+async function prime(server, wl, c, id, ctx) {
+  const jobFile = writeJob(`${id}.prime`, {
+    files: wl.files,
+    concurrency: wl.concurrency,
+    wl,
+    c: { ...c, dedupe: 'uploaded' },
+    server,
+    ctx,
+    keyPrefix: `${id}-prime-`,
+  });
+  await runClientChild({
+    script: CLIENT_SCRIPTS[c.client],
+    jobFile,
+    env: ctx.env,
+    logFile: path.join(WORK, 'logs', `${id}.prime.client.log`),
+    timeoutMs: 180_000,
   });
 }
 
@@ -346,6 +383,7 @@ async function runOne({ wl, c, rep }, ctx) {
     });
   }
   if (server && !opt.cold) await warmUp(server, wl, c, id, ctx);
+  if (c.prime) await prime(server, wl, c, id, ctx);
   const bytes = wl.files.reduce((s, f) => s + f.size, 0);
   const jobFile = writeJob(id, {
     files: wl.files,
@@ -441,9 +479,41 @@ async function runOne({ wl, c, rep }, ctx) {
     otherLoadCores: Math.max(0, busy - ours) / elapsedSec,
     loadavg1: load1,
     retries: result.retries,
+    // Body bytes the client sent (our client only): an instant upload sends none.
+    bytesSent: result.uploads.every((u) => typeof u.bytesSent === 'number')
+      ? result.uploads.reduce((n, u) => n + u.bytesSent, 0)
+      : null,
     s3Requests,
     verified: { sizes: objects.length, sha256: hashed.length },
   };
+}
+
+const INSTANT_ARGS = CASES.Ddi.serverArgs;
+
+/** Whether our server started with `args` lists `extension` in its OPTIONS answer. */
+async function serverOffers(env, rgw, args, extension) {
+  const srv = await startServer({
+    args: [
+      OUR_SERVER,
+      '--port',
+      '0',
+      '--s3-bucket',
+      'bench-d',
+      '--s3-endpoint',
+      rgw.endpoint,
+      ...args,
+    ],
+    env,
+    logFile: path.join(WORK, 'logs', 'options-instant.server.log'),
+  }).catch(() => null);
+  if (!srv) return false;
+  try {
+    const res = await fetch(srv.url, { method: 'OPTIONS', headers: { 'Tus-Resumable': '1.0.0' } });
+    return (res.headers.get('tus-extension') ?? '').split(',').some((x) => x.trim() === extension);
+  } finally {
+    await stopChild(srv.child);
+    srv.log.end();
+  }
 }
 
 // ---- main --------------------------------------------------------------------------------
@@ -555,6 +625,7 @@ async function main() {
     if (caps.parallel && !ext.includes('concatenation')) caps.parallel = false;
     if (caps.checksum && !ext.includes('checksum')) caps.checksum = false;
     caps.checksum = caps.checksum && caps.parallel;
+    caps.instant = caps.instant && (await serverOffers(env, rgw, INSTANT_ARGS, 'instant-upload'));
   }
 
   const wls = workloads(files).filter((w) => !wlFilter || wlFilter.has(w.id));
@@ -568,7 +639,9 @@ async function main() {
     const tp =
       r.wl.unit === 'files/s'
         ? `${rec.filesPerSec.toFixed(1)} files/s`
-        : `${rec.mibPerSec.toFixed(1)} MiB/s`;
+        : r.wl.unit === 's'
+          ? `${rec.elapsedSec.toFixed(3)} s, ${rec.bytesSent} bytes sent`
+          : `${rec.mibPerSec.toFixed(1)} MiB/s`;
     const srv = rec.server
       ? `server ${(rec.server.peakRssBytes / MiB).toFixed(0)} MiB, ${rec.server.cpuSecPerGiB.toFixed(2)} CPU s/GiB`
       : 'no server';

@@ -1,6 +1,7 @@
 // Case D: @tus-s3/client (Node entry) against our server: one stream with no checksum,
 // or `parallel` partial uploads and/or `checksum` when run.mjs asks (it does only when the
-// client and the server have them). A run whose upload did not go the way it was asked
+// client and the server have them); `dedupe` ('instant' | 'uploaded'): option dedupe, and
+// the outcome the case expects. A run whose upload did not go the way it was asked
 // (parallel fell back, another checksum algorithm) fails.
 import { pathToFileURL } from 'node:url';
 import { pool, readJob, runClient } from './common.mjs';
@@ -23,10 +24,13 @@ await runClient(async (job) => {
       checksum: job.checksum ?? false,
     };
     if (job.parallel) options.parallel = job.parallel;
+    if (job.dedupe) options.dedupe = true;
     let partials = 0;
     let fellBack = null;
     let algorithm = null;
+    let upload = null;
     const result = await uploadFile(f.path, options, (u) => {
+      upload = u;
       u.on('retry', () => {
         retries++;
       });
@@ -47,7 +51,13 @@ await runClient(async (job) => {
     if (job.checksum && algorithm !== job.checksum) {
       throw new Error(`asked for checksum ${job.checksum}, the upload used ${algorithm}`);
     }
-    return { url: result.url, file: f.path, size: f.size, partials };
+    // Instant cases: the run must have gone the way the case says (instant or uploaded).
+    if (job.dedupe && result.instant?.outcome !== job.dedupe) {
+      const got = result.instant ? `${result.instant.outcome}: ${result.instant.message}` : 'none';
+      throw new Error(`asked for an ${job.dedupe} dedupe upload, got ${got}`);
+    }
+    const bytesSent = upload.progress.bytesSent;
+    return { url: result.url, file: f.path, size: f.size, partials, bytesSent };
   });
   return { uploads, retries };
 });

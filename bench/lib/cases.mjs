@@ -64,6 +64,31 @@ export const CASES = {
     serverArgs: [...NO_MD5, '--digest', 'sha256'],
     bucket: 'bench-d',
   },
+  // Issue 22, instant upload: our client with dedupe against our server with the index
+  // (--instant-upload, which needs --digest sha256). Ddu: content new to the tenant, so
+  // hashed, challenged, then uploaded normally; Ddi: the same file again after a priming
+  // upload (`prime`), so proven and copied server-side with no byte sent.
+  Ddu: {
+    id: 'Ddu',
+    label: 'D + --dedupe, new content (uploaded)',
+    client: 'ours',
+    server: 'ours',
+    serverArgs: [...NO_MD5, '--digest', 'sha256', '--instant-upload'],
+    bucket: 'bench-d',
+    dedupe: 'uploaded',
+    needs: 'instant',
+  },
+  Ddi: {
+    id: 'Ddi',
+    label: 'D + --dedupe, content stored (instant)',
+    client: 'ours',
+    server: 'ours',
+    serverArgs: [...NO_MD5, '--digest', 'sha256', '--instant-upload'],
+    bucket: 'bench-d',
+    dedupe: 'instant',
+    prime: true,
+    needs: 'instant',
+  },
   Dp4: {
     id: 'Dp4',
     label: 'D: our client, parallel 4',

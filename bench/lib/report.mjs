@@ -20,7 +20,8 @@ function stats(values) {
 export function summarize(records, workloads) {
   const out = [];
   for (const wl of workloads) {
-    const tpOf = (r) => (wl.unit === 'files/s' ? r.filesPerSec : r.mibPerSec);
+    const tpOf = (r) =>
+      wl.unit === 'files/s' ? r.filesPerSec : wl.unit === 's' ? r.elapsedSec : r.mibPerSec;
     const refWl = wl.ref ?? wl.id;
     const a = new Map(
       records.filter((r) => r.workload === refWl && r.case === 'A').map((r) => [r.rep, tpOf(r)]),

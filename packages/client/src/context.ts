@@ -83,6 +83,15 @@ export class UploadContext {
     if (!o.endpoint && !o.uploadUrl) {
       throw new TypeError('Upload: `endpoint` or `uploadUrl` is required');
     }
+    if (o.dedupe && o.protocol === 'ietf-draft') {
+      // The instant-upload exchange is a tus extension (creation header, proof PATCH).
+      throw new TypeError("Upload: `dedupe` speaks tus 1.0; not with protocol 'ietf-draft'");
+    }
+    if (o.dedupe && o.digest === false) {
+      throw new TypeError(
+        "Upload: `dedupe` needs the whole-file digest (leave `digest` unset or 'sha256')",
+      );
+    }
     this.sizer = new ChunkSizer(o.chunkSize ?? 'auto');
     this.budget = new RetryBudget(retryPolicy(o.retry), o.random);
     this.conn = new Connection(o, () => this.gate.signal);
@@ -104,7 +113,8 @@ export class UploadContext {
 
   /** Computes the whole-file digest, or takes the one the resume entry declared. */
   async prepareDigest(stored: StoredUpload | undefined): Promise<void> {
-    if (this.o.digest !== 'sha256' || this.role || this.digest) return;
+    const wanted = this.o.digest === 'sha256' || this.o.dedupe === true;
+    if (!wanted || this.role || this.digest) return;
     if (stored?.digest) {
       this.digest = { header: stored.digest, declared: true };
     } else {
@@ -132,6 +142,11 @@ export class UploadContext {
   /** A request's body was handed over up to absolute offset `abs`. */
   noteSent(abs: number): void {
     if (this.counters.send(abs)) this.emit('progress', this.progress);
+  }
+
+  /** The server holds `abs` bytes it did not get from us (an instant upload's copy). */
+  noteAdopted(abs: number): void {
+    if (this.counters.adopt(abs)) this.emit('progress', this.progress);
   }
 
   /** The server has everything below `abs`: progress resets the retry budget. */

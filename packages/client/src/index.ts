@@ -18,6 +18,8 @@ export { LocalStorageStore, type StorageLike } from './stores/local-storage.js';
 export { MemoryStore } from './stores/memory.js';
 export type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';
 export {
+  type InstantReason,
+  type InstantReport,
   type PartialEvent,
   type PartialState,
   type ProgressEvent,

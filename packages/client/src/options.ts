@@ -67,6 +67,15 @@ export interface UploadOptions {
    * DigestMismatchError, not retried). Needs a source of known size that can be re-read.
    */
   digest?: DigestOption;
+  /**
+   * Instant upload (秒传): hash the whole file (as `digest: 'sha256'`, which it implies),
+   * create the upload with `Upload-Instant: ?1` and answer the server's challenge with a
+   * proof over the few byte ranges it names. When the server already stores this content
+   * for the tenant, the upload completes with no byte sent; otherwise it uploads normally.
+   * The `instant` event and `UploadResult.instant` say which. Needs a source of known
+   * size that can be re-read; with `parallel` > 1 the attempt comes first (see README).
+   */
+  dedupe?: boolean;
   /** Resends of one chunk the server rejected with 460 (checksum mismatch) before failing (default 3). */
   checksumRetries?: number;
   /**

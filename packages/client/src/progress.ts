@@ -22,6 +22,13 @@ export class ProgressCounters {
     return true;
   }
 
+  /** The server has `abs` bytes that were never sent (instant upload); `sent` stays. */
+  adopt(abs: number): boolean {
+    if (abs <= this.acked) return false;
+    this.acked = abs;
+    return true;
+  }
+
   /**
    * Totals of a parallel upload's partials (see parallel/progress.ts). Returns whether
    * anything moved and whether `acked` did.

@@ -30,6 +30,8 @@ export interface UploadEvents {
   retry: { attempt: number; delayMs: number; error: TusError };
   /** The whole-file digest (option `digest`), computed now or taken from the resume store. */
   digest: { reprDigest: string; fromStore: boolean };
+  /** Option `dedupe`: whether the server had the content (no byte sent) or it was uploaded. */
+  instant: InstantReport;
   /** The checksum algorithm chosen for this upload (null: none). */
   checksum: { algorithm: ChecksumAlgorithm | null };
   /** `parallel` was asked for but the upload goes as one; says why. */
@@ -58,6 +60,36 @@ export interface PartialEvent {
 export interface UploadResult {
   url: string;
   size: number;
+  /** With option `dedupe`: what the instant-upload attempt came to. */
+  instant?: InstantReport;
+}
+
+/**
+ * Why a `dedupe` upload was sent normally:
+ * - 'not-proven': the server answered the proof with offset 0 (it does not store this
+ *   content for the tenant, or the challenge failed; it does not say which);
+ * - 'no-challenge': the creation was answered without a challenge (server without the
+ *   instant-upload extension);
+ * - 'refused': the creation with `Upload-Instant` was answered 400; created again without it;
+ * - 'failed': a request of the attempt failed (network, 5xx...); not tried again;
+ * - 'resumed': a stored upload (or `uploadUrl`) was continued; its single-use challenge
+ *   went to the run that created it;
+ * - 'empty': a 0-byte file (nothing to prove).
+ */
+export type InstantReason =
+  | 'not-proven'
+  | 'no-challenge'
+  | 'refused'
+  | 'failed'
+  | 'resumed'
+  | 'empty';
+
+export interface InstantReport {
+  outcome: 'instant' | 'uploaded';
+  /** Set when `outcome` is 'uploaded'. */
+  reason?: InstantReason;
+  /** One human sentence (what the CLI prints). */
+  message: string;
 }
 
 export type UploadState = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'aborted';

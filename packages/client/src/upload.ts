@@ -10,16 +10,25 @@ import { toTusError } from './errors.js';
 import { Emitter } from './events.js';
 import type { UploadOptions } from './options.js';
 import { runParallel } from './parallel/orchestrate.js';
-import { planParallel } from './parallel/plan.js';
+import { type ParallelPlan, planParallel } from './parallel/plan.js';
+import { abandonAttempt, attemptInstant, RESUMED } from './single/instant.js';
 import { runSingle } from './single/run.js';
 import type { UploadSource } from './sources/types.js';
-import type { StoredPartial } from './stores/types.js';
+import type { StoredPartial, StoredUpload } from './stores/types.js';
 import { terminateUpload } from './terminate.js';
-import type { ProgressEvent, UploadEvents, UploadResult, UploadState } from './upload-events.js';
+import type {
+  InstantReport,
+  ProgressEvent,
+  UploadEvents,
+  UploadResult,
+  UploadState,
+} from './upload-events.js';
 
 export type { RequestInfo, UploadOptions } from './options.js';
 export { terminateUpload } from './terminate.js';
 export type {
+  InstantReason,
+  InstantReport,
   PartialEvent,
   PartialState,
   ProgressEvent,
@@ -32,6 +41,8 @@ export class Upload extends Emitter<UploadEvents> {
   private readonly ctx: UploadContext;
   private _state: UploadState = 'idle';
   private running: Promise<UploadResult> | null = null;
+  /** Option `dedupe`: what the instant-upload attempt came to. */
+  private instant: InstantReport | null = null;
 
   constructor(
     readonly source: UploadSource,
@@ -125,29 +136,51 @@ export class Upload extends Emitter<UploadEvents> {
     const stored = await ctx.record.load(this.source, !ctx.url);
     if (stored && !stored.partials) ctx.url = stored.uploadUrl;
     await ctx.prepareDigest(stored);
+    const result = await this.route(stored);
+    return this.instant ? { ...result, instant: this.instant } : result;
+  }
 
+  private async route(stored: StoredUpload | undefined): Promise<UploadResult> {
+    const ctx = this.ctx;
+    const dedupe = ctx.o.dedupe === true && !ctx.role;
+    if (dedupe && (ctx.url || stored?.partials?.length)) this.reportInstant(RESUMED);
     // A stored parallel upload resumes as one, whatever `parallel` says now: its partials
     // hold bytes the server already has.
     if (stored?.partials && stored.partials.length > 0) {
       return this.runParallel(stored.partials, null, stored.createdAt, stored.finalUrl ?? null);
     }
+    let plan: ParallelPlan | null = null;
     if (!ctx.url && (ctx.o.parallel ?? 1) > 1 && ctx.o.protocol === 'ietf-draft') {
       this.emit('fallback', { reason: 'the IETF draft has no concatenation: one upload' });
     } else if (!ctx.url && (ctx.o.parallel ?? 1) > 1) {
       await ctx.gate.checkpoint();
-      const plan = planParallel({
+      plan = planParallel({
         parallel: ctx.o.parallel ?? 1,
         size: ctx.total,
         rereadable: this.source.rereadable,
         caps: await ctx.discover(),
       });
-      if (plan.mode === 'parallel') {
-        const layout = plan.ranges.map((r) => ({ ...r, uploadUrl: null, offset: 0 }));
-        return this.runParallel(layout, plan.alignment, new Date().toISOString());
-      }
-      if (plan.reason) this.emit('fallback', { reason: plan.reason });
+      if (plan.mode === 'single' && plan.reason) this.emit('fallback', { reason: plan.reason });
     }
-    return runSingle(ctx);
+    let created: { offset: number | null } | undefined;
+    if (dedupe && !ctx.url) {
+      // Instant first, whatever `parallel` says: it sends no file byte.
+      const attempt = await attemptInstant(ctx);
+      this.reportInstant(attempt.report);
+      if (attempt.report.outcome === 'instant') return runSingle(ctx, attempt);
+      created = attempt;
+    }
+    if (plan?.mode === 'parallel') {
+      await abandonAttempt(ctx);
+      const layout = plan.ranges.map((r) => ({ ...r, uploadUrl: null, offset: 0 }));
+      return this.runParallel(layout, plan.alignment, new Date().toISOString());
+    }
+    return runSingle(ctx, created);
+  }
+
+  private reportInstant(report: InstantReport): void {
+    this.instant = report;
+    this.emit('instant', report);
   }
 
   private runParallel(

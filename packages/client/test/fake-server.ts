@@ -1,7 +1,7 @@
 // An in-memory tus 1.0 server behind a fake fetch, for unit tests of the state machine
 // without sockets. Faults are injected per request with `intercept`; `corrupt` flips body
 // bytes on the way in. Checksum (460) and concatenation (partial/final) as the tus spec says.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export interface FakeUpload {
@@ -17,6 +17,8 @@ export interface FakeUpload {
   pending?: FakeUpload[];
   /** Repr-Digest declared at creation or on a PATCH; checked before the last byte is kept. */
   reprDigest?: string;
+  /** The instant-upload challenge given at creation, until a proof spends it. */
+  challenge?: { nonce: Buffer; length: number; offsets: number[] };
 }
 
 export interface SeenRequest {
@@ -49,6 +51,14 @@ export class FakeTusServer {
   acceptAtMost = Number.POSITIVE_INFINITY;
   /** Requests for which this returns true never answer (until their signal aborts). */
   hang: ((req: SeenRequest) => boolean) | null = null;
+  /**
+   * Instant upload (server README, "Instant upload (protocol)"): the tenant's stored
+   * contents by `<Repr-Digest> <length>`. Non-null: creations with Upload-Instant get a
+   * challenge (advertise 'instant-upload' in `extensions` yourself).
+   */
+  instantContents: Map<string, Uint8Array> | null = null;
+  /** Proofs answered, and how many were proven. */
+  proofs = { answered: 0, proven: 0 };
   private n = 0;
   private ids = 0;
 
@@ -136,6 +146,16 @@ export class FakeTusServer {
         concat: concat === 'partial' ? 'partial' : null,
         reprDigest: h['repr-digest'],
       };
+      if (h['upload-instant'] === '?1' && this.instantContents) {
+        if (body.length > 0 || !length || !u.reprDigest?.startsWith('sha-256=')) {
+          return { status: 400, body: 'Upload-Instant needs Upload-Length, Repr-Digest, no body' };
+        }
+        this.uploads.set(id, u);
+        return {
+          status: 201,
+          headers: { Location: `/files/${id}`, 'Upload-Instant-Challenge': challengeOf(u, length) },
+        };
+      }
       if (body.length > 0 && body.length === length && this.digestWrong(u, body)) {
         return { status: 460, body: 'Repr-Digest mismatch' };
       }
@@ -171,6 +191,7 @@ export class FakeTusServer {
     if (req.method === 'PATCH') {
       if (u.concat === 'final') return { status: 403, body: 'final upload' };
       if (Number(h['upload-offset']) !== u.offset) return { status: 409, body: 'offset mismatch' };
+      if (h['upload-instant-proof'] !== undefined) return this.answerProof(u, body, h);
       if (h['upload-length'] !== undefined) u.length = Number(h['upload-length']);
       const take = body.subarray(0, Math.min(body.length, this.acceptAtMost));
       if (h['repr-digest'] !== undefined) u.reprDigest = h['repr-digest'];
@@ -182,6 +203,29 @@ export class FakeTusServer {
       return { status: 204, headers: { 'Upload-Offset': String(u.offset) } };
     }
     return { status: 405 };
+  }
+
+  /** Step 4: spend the challenge, then 204 with Upload-Offset N (proven) or 0. */
+  private answerProof(u: FakeUpload, body: Uint8Array, h: Record<string, string>): Reply {
+    const proof = Buffer.from(
+      /^:([A-Za-z0-9+/=]*):$/.exec(h['upload-instant-proof']!)?.[1] ?? '',
+      'base64',
+    );
+    if (body.length > 0 || proof.length !== 32) return { status: 400, body: 'bad proof' };
+    const c = u.challenge;
+    delete u.challenge;
+    this.proofs.answered++;
+    const content = this.instantContents?.get(`${u.reprDigest} ${u.length}`);
+    if (c && content) {
+      const want = createHash('sha256').update(c.nonce);
+      for (const o of c.offsets) want.update(content.subarray(o, o + c.length));
+      if (want.digest().equals(proof)) {
+        this.proofs.proven++;
+        u.data = [content.slice()];
+        u.offset = content.length;
+      }
+    }
+    return { status: 204, headers: { 'Upload-Offset': String(u.offset) } };
   }
 
   /** Whether `last` completes `u` with a SHA-256 other than its declared Repr-Digest. */
@@ -244,6 +288,16 @@ export class FakeTusServer {
     });
     return { status: 201, headers: { Location: `/files/${id}`, 'Upload-Concat': `final;${list}` } };
   }
+}
+
+/** Draws `u`'s challenge (L = min(4096, N), 16 sorted offsets) and returns its header. */
+function challengeOf(u: FakeUpload, n: number): string {
+  const length = Math.min(4096, n);
+  const offsets = Array.from({ length: 16 }, () => randomInt(0, n - length + 1)).sort(
+    (a, b) => a - b,
+  );
+  u.challenge = { nonce: randomBytes(32), length, offsets };
+  return `nonce=:${u.challenge.nonce.toString('base64')}:, length=${length}, offsets=(${offsets.join(' ')})`;
 }
 
 /** 460 on a digest mismatch, 400 on an unknown algorithm or malformed value, else null. */

@@ -1,4 +1,5 @@
 /** Pure helpers of the tus-upload CLI: argument parsing and progress rendering. */
+import type { InstantReport } from '../upload-events.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -126,4 +127,12 @@ export function guessType(name: string): string {
 /** A message on one line (errors may carry newlines from a server's body). */
 export function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
+}
+
+/** The --dedupe line: whether the server already had the file, and the body bytes sent. */
+export function instantLine(report: InstantReport, bytesSent: number): string {
+  const sent = `${bytesSent} bytes sent`;
+  return report.outcome === 'instant'
+    ? `instant upload: ${report.message} (${sent})`
+    : `uploaded normally: ${report.message} (${sent})`;
 }

@@ -89,5 +89,9 @@ function uploadFlags(cmd: Command): Command {
         '--digest <alg>',
         'hash the whole file first and declare it (Repr-Digest); the server refuses a mismatch',
       ).choices(['sha256']),
+    )
+    .option(
+      '--dedupe',
+      'instant upload: if the server already stores this content for you, prove it and send no bytes (implies --digest sha256)',
     );
 }

@@ -11,6 +11,7 @@ import { Upload, type UploadOptions } from '../upload.js';
 import { checksumOf, headersOf, parallelOf } from './flags.js';
 import {
   guessType,
+  instantLine,
   oneLine,
   type ProgressView,
   parseMetadataArg,
@@ -36,6 +37,8 @@ export interface UploadFlags {
   checksum?: string | false;
   /** --digest sha256 (commander checks the choice). */
   digest?: 'sha256';
+  /** --dedupe: instant upload when the server has the content. */
+  dedupe?: boolean;
   /** --protocol tus | ietf-draft (commander checks the choice). */
   protocol: 'tus' | 'ietf-draft';
 }
@@ -71,6 +74,7 @@ export async function uploadCommand(file: string, f: UploadFlags): Promise<numbe
     const result = await upload.start();
     clearInterval(timer);
     show('\n');
+    if (result.instant) err.write(`${instantLine(result.instant, upload.progress.bytesSent)}\n`);
     err.write(`done: ${result.size} bytes\n`);
     process.stdout.write(`${result.url}\n`);
     return 0;
@@ -110,7 +114,8 @@ function uploadOptions(f: UploadFlags, metadata: Record<string, string>): Upload
     retry: f.retryDelays ? { delays: parseRetryDelays(f.retryDelays) } : undefined,
     stallTimeoutMs: Number(f.stallTimeout),
     checksum: checksumOf(f.checksum),
-    digest: f.digest ?? false,
+    digest: f.digest ?? (f.dedupe ? 'sha256' : false),
+    dedupe: f.dedupe === true,
     parallel: parallelOf(f.parallel),
     protocol: f.protocol,
   };

@@ -171,6 +171,7 @@ function spawnChild(
       defaultMetadata: false,
       signal: undefined,
       checksum: ctx.checksum.algorithm ?? false,
+      dedupe: false, // the parent made the instant attempt for the whole file
     },
     role,
   );

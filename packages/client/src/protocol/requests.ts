@@ -69,6 +69,11 @@ export function patchHeaders(offset: number, declareLength: number | null): Head
   return headers;
 }
 
+/** The instant-upload proof: a PATCH at offset 0 with no body (server README, step 3). */
+export function proofHeaders(proof: string): Headers {
+  return { ...patchHeaders(0, null), 'Upload-Instant-Proof': proof };
+}
+
 function addMetadata(headers: Headers, metadata: Record<string, string>): void {
   if (Object.keys(metadata).length > 0) headers['Upload-Metadata'] = encodeMetadata(metadata);
 }

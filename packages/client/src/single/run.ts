@@ -10,10 +10,18 @@ import type { UploadResult } from '../upload-events.js';
 import { recover } from './recover.js';
 import { create, head, patch } from './steps.js';
 
-export async function runSingle(ctx: UploadContext): Promise<UploadResult> {
+export async function runSingle(
+  ctx: UploadContext,
+  /** Set when this run just created ctx.url (the instant attempt): its offset, or null. */
+  created?: { offset: number | null },
+): Promise<UploadResult> {
   /** Server offset; null = unknown (HEAD first). */
-  let offset: number | null = ctx.url ? (ctx.role?.startOffset ?? null) : 0;
-  let resumedEmitted = offset !== null;
+  let offset: number | null = ctx.url
+    ? created
+      ? created.offset
+      : (ctx.role?.startOffset ?? null)
+    : 0;
+  let resumedEmitted = offset !== null || created !== undefined;
   let phase: Phase = 'create';
   let lastChunk = 0;
 

@@ -20,9 +20,15 @@ import {
   patchHeaders,
 } from '../protocol/requests.js';
 
-export async function create(
-  ctx: UploadContext,
-): Promise<{ offset: number | null; sentBytes: number }> {
+export interface Created {
+  offset: number | null;
+  sentBytes: number;
+  /** Upload-Instant-Challenge of the answer (creation with `instant`). */
+  challenge: string | null;
+}
+
+/** POST; `instant` asks for an instant-upload challenge (no body then). */
+export async function create(ctx: UploadContext, instant = false): Promise<Created> {
   const endpoint = ctx.o.endpoint!;
   const caps = ctx.caps!;
   const total = ctx.total;
@@ -38,8 +44,10 @@ export async function create(
     ? draftCreationHeaders(total, meta)
     : creationHeaders(total, meta, ctx.role !== null);
   if (ctx.digest) headers['Repr-Digest'] = ctx.digest.header;
+  if (instant) headers['Upload-Instant'] = '?1';
 
   const withBody =
+    !instant &&
     !draft &&
     ctx.o.creationWithUpload !== false &&
     total !== null &&
@@ -81,11 +89,12 @@ export async function create(
   ctx.emit('created', { url });
   if (createdWithoutBody)
     throw httpError('POST', endpoint, res.status, res.body, 'creation failed');
-  if (!withBody) return { offset: 0, sentBytes: 0 };
+  const challenge = res.headers.get('Upload-Instant-Challenge');
+  if (!withBody) return { offset: 0, sentBytes: 0, challenge };
   const off = parseOffset(res.headers.get('Upload-Offset'));
-  if (off === null) return { offset: null, sentBytes: bodySize };
+  if (off === null) return { offset: null, sentBytes: bodySize, challenge };
   ctx.acknowledge(0, off, Date.now() - t0, bodySize);
-  return { offset: off, sentBytes: bodySize };
+  return { offset: off, sentBytes: bodySize, challenge };
 }
 
 /** The server's offset of `url` (and its length, when ours was deferred). */
