@@ -3,8 +3,8 @@
 # installs Ceph RGW + redis (+ chromium for the client's browser tests), installs and
 # builds the workspace, runs the static checks (Biome lint, typecheck of packages, tests
 # and e2e, import cycles, the client's browser bundle size against its budget; one test
-# each in the count), then every Jest test against a real local S3, and prints as its LAST line exactly "N passed, M failed". Exits non-zero if
-# anything failed.
+# each in the count), then every Jest test against a real local S3, and prints as its
+# LAST line exactly "N passed, M failed". Exits non-zero if anything failed.
 #
 #   bash scripts/test.sh [jest args...]     e.g. bash scripts/test.sh e2e/rgw.test.ts
 #
