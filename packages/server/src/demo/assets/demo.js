@@ -62,16 +62,20 @@ async function main() {
   const settings = initSettings(await endpointDefault());
   const announcer = new Announcer($('announcer'));
   const active = new Set();
-  const refresh = () =>
-    renderUnfinished({
+  let renders = 0;
+  const refresh = () => {
+    const mine = ++renders;
+    return renderUnfinished({
       store,
       section: $('unfinished-section'),
       list: $('unfinished'),
       active,
       onChange: refresh,
+      current: () => mine === renders,
     }).catch((e) => {
       $('unfinished-help').textContent = `Could not read the resume store: ${e.message}`;
     });
+  };
   const onUrls = (urls) => {
     const before = active.size;
     for (const u of urls) active.add(u);

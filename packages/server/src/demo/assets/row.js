@@ -40,6 +40,8 @@ export class UploadRow {
     this.ctx = ctx;
     this.meter = new RateMeter();
     this.upload = null;
+    /** The last progress event. */
+    this.last = null;
     this.li = this.render();
   }
 
@@ -84,6 +86,7 @@ export class UploadRow {
     });
     this.upload = upload;
     this.meter.reset();
+    this.meter.add(this.last?.bytesAcknowledged ?? 0);
     this.retryBtn.hidden = true;
     this.pauseBtn.disabled = false;
     this.cancelBtn.disabled = false;
@@ -101,9 +104,13 @@ export class UploadRow {
   listen(upload) {
     const name = this.file.name;
     upload.on('progress', (p) => this.progress(p));
-    upload.on('created', (e) => this.ctx.onUrls([e.url]));
+    upload.on('created', (e) => {
+      this.li.dataset.url = e.url;
+      this.ctx.onUrls([e.url]);
+    });
     upload.on('resumed', (e) => {
       this.li.dataset.resumed = String(e.offset);
+      this.li.dataset.url = e.url;
       this.ctx.onUrls([e.url]);
       this.showNote(
         `Resumed at ${formatBytes(e.offset)}: what the server already had is not sent again.`,
@@ -127,17 +134,26 @@ export class UploadRow {
 
   /** @param {{ bytesSent: number, bytesAcknowledged: number, bytesTotal: number | null }} p */
   progress(p) {
-    const total = p.bytesTotal ?? this.file.size;
-    this.meter.add(p.bytesAcknowledged);
+    if (p.bytesAcknowledged !== this.last?.bytesAcknowledged) this.meter.add(p.bytesAcknowledged);
+    this.last = p;
     this.bar.value = p.bytesAcknowledged;
     this.li.dataset.sent = String(p.bytesSent);
     this.li.dataset.acked = String(p.bytesAcknowledged);
+    this.renderFigures();
+    const total = p.bytesTotal ?? this.file.size;
+    this.ctx.announcer.progress(this, this.file.name, percent(p.bytesAcknowledged, total));
+  }
+
+  /** Sent and acknowledged bytes; the rate only while bytes move. */
+  renderFigures() {
+    const p = this.last;
+    if (!p) return;
+    const total = p.bytesTotal ?? this.file.size;
     const pct = percent(p.bytesAcknowledged, total);
     const rate = this.upload?.state === 'running' ? ` · ${formatRate(this.meter.rate())}` : '';
     this.figures.textContent =
       `sent ${formatBytes(p.bytesSent)} · acknowledged ${formatBytes(p.bytesAcknowledged)} ` +
       `of ${formatBytes(total)} (${pct}%)${rate}`;
-    this.ctx.announcer.progress(this, this.file.name, pct);
   }
 
   togglePause() {
@@ -146,6 +162,7 @@ export class UploadRow {
     if (u.state === 'paused') {
       u.resume();
       this.meter.reset();
+      this.meter.add(this.last?.bytesAcknowledged ?? 0);
       this.setState('running');
     } else if (u.state === 'running') {
       u.pause();
@@ -195,6 +212,7 @@ export class UploadRow {
     this.stateEl.textContent = STATE_TEXT[state];
     this.pauseBtn.textContent = state === 'paused' ? 'Resume' : 'Pause';
     this.pauseBtn.setAttribute('aria-label', `${this.pauseBtn.textContent} ${this.file.name}`);
+    this.renderFigures();
     if (state !== 'running') this.ctx.announcer.say(`${this.file.name}: ${STATE_TEXT[state]}`);
   }
 

@@ -37,12 +37,14 @@ export function urlsOf(entry) {
 
 /**
  * @param {{ store: object, section: HTMLElement, list: HTMLElement,
- *   active: Set<string>, onChange: () => void }} o
+ *   active: Set<string>, onChange: () => void, current: () => boolean }} o
+ * `current()` false: a later render started meanwhile, so this one's result is stale.
  */
 export async function renderUnfinished(o) {
   const entries = (await o.store.list()).filter((e) => !urlsOf(e).some((u) => o.active.has(u)));
   entries.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
   const items = await Promise.all(entries.map((e) => item(e, o)));
+  if (!o.current()) return;
   o.list.replaceChildren(...items);
   o.section.hidden = items.length === 0;
 }
