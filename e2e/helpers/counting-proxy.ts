@@ -49,11 +49,6 @@ export async function startCountingProxy(
     const body = { id: req.method === 'POST' ? '' : idOfPath(req.url ?? ''), bytes: 0 };
     bodies.push(body);
     const up = forward(req, res, to);
-    res.on('close', () =>
-      console.log(
-        `${t0 % 100000} +${Date.now() - t0} ${req.method} ${req.url} ${body.bytes} -> ${res.statusCode}`,
-      ),
-    );
     up.on('response', (r) => {
       const loc = r.headers.location;
       if (req.method === 'POST' && loc) body.id = idOfPath(new URL(loc, target).pathname);

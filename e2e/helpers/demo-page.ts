@@ -60,10 +60,6 @@ export async function waitRows(
   for (;;) {
     const r = await rows(page);
     if (ok(r)) return r;
-    console.log(
-      Date.now() % 100000,
-      JSON.stringify(Object.values(r).map((x) => [x.state, x.acked])),
-    );
     if (Date.now() > until) throw new Error(`rows never got there: ${JSON.stringify(r)}`);
     await new Promise((res) => setTimeout(res, 100));
   }
