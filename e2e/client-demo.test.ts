@@ -248,3 +248,18 @@ test('a full IndexedDB is reported on the page, and Retry succeeds once there is
   expect(errors).toEqual([]);
   await own.close();
 }, 60_000);
+
+test('without --demo the CLI serves no page', async () => {
+  const data = await tmpDir('client-demo-off-');
+  const plain = await startCli(['--data-dir', data]);
+  try {
+    const origin = new URL(plain.url).origin;
+    expect((await fetch(`${origin}/`)).status).toBe(404);
+    expect((await fetch(`${origin}/demo/demo.js`)).status).toBe(404);
+    expect(plain.output()).not.toMatch(/demo page/);
+    expect(cli.output()).toMatch(/demo page on http:\/\/127\.0\.0\.1:\d+\//);
+  } finally {
+    await plain.stop();
+    await removeDir(data);
+  }
+});

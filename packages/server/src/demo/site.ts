@@ -28,6 +28,8 @@ const CSP =
 export interface DemoOptions {
   /** The tus endpoint's path on this server, e.g. /files (the page's default endpoint). */
   tusPath: string;
+  /** The client's browser bundle (default: resolved from @tus-s3/client/browser). */
+  bundle?: string;
 }
 
 export interface DemoSite {
@@ -60,7 +62,7 @@ export async function demoSite(o: DemoOptions): Promise<DemoSite> {
     await add(`/demo/${name}`, path.join(assetsDir, name));
   const index = files.get('/demo/index.html');
   if (index) files.set('/', index);
-  const bundle = clientBundle();
+  const bundle = o.bundle ?? clientBundle();
   try {
     await add('/demo/tus-s3-client.min.js', bundle);
   } catch {
