@@ -81,6 +81,10 @@ async function screenshot(page: Page): Promise<string> {
 async function pauseAndResume(page: Page): Promise<number> {
   await waitRows(page, (r) => (r['bravo.bin']?.acked ?? 0) >= 1 * MiB);
   await page.getByRole('button', { name: 'Pause bravo.bin' }).click();
+  // Screen readers hear it (a polite live region).
+  await page.waitForFunction(
+    () => document.querySelector('[role="status"]')?.textContent === 'bravo.bin: paused',
+  );
   const paused = await waitRows(
     page,
     (r) => r['bravo.bin']?.state === 'paused' && r['alpha.bin']!.acked >= 2 * MiB,
@@ -104,9 +108,16 @@ test('three files: pause/resume, reload mid-way, chosen again: exact, resumed, r
   const page = await browser.context.newPage();
   const errors = watchErrors(page);
   await openDemo(page, site, { endpoint, chunk: CHUNK, parallel: 1 });
-  // Keyboard: the file picker is reachable with Tab and labelled.
-  await page.keyboard.press('Tab');
+  // Labelled controls, reachable with Tab in order, the file picker among them.
   expect(await page.getByLabel('Upload endpoint').inputValue()).toBe(endpoint);
+  expect(await page.getByLabel('Parallel uploads per file').inputValue()).toBe('1');
+  expect(await page.getByLabel('Chunk size').inputValue()).toBe(String(CHUNK));
+  const focused: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    focused.push(await page.evaluate(() => document.activeElement?.id ?? ''));
+  }
+  expect(focused).toEqual(['endpoint', 'parallel', 'chunk', 'file']);
 
   proxy.setRate(3 * MiB);
   await page.setInputFiles(
