@@ -1,7 +1,7 @@
 // The --demo page (issue 24) in headless Debian Chromium against the CLI on RGW. The page
 // comes from the CLI (--demo); uploads go through a proxy on another port, so they are
 // cross-origin (CORS), counted (body bytes per upload) and slowed, so that pause and
-// reload land mid-way.
+// reload land mid-way. Each test names what it shows.
 //  1. three files, one paused and resumed, the page reloaded mid-way, the files chosen
 //     again: every object exact in S3, each resumed at or past what the page showed
 //     acknowledged, bytes re-sent counted and at most one chunk per interruption;
@@ -22,7 +22,7 @@ import {
   waitReady,
   waitRows,
 } from './helpers/demo-page.js';
-import { makeRandomFile, type RandomFile, removeDir, tmpDir } from './helpers/files.js';
+import { makeRandomFile, type RandomFile, removeDir, sha256, tmpDir } from './helpers/files.js';
 import { type Backend, type CliServer, repoRoot, s3Backend, startCli } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -259,6 +259,33 @@ test('a full IndexedDB is reported on the page, and Retry succeeds once there is
   expect(errors).toEqual([]);
   await own.close();
 }, 60_000);
+
+test('drag and drop: a dropped file uploads, exact', async () => {
+  const page = await browser.context.newPage();
+  const errors = watchErrors(page);
+  await openDemo(page, site, { endpoint, chunk: CHUNK, parallel: 1 });
+  const size = 1.5 * MiB;
+  // The page makes the file (bytes i*7 mod 251) and drops it as a user's drag would.
+  const dropped = await page.evaluateHandle((n) => {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) bytes[i] = (i * 7) % 251;
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'foxtrot.bin', { type: 'application/octet-stream' }));
+    return dt;
+  }, size);
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer: dropped });
+  expect(await page.locator('#drop.over').count()).toBe(1);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
+  const r = (await waitRows(page, (x) => x['foxtrot.bin']?.state === 'done'))['foxtrot.bin']!;
+  const want = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) want[i] = (i * 7) % 251;
+  expect(await backend.sha256Of(idOf(r.url))).toBe(sha256(want));
+  expect(
+    await page.locator('.upload', { hasText: 'foxtrot.bin' }).locator('.result a').textContent(),
+  ).toBe(r.url);
+  expect(errors).toEqual([]);
+  await page.close();
+});
 
 test('without --demo the CLI serves no page', async () => {
   const data = await tmpDir('client-demo-off-');
