@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # THE test command (README, `pnpm test`, .ci/run). On a fresh Debian 12 machine, as root:
-# installs Ceph RGW + redis (+ chromium for the client's browser test), installs and
+# installs Ceph RGW + redis (+ chromium for the client's browser tests), installs and
 # builds the workspace, runs the static checks (Biome lint, typecheck of packages, tests
-# and e2e, import cycles; one test each in the count), then every Jest test against a real
-# local S3, and prints as its LAST line exactly "N passed, M failed". Exits non-zero if
-# anything failed.
+# and e2e, import cycles, the client's browser bundle size against its budget; one test
+# each in the count), then every Jest test against a real local S3, and prints as its
+# LAST line exactly "N passed, M failed". Exits non-zero if anything failed.
 #
 #   bash scripts/test.sh [jest args...]     e.g. bash scripts/test.sh e2e/rgw.test.ts
 #
@@ -84,6 +84,7 @@ check() {
 check "lint (biome check .)" "${PNPM[@]}" --silent lint
 check "typecheck (packages, tests, e2e)" "${PNPM[@]}" --silent typecheck
 check "import cycles" node scripts/check-cycles.mjs
+check "browser bundle size (gzip budget)" node scripts/check-bundle-size.mjs
 
 # ---- jest ----
 rm -f "$RESULTS"

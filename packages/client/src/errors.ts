@@ -1,3 +1,5 @@
+import { StoreQuotaError } from './stores/quota.js';
+
 /** Why an upload (or one request of it) failed. */
 export type TusErrorKind =
   | 'http' // the server answered with an unexpected status
@@ -8,7 +10,8 @@ export type TusErrorKind =
   | 'protocol' // the server's answer broke the tus protocol
   | 'limit' // the upload exceeds a limit the server announced (Tus-Max-Size)
   | 'unsupported' // the server lacks what the options require (e.g. a checksum algorithm)
-  | 'digest'; // the server's SHA-256 of the whole upload is not the declared one (final)
+  | 'digest' // the server's SHA-256 of the whole upload is not the declared one (final)
+  | 'store'; // the resume store refused a write (StoreQuotaError: its storage is full)
 
 export interface TusErrorDetails {
   kind: TusErrorKind;
@@ -99,6 +102,7 @@ export function isTusError(e: unknown, kind?: TusErrorKind): e is TusError {
 export function toTusError(e: unknown): TusError {
   if (e instanceof TusError) return e;
   const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof StoreQuotaError) return new TusError(msg, { kind: 'store', cause: e });
   return new TusError(msg, { kind: 'source', cause: e });
 }
 

@@ -14,8 +14,11 @@ export type { RetryOptions } from './retry.js';
 export { blobSource } from './sources/blob.js';
 export { type StreamSourceOptions, streamSource } from './sources/stream.js';
 export type { RangeDigester, SourceChunk, UploadSource } from './sources/types.js';
+export { type BrowserStore, openBrowserStore } from './stores/browser.js';
+export { IndexedDBStore, type IndexedDBStoreOptions } from './stores/indexed-db.js';
 export { LocalStorageStore, type StorageLike } from './stores/local-storage.js';
 export { MemoryStore } from './stores/memory.js';
+export { StoreQuotaError } from './stores/quota.js';
 export type { StoredPartial, StoredUpload, UploadStore } from './stores/types.js';
 export {
   type InstantReason,

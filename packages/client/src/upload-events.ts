@@ -40,6 +40,12 @@ export interface UploadEvents {
   parallel: { partials: StoredPartial[]; alignment: number | null; resumed: boolean };
   /** One partial of a parallel upload was created, resumed, restarted or finished. */
   partial: PartialEvent;
+  /**
+   * A resume-store write the upload did not wait for failed (a parallel upload's offsets;
+   * `kind: 'store'` when the storage is full). The upload goes on; a write it waits for
+   * (an upload URL) fails the upload instead.
+   */
+  storeError: TusError;
   paused: undefined;
   success: UploadResult;
   error: TusError;

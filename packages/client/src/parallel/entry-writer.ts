@@ -30,8 +30,11 @@ export class EntryWriter {
     return this.chain;
   }
 
-  /** Fire and forget: offsets are informational (HEAD decides on resume). */
-  schedule(): void {
-    this.flush().catch(() => {});
+  /**
+   * Does not wait: offsets are informational (HEAD decides on resume), so a failed write
+   * does not stop the upload, but `onError` hears of it (e.g. a full store).
+   */
+  schedule(onError: (e: unknown) => void): void {
+    this.flush().catch(onError);
   }
 }

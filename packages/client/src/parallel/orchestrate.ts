@@ -7,7 +7,7 @@
  */
 
 import type { PartialRole, Pausable, UploadContext } from '../context.js';
-import { TusError } from '../errors.js';
+import { TusError, toTusError } from '../errors.js';
 import type { UploadOptions } from '../options.js';
 import type { ServerCaps } from '../protocol/caps.js';
 import type { EntryFields } from '../resume-record.js';
@@ -89,6 +89,7 @@ export async function runParallel(
       onProgress: (sent, acked) => ctx.noteAggregate(sent, acked),
       onRetry: (e) => ctx.emit('retry', e),
       onChunk: (e) => ctx.emit('chunk', { ...e, bytesAcknowledged: ctx.counters.acked }),
+      onStoreError: (e) => ctx.emit('storeError', toTusError(e)),
     },
     layout,
   )

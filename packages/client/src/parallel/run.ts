@@ -35,6 +35,8 @@ export interface ParallelHost {
   onRetry(e: UploadEvents['retry']): void;
   /** A child's acknowledged chunk, its offset made absolute in the file. */
   onChunk(e: UploadEvents['chunk']): void;
+  /** A resume-store write that the upload did not wait for failed. */
+  onStoreError(e: unknown): void;
 }
 
 export async function runPartials(host: ParallelHost, layout: StoredPartial[]): Promise<string[]> {
@@ -72,7 +74,7 @@ export async function runPartials(host: ParallelHost, layout: StoredPartial[]): 
     );
     child.on('chunk', (e) => {
       p.offset = e.bytesAcknowledged;
-      writer?.schedule();
+      writer?.schedule(host.onStoreError);
       host.onChunk({ ...e, offset: p.start + e.offset });
     });
     child.on('progress', (e) => {
@@ -102,7 +104,7 @@ export async function runPartials(host: ParallelHost, layout: StoredPartial[]): 
     ),
   );
   const settled = await Promise.allSettled(runs);
-  await writer?.flush().catch(() => {});
+  await writer?.flush().catch(host.onStoreError);
   if (firstError !== null) throw firstError;
   return settled.map((s) => (s as PromiseFulfilledResult<string>).value);
 }

@@ -1,3 +1,4 @@
+import { asStoreError } from './quota.js';
 import type { StoredUpload, UploadStore } from './types.js';
 
 /** Minimal Web Storage shape (window.localStorage, or a test double). */
@@ -21,8 +22,13 @@ export class LocalStorageStore implements UploadStore {
   async get(fp: string): Promise<StoredUpload | undefined> {
     return parse(this.storage.getItem(this.prefix + fp));
   }
+  /** Rejects with StoreQuotaError when the origin's storage is full. */
   async set(entry: StoredUpload): Promise<void> {
-    this.storage.setItem(this.prefix + entry.fingerprint, JSON.stringify(entry));
+    try {
+      this.storage.setItem(this.prefix + entry.fingerprint, JSON.stringify(entry));
+    } catch (e) {
+      throw asStoreError(e, 'localStorage');
+    }
   }
   async remove(fp: string): Promise<void> {
     this.storage.removeItem(this.prefix + fp);

@@ -86,6 +86,7 @@ export interface CliOptions extends AuthCliOptions {
   logLevel: string;
   metricsPort?: number;
   metricsHost: string;
+  demo: boolean;
 }
 
 /** `*`, or origins as browsers send them (scheme://host[:port], no path). */
@@ -333,6 +334,14 @@ export const program = new Command('tus-s3-server')
     new Option('--metrics-host <host>', 'address of the --metrics-port listener')
       .env('METRICS_HOST')
       .default('127.0.0.1'),
+  )
+  .addOption(
+    new Option(
+      '--demo',
+      'serve a browser upload page at / on the same port (off by default: for trying, not production)',
+    )
+      .env('TUS_S3_DEMO')
+      .default(false),
   )
   .showHelpAfterError(false)
   .configureOutput({

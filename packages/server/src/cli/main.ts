@@ -5,6 +5,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isInstantUploadStore } from '../capabilities.js';
+import { demoSite, withDemo } from '../demo/site.js';
 import { DEFAULT_CLOSE_DEADLINE } from '../front/in-flight.js';
 import { mountAt } from '../front/mount.js';
 import { connectRedis, redactUrl } from '../locks/redis-connection.js';
@@ -84,6 +85,7 @@ function announce(tus: TusS3, o: CliOptions, path: string, port: number): void {
   process.stdout.write(`tus-s3-server: ${describeAuth(o)}\n`);
   if (o.instantUpload) process.stdout.write(`tus-s3-server: ${describeInstant(tus)}\n`);
   process.stdout.write(`tus-s3-server: listening on http://${hostForUrl}:${port}${path}\n`);
+  if (o.demo) process.stdout.write(`tus-s3-server: demo page on http://${hostForUrl}:${port}/\n`);
 }
 
 /**
@@ -238,7 +240,9 @@ async function main(): Promise<void> {
     quotas: quotasFromFlags(o),
     disableTerminationForFinishedUploads: !o.deleteFinished,
   });
-  const server = createServer(mountAt(path, tusS3Middleware(tus)));
+  const tusHandler = mountAt(path, tusS3Middleware(tus));
+  const demo = o.demo ? await demoSite({ tusPath: path }) : undefined;
+  const server = createServer(demo ? withDemo(demo, tusHandler) : tusHandler);
   const port = await listen(server, o);
   const ops = await startOps(tus, o);
   collectStartupGarbage();
