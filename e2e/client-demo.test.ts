@@ -287,6 +287,44 @@ test('drag and drop: a dropped file uploads, exact', async () => {
   await page.close();
 });
 
+test('the bundle hashes a whole-file digest in its Worker; the server verifies it', async () => {
+  const page = await browser.context.newPage();
+  const errors = watchErrors(page);
+  await openDemo(page, site, { endpoint, chunk: CHUNK, parallel: 1 });
+  const size = 6 * MiB + 123;
+  // The bundle the page runs on, used as an app would: digest 'sha256' on a File.
+  const r = await page.evaluate(
+    async ({ n, endpoint }) => {
+      // A specifier the page resolves (TypeScript has no types for it: any).
+      const bundle: string = '/demo/tus-s3-client.min.js';
+      const tus = await import(bundle);
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; i++) bytes[i] = (i * 13) % 251;
+      const file = new File([bytes], 'golf.bin');
+      const upload = new tus.Upload(tus.blobSource(file), { endpoint, digest: 'sha256' });
+      let digest: { reprDigest: string; thread?: string } | undefined;
+      upload.on('digest', (e: { reprDigest: string; thread?: string }) => {
+        digest = e;
+      });
+      const done = await upload.start();
+      return { url: done.url as string, digest };
+    },
+    { n: size, endpoint },
+  );
+  const want = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) want[i] = (i * 13) % 251;
+  expect(r.digest?.thread).toBe('worker');
+  expect(r.digest?.reprDigest).toBe(
+    `sha-256=:${Buffer.from(sha256(want), 'hex').toString('base64')}:`,
+  );
+  expect(await backend.sha256Of(idOf(r.url))).toBe(sha256(want));
+  // The server verified the declared digest before completing, and answers it.
+  const head = await fetch(r.url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  expect(head.headers.get('repr-digest')).toBe(r.digest?.reprDigest);
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
 test('without --demo the CLI serves no page', async () => {
   const data = await tmpDir('client-demo-off-');
   const plain = await startCli(['--data-dir', data]);

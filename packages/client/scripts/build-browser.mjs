@@ -1,6 +1,9 @@
 // The browser bundle: one minified ES module of the package's public API (src/index.ts)
 // with its hash libraries inlined, so a page needs no import map or bundler of its own.
-// Its types are the package's own (dist/index.d.ts), re-exported beside it.
+// Its types are the package's own (dist/index.d.ts), re-exported beside it. Beside it,
+// digest-worker.js (the whole-file digest's Worker, hash-wasm inlined too): the bundle
+// starts it from its own URL (new URL('./digest-worker.js', import.meta.url)), so serve
+// both files from one folder.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +13,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/browser');
 export const BUNDLE = path.join(outDir, 'tus-s3-client.min.js');
 
-await mkdir(outDir, { recursive: true });
-await build({
-  entryPoints: [path.join(root, 'src/index.ts')],
-  outfile: BUNDLE,
+export const WORKER = path.join(outDir, 'digest-worker.js');
+
+const common = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -22,5 +24,13 @@ await build({
   sourcemap: 'linked',
   legalComments: 'eof',
   logLevel: 'warning',
+};
+
+await mkdir(outDir, { recursive: true });
+await build({ ...common, entryPoints: [path.join(root, 'src/index.ts')], outfile: BUNDLE });
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src/checksum/digest-worker.ts')],
+  outfile: WORKER,
 });
 await writeFile(path.join(outDir, 'tus-s3-client.min.d.ts'), "export * from '../index.js';\n");

@@ -6,7 +6,7 @@
  */
 
 import { ChecksumChoice } from './checksum/choice.js';
-import { reprDigest, wholeSha256 } from './checksum/whole-file.js';
+import { type DigestThread, reprDigest, wholeSha256 } from './checksum/whole-file.js';
 import { ChunkSizer } from './chunk-size.js';
 import { Connection } from './connection.js';
 import type { UploadOptions } from './options.js';
@@ -53,6 +53,8 @@ export class UploadContext {
    * that carried it was answered, or when the resume store says creation carried it.
    */
   digest: { header: string; declared: boolean } | null = null;
+  /** Where this run computed the digest (not set when it came from the resume store). */
+  digestThread: DigestThread | undefined;
   /** Consecutive 460 answers for the chunk being sent. */
   checksumFailures = 0;
   readonly sizer: ChunkSizer;
@@ -118,9 +120,15 @@ export class UploadContext {
     if (stored?.digest) {
       this.digest = { header: stored.digest, declared: true };
     } else {
-      this.digest = { header: reprDigest(await wholeSha256(this.source)), declared: false };
+      const { sha256, thread } = await wholeSha256(this.source);
+      this.digestThread = thread;
+      this.digest = { header: reprDigest(sha256), declared: false };
     }
-    this.emit('digest', { reprDigest: this.digest.header, fromStore: this.digest.declared });
+    this.emit('digest', {
+      reprDigest: this.digest.header,
+      fromStore: this.digest.declared,
+      ...(this.digestThread ? { thread: this.digestThread } : {}),
+    });
   }
 
   /** Chooses the checksum algorithm (asking OPTIONS first unless checksums are off). */

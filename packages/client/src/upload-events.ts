@@ -1,5 +1,6 @@
 /** What an Upload reports: its events, progress, result and state. */
 import type { ChecksumAlgorithm } from './checksum/algorithms.js';
+import type { DigestThread } from './checksum/whole-file.js';
 import type { TusError } from './errors.js';
 import type { StoredPartial } from './stores/types.js';
 
@@ -29,7 +30,7 @@ export interface UploadEvents {
   restarted: { previousUrl: string; status: number };
   retry: { attempt: number; delayMs: number; error: TusError };
   /** The whole-file digest (option `digest`), computed now or taken from the resume store. */
-  digest: { reprDigest: string; fromStore: boolean };
+  digest: { reprDigest: string; fromStore: boolean; thread?: DigestThread };
   /** Option `dedupe`: whether the server had the content (no byte sent) or it was uploaded. */
   instant: InstantReport;
   /** The checksum algorithm chosen for this upload (null: none). */

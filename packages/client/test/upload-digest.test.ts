@@ -51,7 +51,7 @@ test('Blob: the creation POST declares SHA-256 of the whole file; PATCHes do not
   const server = new FakeTusServer();
   const { upload, digests } = start(server, blobSource(new Blob([data])));
   const r = await upload.start();
-  expect(digests).toEqual([{ reprDigest: reprOf(data), fromStore: false }]);
+  expect(digests).toEqual([{ reprDigest: reprOf(data), fromStore: false, thread: 'main' }]);
   const post = server.requests.find((q) => q.method === 'POST')!;
   expect(post.headers['repr-digest']).toBe(reprOf(data));
   const patches = server.requests.filter((q) => q.method === 'PATCH');

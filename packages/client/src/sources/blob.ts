@@ -9,6 +9,7 @@ export function blobSource(blob: Blob): UploadSource {
     name: typeof file.name === 'string' ? file.name : undefined,
     type: blob.type || undefined,
     rereadable: true,
+    blob,
     async read(start: number, end: number): Promise<SourceChunk> {
       const e = Math.min(end, blob.size);
       const body = blob.slice(start, e);

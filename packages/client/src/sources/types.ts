@@ -33,6 +33,8 @@ export interface UploadSource {
    * repeat the last chunk, so a lost upload cannot restart from byte 0.
    */
   readonly rereadable: boolean;
+  /** The Blob behind a Blob source, which a Worker can hash off the main thread. */
+  readonly blob?: Blob;
   /** Reads [start, end). Streams may return fewer bytes at the end. */
   read(start: number, end: number): Promise<SourceChunk>;
   /**

@@ -69,6 +69,10 @@ export async function demoSite(o: DemoOptions): Promise<DemoSite> {
     throw new Error(`--demo: the client's browser bundle is missing (${bundle}): run pnpm build`);
   }
   await add('/demo/tus-s3-client.min.js.map', `${bundle}.map`).catch(() => {});
+  // The whole-file digest's Worker, which the bundle starts from beside itself.
+  await add('/demo/digest-worker.js', path.join(path.dirname(bundle), 'digest-worker.js')).catch(
+    () => {},
+  );
   const config = JSON.stringify({ endpoint: o.tusPath });
   files.set('/demo/config.json', { body: Buffer.from(config), type: TYPES['.json']! });
 
