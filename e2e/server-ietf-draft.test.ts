@@ -118,6 +118,8 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
       'upload-length': String(data.length),
       'cache-control': 'no-store',
     });
+    // The limits on every offset retrieval (the lifetime is told at creation only).
+    expect(head0.headers['upload-limit']).toBe(`min-append-size=${PART}`);
 
     const first = data.subarray(0, PART);
     const a1 = answered(
@@ -147,6 +149,7 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     expect(wrong.status).toBe(409);
     expect(wrong.headers['content-type']).toBe('application/problem+json');
     expect(wrong.headers['upload-offset']).toBe(String(PART));
+    expect(wrong.headers['upload-complete']).toBe('?0');
     expect(JSON.parse(wrong.body)).toMatchObject({
       type: 'https://iana.org/assignments/http-problem-types#mismatching-upload-offset',
       'expected-offset': PART,
@@ -196,6 +199,7 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     expect(head.headers).toMatchObject({
       'upload-offset': String(data.length),
       'upload-complete': '?1',
+      'upload-limit': `min-append-size=${PART}`,
     });
     const late = answered(
       await raw(
