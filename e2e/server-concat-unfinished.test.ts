@@ -3,8 +3,9 @@
 // complete, and the last partial's PATCH assembles it with no further request to the final
 // (a "waiting" final: s3/concat/waiting-final.ts). A SIGKILL between that partial's completion
 // and the assembly is resumed by the next look from a fresh instance. A partial serves one
-// final; DELETE and expiration take the final and its partials as one group; two instances
-// on one Redis finish partials of one final at once.
+// final; final POSTs racing over the same partials make one final; DELETE and expiration
+// take the final and its partials as one group; two instances on one Redis finish partials
+// of one final at once.
 import { randomBytes } from 'node:crypto';
 import type { S3MultipartStore } from '@tus-s3/server';
 import { testRedisUrl } from './helpers/redis.js';
@@ -161,6 +162,27 @@ describe('finals over unfinished partials on S3', () => {
     const late = await finalPost(server.url, [a]);
     expect(late.status).toBe(404);
     expect(await headOffset(c)).toBe(0);
+  });
+
+  it('final POSTs racing over the same partials: one waiting final, every one answered with it', async () => {
+    const pieces = [randomBytes(KiB), randomBytes(MiB)];
+    const urls = await Promise.all(pieces.map((p) => createPartial(server.url, p.length)));
+    await uploadRest(urls[0] as string, pieces[0] as Buffer, 0);
+    await uploadRest(urls[1] as string, (pieces[1] as Buffer).subarray(0, 100 * KiB), 0);
+    const answers = await Promise.all([1, 2, 3].map(() => finalPost(server.url, urls)));
+    expect(answers.map((r) => r.status)).toEqual([201, 201, 201]);
+    const [url, ...others] = answers.map((r) => locationOf(r, server.url));
+    expect(others).toEqual([url, url]);
+    for (const u of urls) {
+      expect((await infoOf(backend, idOf(u))).concat).toEqual({
+        role: 'partial',
+        awaitedBy: idOf(url as string),
+      });
+    }
+    expect(await uploadRest(urls[1] as string, pieces[1] as Buffer, 100 * KiB)).toBe(MiB);
+    expect(await backend.sha256Of(idOf(url as string))).toBe(sha256Hex(Buffer.concat(pieces)));
+    // No second final was left behind: the only multipart uploads were the group's.
+    expect(await listMultipartUploads(backend.bucket as string, 'cu/')).toEqual([]);
   });
 
   it('DELETE of the final while partials are unfinished removes the group', async () => {

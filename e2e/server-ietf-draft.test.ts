@@ -3,8 +3,9 @@
 // and without content, the 104 (Upload Resumption Supported) with the Location before the
 // final answer, offset retrieval, appends, completion, an offset mismatch's problem
 // details, cancellation; a creation cut mid-body resumed after a restart of the server;
-// an upload that reaches its length with Upload-Complete: ?0 stays open until a ?1.
-import { randomBytes } from 'node:crypto';
+// an upload that reaches its length with Upload-Complete: ?0 stays open until a ?1; a
+// Repr-Digest declared at creation verified as in tus mode.
+import { createHash, randomBytes } from 'node:crypto';
 import { answered, raw } from './helpers/draft-http.js';
 import {
   createTestBucket,
@@ -118,6 +119,8 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
       'upload-length': String(data.length),
       'cache-control': 'no-store',
     });
+    // The limits on every offset retrieval (the lifetime is told at creation only).
+    expect(head0.headers['upload-limit']).toBe(`min-append-size=${PART}`);
 
     const first = data.subarray(0, PART);
     const a1 = answered(
@@ -147,6 +150,7 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     expect(wrong.status).toBe(409);
     expect(wrong.headers['content-type']).toBe('application/problem+json');
     expect(wrong.headers['upload-offset']).toBe(String(PART));
+    expect(wrong.headers['upload-complete']).toBe('?0');
     expect(JSON.parse(wrong.body)).toMatchObject({
       type: 'https://iana.org/assignments/http-problem-types#mismatching-upload-offset',
       'expected-offset': PART,
@@ -196,6 +200,7 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     expect(head.headers).toMatchObject({
       'upload-offset': String(data.length),
       'upload-complete': '?1',
+      'upload-limit': `min-append-size=${PART}`,
     });
     const late = answered(
       await raw(
@@ -327,6 +332,57 @@ describe('IETF draft interop 8 on the CLI server, RGW behind it', () => {
     );
     expect(done.headers['upload-complete']).toBe('?1');
     expect(await stored(url)).toBe(sha256Hex(data));
+  });
+
+  it('Repr-Digest declared at creation: verified across appends, 460 and no object when wrong', async () => {
+    const data = randomBytes(2 * PART + 999);
+    const digestOf = (b: Buffer) => `sha-256=:${createHash('sha256').update(b).digest('base64')}:`;
+    const wrong = Buffer.from(data);
+    wrong[7] = (wrong[7] as number) ^ 1;
+    const run = async (digest: string) => {
+      const created = answered(
+        await raw('POST', server.url, {
+          ...V8,
+          'Upload-Complete': '?0',
+          'Upload-Length': String(data.length),
+          'Repr-Digest': digest,
+        }),
+      );
+      expect(created.status).toBe(201);
+      const url = at(created.headers.location as string);
+      const append = async (from: number, to: number, complete: boolean) =>
+        answered(
+          await raw(
+            'PATCH',
+            url,
+            {
+              ...APPEND,
+              'Upload-Offset': String(from),
+              'Upload-Complete': complete ? '?1' : '?0',
+              'Content-Length': String(to - from),
+            },
+            { body: data.subarray(from, to) },
+          ),
+        );
+      // Two requests: the hash state between them is the store's, in S3.
+      expect((await append(0, PART + 3, false)).status).toBe(204);
+      return { url, last: await append(PART + 3, data.length, true) };
+    };
+    const good = await run(digestOf(data));
+    expect(good.last.status).toBe(204);
+    expect(good.last.headers['upload-complete']).toBe('?1');
+    expect(await stored(good.url)).toBe(sha256Hex(data));
+    const head = answered(await raw('HEAD', good.url, V8));
+    expect(head.headers['repr-digest']).toBe(digestOf(data));
+
+    const bad = await run(digestOf(wrong));
+    expect(bad.last.status).toBe(460);
+    const key = `${PREFIX}${idOf(bad.url)}`;
+    expect(await listKeys(bucket, key)).not.toContain(key);
+    // Nothing published; the upload stays where the refused append began.
+    const after = answered(await raw('HEAD', bad.url, V8));
+    expect(after.headers['upload-complete']).toBe('?0');
+    expect(after.headers['upload-offset']).toBe(String(PART + 3));
   });
 
   it('cancellation: 204, then 404, the multipart upload aborted', async () => {

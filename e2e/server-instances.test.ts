@@ -3,6 +3,8 @@
 // requests of one upload across them.
 // - A PATCH stuck on one instance (its client's network gone, the socket half-open): a
 //   HEAD on the other asks it to let go, the bytes it received count, the upload goes on.
+// - The same for an IETF draft creation (interop 8) stuck on one instance after its 104:
+//   the other's offset retrieval takes over, its append completes the upload.
 // - Final POSTs over the same partials racing on both instances: one final.
 // - DELETEs of one direct group on both instances at once: no deadlock, the group goes.
 // - An instance SIGKILLed while it holds an upload's lock: the other serves the upload one
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startBalancer } from './helpers/balancer.js';
 import { lastLine, runCli } from './helpers/client-cli.js';
+import { answered, raw, stalledDraftCreation } from './helpers/draft-http.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
 import { testRedisUrl } from './helpers/redis.js';
 import { listKeys, listMultipartUploads } from './helpers/s3.js';
@@ -74,6 +77,18 @@ afterEach(async () => {
 /** `url` on another instance: same path, that instance's origin. */
 const via = (server: CliServer, url: string) => new URL(new URL(url).pathname, server.url).href;
 
+const DRAFT = { 'Upload-Draft-Interop-Version': '8' };
+
+/** The Location of the 104 in a raw answer, once it came. */
+async function waitForLocation(answer: () => string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const m = /^HTTP\/1.1 104 [^\r]*\r\n(?:[^\r]*\r\n)*?location: ([^\r]+)\r\n/im.exec(answer());
+    if (m?.[1]) return m[1];
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no 104 with a Location: ${answer().slice(0, 200)}`);
+}
+
 /** Waits until the server has taken `id`'s lock (the PATCH is being received). */
 async function lockTaken(id: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -97,6 +112,46 @@ test('a PATCH stalled on one instance: a HEAD on the other takes over with its b
   expect(res.status).toBe(204);
   expect(res.headers.get('upload-offset')).toBe(String(data.length));
   expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+});
+
+test('IETF draft: a creation stalled on one instance, the other takes over and completes it', async () => {
+  const data = randomBytes(3 * PS + 4321);
+  const sent = PS + 3 * MiB;
+  const stalled = await stalledDraftCreation(a.url, data.length, data.subarray(0, sent));
+  // The 104 tells the upload's URL before the body is read.
+  const location = await waitForLocation(stalled.answer);
+  const url = new URL(location, a.url).href;
+  await lockTaken(idOf(url));
+  await new Promise((r) => setTimeout(r, 300)); // the bytes reach the store
+  // B asks A (through Redis) to let go; A stages its tail and answers, B reads S3.
+  const head = answered(await raw('HEAD', via(b, url), DRAFT));
+  expect(head.status).toBe(204);
+  expect(head.headers['upload-complete']).toBe('?0');
+  expect(head.headers['upload-length']).toBe(String(data.length));
+  expect(head.headers['upload-offset']).toBe(String(sent));
+  expect(stalled.answer()).toMatch(new RegExp(`HTTP/1.1 201[\\s\\S]*upload-offset: ${sent}`, 'i'));
+  stalled.socket.destroy();
+  const rest = data.subarray(sent);
+  const done = answered(
+    await raw(
+      'PATCH',
+      via(b, url),
+      {
+        ...DRAFT,
+        'Content-Type': 'application/partial-upload',
+        'Upload-Offset': String(sent),
+        'Upload-Complete': '?1',
+        'Content-Length': String(rest.length),
+      },
+      { body: rest },
+    ),
+  );
+  expect(done.status).toBe(204);
+  expect(done.headers['upload-complete']).toBe('?1');
+  expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));
+  process.stdout.write(
+    `draft: ${sent} of ${data.length} bytes sent to A, HEAD on B answered ${head.headers['upload-offset']}, B completed it, exact\n`,
+  );
 });
 
 test('final POSTs over the same partials racing on both instances: one final', async () => {

@@ -139,6 +139,7 @@ describe('problem details', () => {
     expect(r.status).toBe(409);
     expect(r.headers.get('content-type')).toBe('application/problem+json');
     expect(r.headers.get('upload-offset')).toBe('12');
+    expect(r.headers.get('upload-complete')).toBe('?0');
     expect(await r.json()).toMatchObject({
       type: 'https://iana.org/assignments/http-problem-types#mismatching-upload-offset',
       'expected-offset': 12,

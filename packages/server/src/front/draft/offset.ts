@@ -37,16 +37,15 @@ export async function offset(
   });
   const length = draftLengthOf(state);
   if (length !== undefined) headers.set('Upload-Length', String(length));
-  if (!state.complete) {
-    const now = deps.now?.() ?? Date.now();
-    const limit = uploadLimit(version, {
-      maxSize: deps.maxSize,
-      partSize: state.partSize,
-      expiresAt: state.expiresAt,
-      now,
-    });
-    if (limit !== undefined) headers.set('Upload-Limit', limit);
-  }
+  // -11: an offset retrieval MUST indicate the limits, a completed upload's too. The
+  // lifetime is not among them: a tus HEAD answers no Upload-Expires, and a lifetime left
+  // out is none the client must keep to (it was told at creation).
+  const limit = uploadLimit(version, {
+    maxSize: deps.maxSize,
+    partSize: state.partSize,
+    now: deps.now?.() ?? Date.now(),
+  });
+  if (limit !== undefined) headers.set('Upload-Limit', limit);
   for (const name of ['repr-digest', 'tus-s3-part-size']) {
     const value = answer.headers.get(name);
     if (value !== null) headers.set(name, value);

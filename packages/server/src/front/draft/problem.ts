@@ -50,7 +50,8 @@ export function mismatchingOffset(expected: number, provided: number): Problem {
     status: 409,
     type: 'mismatching-upload-offset',
     members: { 'expected-offset': expected, 'provided-offset': provided },
-    headers: { 'Upload-Offset': String(expected) },
+    // -11 asks for both: the offset to resume from, and that this answer completes nothing.
+    headers: { 'Upload-Offset': String(expected), 'Upload-Complete': '?0' },
     detail: `Upload-Offset ${provided} is not the upload's offset ${expected}`,
   };
 }
