@@ -1,9 +1,16 @@
 // The S3 full-object checksum option (--s3-full-object-checksum crc64nvme) against RGW,
 // which accepts the multipart upload's checksum parameters and does not verify them (the
 // server README says so): uploads still complete exact, across a restart, and the info
-// record holds the CRC64NVME the server computed, the value AWS would check.
+// record holds the CRC64NVME the server computed, the value AWS would check. The last test
+// pins what the README says of RGW: a wrong full-object CRC64NVME is not refused.
 import { createHash } from 'node:crypto';
-import { objectText } from './helpers/s3.js';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { objectText, sha256OfObject, testS3Client } from './helpers/s3.js';
 import {
   type Backend,
   type CliServer,
@@ -68,4 +75,58 @@ it('multipart and one-part uploads complete exact, with the CRC in the info reco
   const one = await createUpload(server.url, small.length);
   expect((await patch(one, 0, small)).status).toBe(204);
   expect(await backend.sha256Of(idOf(one))).toBe(sha(small));
+});
+
+it('RGW accepts a wrong full-object CRC64NVME on completion and on PutObject', async () => {
+  // A client of its own that notes the checksum headers it sends: the test only means
+  // something if the wrong CRC really went out.
+  const s3 = testS3Client({});
+  const sent: string[] = [];
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+      const crc = headers['x-amz-checksum-crc64nvme'];
+      if (crc !== undefined) sent.push(crc);
+      return next(args);
+    },
+    { step: 'finalizeRequest' },
+  );
+  const Bucket = backend.bucket as string;
+  const body = Buffer.alloc(1000, 7);
+  // Eight bytes that are not this body's CRC64NVME (that of 1000 bytes of 7 is not zero).
+  const wrong = Buffer.alloc(8).toString('base64');
+  const Key = 'foc/rgw-wrong-multipart';
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket,
+      Key,
+      ChecksumAlgorithm: 'CRC64NVME',
+      ChecksumType: 'FULL_OBJECT',
+    }),
+  );
+  const part = await s3.send(
+    new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: body }),
+  );
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket,
+      Key,
+      UploadId,
+      ChecksumCRC64NVME: wrong,
+      ChecksumType: 'FULL_OBJECT',
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+    }),
+  );
+  expect(await sha256OfObject(Bucket, Key)).toBe(sha(body));
+  // The same for a one-part upload: AWS would answer BadDigest; RGW stores it.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket,
+      Key: 'foc/rgw-wrong-put',
+      Body: body,
+      ChecksumCRC64NVME: wrong,
+    }),
+  );
+  expect(await sha256OfObject(Bucket, 'foc/rgw-wrong-put')).toBe(sha(body));
+  expect(sent).toEqual([wrong, wrong]);
 });

@@ -66,6 +66,8 @@ describe('makeChallenge', () => {
       size: 10_000,
       expiresAt: 1_000 + CHALLENGE_TTL_MS,
     });
+    // Valid 10 minutes, as the protocol text says, and not a millisecond more.
+    expect(CHALLENGE_TTL_MS).toBe(10 * 60 * 1000);
     expect(isExpired(c, 1_000 + CHALLENGE_TTL_MS)).toBe(false);
     expect(isExpired(c, 1_001 + CHALLENGE_TTL_MS)).toBe(true);
   });

@@ -9,10 +9,11 @@ import { UNFENCED } from '../locks/fence.js';
 import { silentLogger } from '../log.js';
 import type { StoreContext } from './context.js';
 import { findCandidates } from './expiration/listings.js';
-import type { UploadInfo } from './info.js';
+import { objectRecordsCompletion, type UploadInfo } from './info.js';
 import { readInfo } from './info-io.js';
 import { isValidId } from './keys.js';
 import { newMetrics } from './metrics.js';
+import { recordCompletionIfWhole } from './state/object.js';
 import { S3MultipartStore } from './store.js';
 
 export interface UploadsAdminOptions {
@@ -121,6 +122,11 @@ export class UploadsAdmin {
     const info = await this.infoOrUndefined(id);
     if (!info) return 'missing';
     if (info.completedAt !== undefined) return 'finished';
+    // A one-part upload's info need not say it finished: its whole object does (and the
+    // info learns it here, as on any first look). Removing it would delete a finished file.
+    if (objectRecordsCompletion(info) && (await recordCompletionIfWhole(this.ctx, info))) {
+      return 'finished';
+    }
     try {
       await this.store.remove(id);
     } catch (err) {
