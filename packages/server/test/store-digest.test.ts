@@ -196,6 +196,26 @@ describe('whole-file digest', () => {
     expect(await statusOf(write(store, 'f', data, 100, 200, hex))).toBe(400);
   });
 
+  it("under digest: 'sha256' a digest declared only with the last byte is verified", async () => {
+    // A streaming client knows the digest only at the end: it declares it on its last PATCH.
+    const s3 = fakeS3();
+    const opts = { digest: 'sha256' } as const;
+    await create(newStore(s3, opts), 'w', size);
+    expect(await write(newStore(s3, opts), 'w', data, 0, PART + 9)).toBe(PART + 9);
+    expect(await statusOf(write(newStore(s3, opts), 'w', data, PART + 9, size, flipBit(hex)))).toBe(
+      460,
+    );
+    expect(s3.object(objectKey(PREFIX, 'w'))).toBeUndefined();
+    await create(newStore(s3, opts), 'r', size);
+    expect(await write(newStore(s3, opts), 'r', data, 0, PART + 9)).toBe(PART + 9);
+    expect(await write(newStore(s3, opts), 'r', data, PART + 9, size, hex)).toBe(size);
+    expect(sha(s3.object(objectKey(PREFIX, 'r')) as Buffer)).toBe(hex);
+    expect(JSON.parse(String(s3.object(`${PREFIX}r.info`))).digest).toMatchObject({
+      declared: hex,
+      sha256: hex,
+    });
+  });
+
   it("digest: 'sha256' hashes undeclared uploads; without it nothing is hashed", async () => {
     const s3 = fakeS3();
     const hashing = newStore(s3, { digest: 'sha256' });
