@@ -3,7 +3,9 @@
  * `concatenation-unfinished`: every partial is created without bytes, then the final that
  * names them, all before a byte goes out. Our server then lets the partials write straight
  * into the final's S3 multipart upload, so the final is complete as soon as the last
- * partial is (nothing is copied). The caller stores every URL before bytes go out, so a
+ * partial is (nothing is copied); with a declared digest it copies the partials and reads
+ * them back once they are in, and answers 460 on the final if they are not the declared
+ * file (finalState). The caller stores every URL before bytes go out, so a
  * killed run resumes each partial and still reaches the same final.
  */
 
