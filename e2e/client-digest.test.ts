@@ -2,7 +2,8 @@
 // resumed (the digest from the resume store, not hashed again) completes with the server's
 // HEAD Repr-Digest and the object's sha256 metadata equal to the file's SHA-256. A file
 // changed after it was hashed fails on its last byte with a 'digest' error, never retried,
-// and no object appears at the key. The same for a parallel upload of 4 partials.
+// and no object appears at the key. The same for a parallel upload of 4 partials, whose final
+// comes first (concatenation-unfinished): its HEAD answers 460 once the partials are in.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -141,11 +142,45 @@ test('bytes changed after hashing: a digest error on the last byte, no retry, no
   expect(await store.list()).toEqual([]);
 });
 
+/** What a parallel upload did in order: its final's creation, and its first chunk. */
+function finalFirstTrace(upload: Upload): { events: string[]; finalUrl: () => string } {
+  const events: string[] = [];
+  let url = '';
+  upload.on('created', (e) => {
+    url = e.url;
+    events.push('final');
+  });
+  upload.on('chunk', () => {
+    if (!events.includes('chunk')) events.push('chunk');
+  });
+  return { events, finalUrl: () => url };
+}
+
+test('parallel (4 partials), final first with a digest: complete, HEAD Repr-Digest right', async () => {
+  const file = await makeRandomFile(dir, 32 * MiB);
+  const store = new JsonFileStore(path.join(dir, 'store-parallel-ok.json'));
+  let trace: ReturnType<typeof finalFirstTrace> | undefined;
+  const r = await run(file.path, { parallel: 4, chunkSize: 6 * MiB, store }, ({ upload }) => {
+    trace = finalFirstTrace(upload);
+  });
+  const result = (await r.outcome) as { url: string };
+  // The final was created before any byte went (final first), and is the result.
+  expect(trace?.events).toEqual(['final', 'chunk']);
+  expect(result.url).toBe(trace?.finalUrl());
+  const head = await fetch(result.url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  expect(head.headers.get('Upload-Offset')).toBe(String(file.size));
+  expect(head.headers.get('Repr-Digest')).toBe(`sha-256=:${b64(file.sha256)}:`);
+  expect(await store.list()).toEqual([]);
+});
+
 test('parallel (4 partials), bytes changed after hashing: the final fails with a digest error', async () => {
   const file = await makeRandomFile(dir, 32 * MiB);
+  const store = new JsonFileStore(path.join(dir, 'store-parallel-bad.json'));
   let flipped: Promise<void> | null = null;
   const partials: number[] = [];
-  const r = await run(file.path, { parallel: 4, chunkSize: 6 * MiB }, ({ upload }) => {
+  let trace: ReturnType<typeof finalFirstTrace> | undefined;
+  const r = await run(file.path, { parallel: 4, chunkSize: 6 * MiB, store }, ({ upload }) => {
+    trace = finalFirstTrace(upload);
     upload.on('parallel', (e) => partials.push(e.partials.length));
     upload.on('digest', () => {
       flipped = flipByte(file.path, 21 * MiB + 5);
@@ -157,6 +192,15 @@ test('parallel (4 partials), bytes changed after hashing: the final fails with a
   expect(err.status).toBe(460);
   expect(r.retries).toEqual([]);
   expect(partials).toEqual([4]);
+  // Final first: the server accepted the digest up front and checked it when the last
+  // partial finished; the client learnt it from the final's HEAD.
+  expect(trace?.events).toEqual(['final', 'chunk']);
+  expect(err.method).toBe('HEAD');
+  const finalUrl = trace?.finalUrl() as string;
+  const head = await fetch(finalUrl, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  expect(head.status).toBe(460);
+  expect(await headObject(finalUrl)).toEqual({ missing: 'NotFound' });
+  expect(await store.list()).toEqual([]);
 });
 
 test('CLI --digest sha256 declares it and says so', async () => {

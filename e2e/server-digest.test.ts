@@ -5,8 +5,9 @@
 // 2. a declared digest wrong by one bit: 460 on the last byte, no object at the key;
 // 3. SIGKILLs at random moments of part-boundary PATCHes (between an UploadPart and the
 //    state write, among others) never desync the hash from the offset;
-// 4. a final over partials not all finished refuses a declared digest (400), and under
-//    --digest undeclared uploads and a waiting final (read back) are hashed.
+// 4. a final declaring a digest over partials not all finished waits for them and reads them
+//    back (460 on its HEAD when they differ), and under --digest undeclared uploads and a
+//    waiting final (read back) are hashed.
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -284,48 +285,97 @@ test('must-show 3: a final of 4 partials with a digest wrong by one bit: 460, no
   expect(obj.Metadata?.sha256).toBe(whole);
   expect(await backend.sha256Of(idOf(final))).toBe(whole);
 
-  // Over unfinished partials (a direct final) the digest cannot be verified: refused.
-  const fresh = await tus(server.url, 'POST', {
-    'Upload-Length': '10',
-    'Upload-Concat': 'partial',
-  });
-  const direct = await tus(server.url, 'POST', {
-    'Upload-Concat': `final;${new URL(fresh.headers.get('location') as string, server.url).pathname}`,
-    'Repr-Digest': reprDigest(whole),
-  });
-  expect(direct.status).toBe(400);
-  expect(await direct.text()).toMatch(/^Repr-Digest on a final needs finished partials/);
   await kill(server);
 }, 120_000);
 
-test('a final over part-way partials (a waiting one) with a digest: 400, nothing created', async () => {
-  const server = await instance(['--part-size', '5MiB']);
-  const pieces = [new DetBytes(5 * MiB, 'wait-0'), new DetBytes(54_321, 'wait-1')];
+/** Creates one partial per piece (no bytes); their URLs, and the final's Upload-Concat. */
+async function partialsOf(server: CliServer, pieces: DetBytes[]) {
   const urls: string[] = [];
   for (const p of pieces) {
     const res = await tus(server.url, 'POST', {
       'Upload-Length': String(p.size),
       'Upload-Concat': 'partial',
     });
+    expect(res.status).toBe(201);
     urls.push(new URL(res.headers.get('location') as string, server.url).href);
   }
-  // One finished, one half-way: neither a copy final nor a direct one.
-  expect((await patch(urls[0]!, 0, pieces[0]!.range(0, 5 * MiB))).status).toBe(204);
-  expect((await patch(urls[1]!, 0, pieces[1]!.range(0, 1000))).status).toBe(204);
-  const concat = `final;${urls.map((u) => new URL(u).pathname).join(' ')}`;
-  const before = await listKeys(backend.bucket as string, backend.prefix);
-  const res = await tus(server.url, 'POST', {
-    'Upload-Concat': concat,
-    'Repr-Digest': reprDigest(sha256OfPieces(pieces)),
+  return { urls, concat: `final;${urls.map((u) => new URL(u).pathname).join(' ')}` };
+}
+
+test('must-show 3 over unfinished partials: a waiting final, read back before it completes', async () => {
+  const server = await instance(['--part-size', '5MiB']);
+  const bucket = backend.bucket as string;
+  const sizes = [5 * MiB, 5 * MiB, 5 * MiB, 123_457];
+
+  // Right digest over empty partials on one part size (without a digest, a direct final):
+  // 201 at once, a waiting final, complete with the last partial, object exact.
+  const good = sizes.map((n, i) => new DetBytes(n, `good-${i}`));
+  const whole = sha256OfPieces(good);
+  const a = await partialsOf(server, good);
+  const created = await tus(server.url, 'POST', {
+    'Upload-Concat': a.concat,
+    'Repr-Digest': reprDigest(whole),
   });
-  expect(res.status).toBe(400);
-  expect(res.headers.get('location')).toBeNull();
-  expect(await res.text()).toMatch(/^Repr-Digest on a final needs finished partials/);
-  expect(await listKeys(backend.bucket as string, backend.prefix)).toEqual(before);
-  // The partials are free: the same final without a digest waits for them.
-  expect((await tus(server.url, 'POST', { 'Upload-Concat': concat })).status).toBe(201);
+  expect(created.status).toBe(201);
+  const final = new URL(created.headers.get('location') as string, server.url).href;
+  const info = JSON.parse(await objectText(bucket, `${backend.prefix}${idOf(final)}.info`));
+  expect([info.concat.waiting, info.concat.direct]).toEqual([true, undefined]);
+  for (const [i, p] of good.entries()) {
+    expect((await patch(a.urls[i]!, 0, p.range(0, p.size))).status).toBe(204);
+  }
+  const head = await headOf(final);
+  expect(head.headers.get('upload-offset')).toBe(String(15 * MiB + 123_457));
+  expect(head.headers.get('repr-digest')).toBe(reprDigest(whole));
+  expect(await backend.sha256Of(idOf(final))).toBe(whole);
+
+  // One bit wrong over part-way partials: every PATCH 204, no object at the final's key,
+  // HEAD of the final 460 without Upload-Offset, the partials stay, finished and free.
+  const bad = sizes.map((n, i) => new DetBytes(n, `bad-${i}`));
+  const badWhole = sha256OfPieces(bad);
+  const b = await partialsOf(server, bad);
+  for (const [i, p] of bad.entries()) {
+    expect((await patch(b.urls[i]!, 0, p.range(0, 1000))).status).toBe(204);
+  }
+  const wrong = await tus(server.url, 'POST', {
+    'Upload-Concat': b.concat,
+    'Repr-Digest': reprDigest(flipBit(badWhole)),
+  });
+  expect(wrong.status).toBe(201);
+  const failed = new URL(wrong.headers.get('location') as string, server.url).href;
+  for (const [i, p] of bad.entries()) {
+    expect((await patch(b.urls[i]!, 1000, p.range(1000, p.size))).status).toBe(204);
+  }
+  const key = `${backend.prefix}${idOf(failed)}`;
+  const noObject = () =>
+    testS3Client()
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+      .then(
+        () => 'exists',
+        (e: { name?: string }) => e.name,
+      );
+  expect(await noObject()).toBe('NotFound');
+  for (let i = 0; i < 2; i++) {
+    const look = await tus(failed, 'HEAD');
+    expect(look.status).toBe(460);
+    expect(look.headers.get('upload-offset')).toBeNull();
+  }
+  expect(await noObject()).toBe('NotFound');
+  for (const [i, p] of bad.entries()) {
+    expect((await headOf(b.urls[i]!)).headers.get('upload-offset')).toBe(String(p.size));
+  }
+  // The same partials make a final with the right digest (by copy: they are finished).
+  const right = await tus(server.url, 'POST', {
+    'Upload-Concat': b.concat,
+    'Repr-Digest': reprDigest(badWhole),
+  });
+  expect(right.status).toBe(201);
+  const rebuilt = new URL(right.headers.get('location') as string, server.url).href;
+  expect((await headOf(rebuilt)).headers.get('repr-digest')).toBe(reprDigest(badWhole));
+  expect(await backend.sha256Of(idOf(rebuilt))).toBe(badWhole);
+  expect((await tus(failed, 'DELETE')).status).toBe(204);
+  expect((await tus(failed, 'HEAD')).status).toBe(404);
   await kill(server);
-}, 120_000);
+}, 180_000);
 
 test('--digest sha256: undeclared uploads and a waiting final are hashed', async () => {
   const server = await instance(['--part-size', '5MiB', '--digest', 'sha256']);

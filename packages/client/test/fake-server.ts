@@ -17,6 +17,8 @@ export interface FakeUpload {
   pending?: FakeUpload[];
   /** Repr-Digest declared at creation or on a PATCH; checked before the last byte is kept. */
   reprDigest?: string;
+  /** A final made first whose partials, once finished, did not match its Repr-Digest. */
+  digestFailed?: boolean;
   /** The instant-upload challenge given at creation, until a proof spends it. */
   challenge?: { nonce: Buffer; length: number; offsets: number[] };
 }
@@ -88,12 +90,20 @@ export class FakeTusServer {
     });
   }) as typeof fetch;
 
-  /** A final made before its partials finished takes their bytes once all are done. */
+  /**
+   * A final made before its partials finished takes their bytes once all are done, unless
+   * they are not its declared Repr-Digest (it then stays empty and answers 460, as ours).
+   */
   private settle(u: FakeUpload): void {
     if (!u.pending?.every((p) => p.offset === p.length)) return;
-    u.data = u.pending.flatMap((p) => p.data);
-    u.offset = u.length ?? 0;
+    const data = u.pending.flatMap((p) => p.data);
     delete u.pending;
+    if (this.digestWrong({ ...u, data }, new Uint8Array(0))) {
+      u.digestFailed = true;
+      return;
+    }
+    u.data = data;
+    u.offset = u.length ?? 0;
   }
 
   bytesOf(url: string): Uint8Array {
@@ -172,6 +182,7 @@ export class FakeTusServer {
     if (!u) return { status: 404, body: 'Upload not found' };
     if (req.method === 'HEAD') {
       this.settle(u);
+      if (u.digestFailed) return { status: 460, body: 'Repr-Digest mismatch' };
       const headers: Record<string, string> = {
         'Upload-Offset': String(u.offset),
         'Cache-Control': 'no-store',
@@ -264,6 +275,7 @@ export class FakeTusServer {
         concat: 'final',
         parts: urls,
         pending: parts,
+        reprDigest: h['repr-digest'],
       });
       return {
         status: 201,

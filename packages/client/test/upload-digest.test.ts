@@ -208,6 +208,38 @@ test('parallel: the final POST declares it, the partials do not; a 460 there is 
   expect(await store.list()).toEqual([]);
 });
 
+test('final first with a digest: a 460 on the final once its partials are in is the digest error', async () => {
+  const data = bytes(7300, 5);
+  const server = new FakeTusServer();
+  server.extensions += ',concatenation,concatenation-unfinished';
+  server.partSize = 1000;
+  let flipped = false;
+  server.corrupt = (req, body) => {
+    if (req.method !== 'PATCH' || flipped) return body;
+    flipped = true;
+    return body.map((x, i) => (i ? x : x ^ 1));
+  };
+  const store = new MemoryStore();
+  const { upload, retries } = start(server, blobSource(new Blob([data])), {
+    parallel: 4,
+    chunkSize: 400,
+    checksum: false,
+    store,
+  });
+  const err = await upload.start().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DigestMismatchError);
+  expect(err).toMatchObject({ method: 'HEAD', kind: 'digest', status: 460 });
+  expect(retries).toEqual([]);
+  // The final came first (before any PATCH) and carried the digest; it was asked once.
+  const first = server.requests.findIndex((q) => q.method === 'PATCH');
+  const finals = server.requests.filter((q) => q.headers['upload-concat']?.startsWith('final;'));
+  expect(finals.map((q) => q.headers['repr-digest'])).toEqual([reprOf(data)]);
+  expect(server.requests.indexOf(finals[0]!)).toBeLessThan(first);
+  // Fresh partials need no HEAD: the one HEAD is the final's, answered 460, not retried.
+  expect(server.requests.filter((q) => q.method === 'HEAD')).toHaveLength(1);
+  expect(await store.list()).toEqual([]);
+});
+
 test('a one-pass stream cannot be hashed first: unsupported, before any request', async () => {
   const server = new FakeTusServer();
   const src = streamSource(new Blob([bytes(100)]).stream());

@@ -3,12 +3,14 @@
  * `concatenation-unfinished`: every partial is created without bytes, then the final that
  * names them, all before a byte goes out. Our server then lets the partials write straight
  * into the final's S3 multipart upload, so the final is complete as soon as the last
- * partial is (nothing is copied). The caller stores every URL before bytes go out, so a
+ * partial is (nothing is copied); with a declared digest it copies the partials and reads
+ * them back once they are in, and answers 460 on the final if they are not the declared
+ * file (finalState). The caller stores every URL before bytes go out, so a
  * killed run resumes each partial and still reaches the same final.
  */
 
 import type { UploadContext } from '../context.js';
-import { httpError, TusError, toTusError } from '../errors.js';
+import { DigestMismatchError, httpError, TusError, toTusError } from '../errors.js';
 import type { ServerCaps } from '../protocol/caps.js';
 import { parseOffset } from '../protocol/requests.js';
 import { sleep } from '../retry.js';
@@ -65,11 +67,20 @@ export async function createFinalFirst(
 
 export type FinalState = 'complete' | 'pending' | 'gone';
 
-/** HEAD on the final: complete once it answers an Upload-Offset equal to its length. */
+/**
+ * HEAD on the final: complete once it answers an Upload-Offset equal to its length; a 460
+ * (its declared digest did not match the partials) is a DigestMismatchError.
+ */
 export async function finalState(ctx: UploadContext, url: string): Promise<FinalState> {
   const req = await ctx.conn.prepare('HEAD', url, {});
   const res = await ctx.conn.exchange(req);
   if (res.status === 404 || res.status === 410) return 'gone';
+  if (res.status === 460 && ctx.digest) {
+    // Our server read the finished partials back and they are not the declared file: nothing
+    // was published, and a rerun must hash and upload afresh (as for a single upload).
+    await ctx.record.forget();
+    throw new DigestMismatchError('HEAD', url, ctx.digest.header, res.body);
+  }
   if (res.status < 200 || res.status >= 300) {
     throw httpError('HEAD', url, res.status, res.body, 'cannot read the final upload');
   }
@@ -92,7 +103,7 @@ export async function awaitFinal(ctx: UploadContext, url: string): Promise<void>
       }
     } catch (e) {
       const err = toTusError(e);
-      if (err.kind === 'aborted' || ctx.gate.aborted) throw err;
+      if (err.kind === 'aborted' || err.kind === 'digest' || ctx.gate.aborted) throw err;
       if (err.status === 404 || (err.kind === 'http' && (err.status ?? 0) < 500)) throw err;
       last = err;
     }

@@ -94,6 +94,13 @@ export type ConcatInfo =
       partialsRemoved?: boolean;
       direct?: boolean;
       waiting?: boolean;
+      /**
+       * A waiting final whose partials, once all finished, did not match its declared
+       * Repr-Digest (s3/concat/failed-final.ts): never built again, nothing at its key,
+       * its looks answer 460. `partialsReleased` once its partials no longer name it.
+       */
+      digestFailed?: boolean;
+      partialsReleased?: boolean;
     };
 
 /** Where an adopted partial's parts go: the final's multipart upload, shifted. */
@@ -129,11 +136,19 @@ export function finalOfPartial(info: UploadInfo): string | undefined {
   return info.concat.adopted?.finalId ?? info.concat.awaitedBy;
 }
 
-/** A waiting final (s3/concat/waiting-final.ts) not complete yet. */
+/** A waiting final (s3/concat/waiting-final.ts) not complete yet, nor failed its digest. */
 export function isUnfinishedWaiting(info: UploadInfo): boolean {
   return (
-    info.concat?.role === 'final' && info.concat.waiting === true && info.completedAt === undefined
+    info.concat?.role === 'final' &&
+    info.concat.waiting === true &&
+    info.completedAt === undefined &&
+    !info.concat.digestFailed
   );
+}
+
+/** A waiting final that failed its declared digest (s3/concat/failed-final.ts). */
+export function failedDigestFinal(info: UploadInfo): boolean {
+  return info.concat?.role === 'final' && info.concat.digestFailed === true;
 }
 
 /** A final whose partials live and die with it until it completes (direct or waiting). */
@@ -233,6 +248,8 @@ function validateConcat(c: unknown, fail: (what: string) => never): void {
   if (r.partialsRemoved !== undefined && typeof r.partialsRemoved !== 'boolean') fail('concat');
   if (r.direct !== undefined && typeof r.direct !== 'boolean') fail('concat');
   if (r.waiting !== undefined && typeof r.waiting !== 'boolean') fail('concat');
+  if (r.digestFailed !== undefined && typeof r.digestFailed !== 'boolean') fail('concat');
+  if (r.partialsReleased !== undefined && typeof r.partialsReleased !== 'boolean') fail('concat');
 }
 
 function validateAdoption(a: unknown, fail: (what: string) => never): void {

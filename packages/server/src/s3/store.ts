@@ -34,6 +34,7 @@ import {
 import { finish } from './completion.js';
 import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
+import { failedFinalError } from './concat/failed-final.js';
 import { createFinal, partialLength } from './concat/final.js';
 import { lockFinal } from './concat/final-lock.js';
 import {
@@ -50,7 +51,7 @@ import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
 import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
-import { adoptionOf, type UploadInfo } from './info.js';
+import { adoptionOf, failedDigestFinal, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { forgetRemoved } from './instant/index-writes.js';
 import { answerProof } from './instant/prove.js';
@@ -269,9 +270,14 @@ export class S3MultipartStore
       // whatever becomes of that (the next look at either resumes it).
       const awaitedBy = done.concat?.role === 'partial' ? done.concat.awaitedBy : undefined;
       if (awaitedBy !== undefined) {
-        await settleWaiting(this.finals, awaitedBy, findings).catch((err: unknown) =>
-          ctx.log.warn({ err, id: done.id }, 'could not assemble the final awaiting a partial'),
+        const final = await settleWaiting(this.finals, awaitedBy, findings).catch(
+          (err: unknown) => {
+            ctx.log.warn({ err, id: done.id }, 'could not assemble the final awaiting a partial');
+            return undefined;
+          },
         );
+        // Its final failed its digest and released it: this PATCH's bytes are fine (204).
+        if (final && failedDigestFinal(final)) return { ...done, concat: { role: 'partial' } };
       }
       return done;
     };
@@ -424,6 +430,9 @@ export class S3MultipartStore
         'a final upload is built from its partial uploads; it takes no PATCH',
       );
     }
+    // A final that failed its digest answers every request 460; a DELETE still removes it.
+    const failed = failedDigestFinal(state.info);
+    if (failed && request !== undefined && request.method !== 'DELETE') throw failedFinalError();
     return toUpload(this.ctx, state);
   }
 

@@ -4,7 +4,10 @@
 // at the final (s3/state/load.ts), since the partials stay until the final is done. A final over
 // partials not all finished (concatenation-unfinished) is "direct" when they are all empty and
 // line up on one part size (s3/concat/direct-final.ts: nothing to build), else "waiting"
-// (s3/concat/waiting-final.ts: built the same way once its last partial finishes).
+// (s3/concat/waiting-final.ts: built the same way once its last partial finishes). A final that
+// declares Repr-Digest over unfinished partials is always a waiting one (s3/concat/final-kind.ts):
+// its digest is read back before it completes, and a mismatch leaves a tombstone that answers
+// 460 (s3/concat/failed-final.ts).
 import type { Upload } from '@tus/utils';
 import { ownershipOf, type Principal } from '../../auth/principal.js';
 import { TusError } from '../../errors.js';
@@ -70,10 +73,11 @@ export async function createFinal(
   const { findings, principal } = request;
   const named = request.named ?? (await namedPartials(deps, ids, findings, principal));
   const { states, repeats } = named;
-  const kind = finalKind(states.map(partialFacts));
-  if ((repeats || kind.kind !== 'copy') && request.digest?.declared !== undefined) {
-    // A 460 could only come long after this 201, from a partial's last PATCH.
-    throw new TusError(400, 'Repr-Digest on a final needs finished partials');
+  const declared = request.digest?.declared;
+  const kind = finalKind(states.map(partialFacts), declared !== undefined);
+  if (repeats && repeats.digest?.declared !== declared) {
+    // The partials belong to a final that verifies another digest, or none (a direct one).
+    throw new TusError(400, `the partial uploads belong to final upload ${repeats.id}`);
   }
   if (repeats || kind.kind !== 'copy') return unfinishedFinal(deps, upload, request, kind, named);
   const partials = states.map(finishedPartial);

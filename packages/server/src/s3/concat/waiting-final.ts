@@ -17,7 +17,7 @@ import type { Upload } from '@tus/utils';
 import type { Ownership } from '../../auth/principal.js';
 import { TusError } from '../../errors.js';
 import { startUpload } from '../creation.js';
-import { type DigestInfo, finalOfPartial, type UploadInfo } from '../info.js';
+import { type DigestInfo, failedDigestFinal, finalOfPartial, type UploadInfo } from '../info.js';
 import { findInfo, writeInfo } from '../info-io.js';
 import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
 import { recordCompletionIfWhole } from '../state/object.js';
@@ -25,6 +25,7 @@ import { emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
+import { failFinal, isDigestMismatch, releasePartials } from './failed-final.js';
 import { chooseFinalPartSize } from './plan.js';
 import { removePartials } from './remove-partials.js';
 
@@ -125,6 +126,13 @@ export async function waitingFinalState(
   final: UploadInfo,
   findings?: Findings,
 ): Promise<UploadState> {
+  if (
+    final.concat?.role === 'final' &&
+    final.concat.digestFailed &&
+    final.concat.partialsReleased
+  ) {
+    return failedState(final);
+  }
   const lock = await deps.lockFinal(final.id);
   let done: UploadInfo;
   try {
@@ -140,6 +148,7 @@ export async function waitingFinalState(
   } finally {
     if (lock !== 'held') await lock();
   }
+  if (failedDigestFinal(done)) return failedState(done);
   return {
     info: done,
     progress: { ...emptyProgress(), offset: done.completedAt ? (done.size ?? 0) : 0 },
@@ -152,6 +161,7 @@ async function settle(
   final: UploadInfo,
   findings: Findings | undefined,
 ): Promise<UploadInfo> {
+  if (failedDigestFinal(final)) return releasePartials(deps, final);
   if (final.completedAt !== undefined) return removePartials(deps, final);
   if (final.concat?.role !== 'final') return final;
   const infos = await Promise.all(final.concat.partials.map((p) => findInfo(deps.ctx, p.id)));
@@ -173,11 +183,22 @@ async function settle(
     if (!whole) return final;
     done = await removePartials(deps, whole);
   } else {
-    done = await completeFinal(deps, final, parts);
+    try {
+      done = await completeFinal(deps, final, parts);
+    } catch (err) {
+      // Nothing published: a tombstone that every later look answers 460, never rebuilt.
+      if (isDigestMismatch(err)) return failFinal(deps, final);
+      throw err;
+    }
   }
   if (findings) findings.finishedFinal = final.id;
   deps.ctx.log.debug({ id: final.id, partials: ready.length }, 'waiting final completed');
   return done;
+}
+
+/** A final that failed its digest: nothing there, nothing to come (store.ts answers 460). */
+function failedState(info: UploadInfo): UploadState {
+  return { info, progress: emptyProgress(), loadedAt: Date.now() };
 }
 
 async function markAwaited(

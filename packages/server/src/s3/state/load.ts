@@ -7,7 +7,7 @@ import { settleWaiting, waitingFinalState } from '../concat/waiting-final.js';
 import type { StoreContext } from '../context.js';
 import { resumeHashed } from '../digest/resume.js';
 import { segmentHashState } from '../digest/state.js';
-import { adoptionOf, hashesUpload, type UploadInfo } from '../info.js';
+import { adoptionOf, failedDigestFinal, hashesUpload, type UploadInfo } from '../info.js';
 import { readInfo } from '../info-io.js';
 import type { PartList } from '../parts/list.js';
 import { multipartTarget } from '../parts/target.js';
@@ -52,9 +52,12 @@ export async function loadState(
     const awaitedBy = info.concat?.role === 'partial' ? info.concat.awaitedBy : undefined;
     if (awaitedBy !== undefined) {
       // A crash between this partial's completion and its final's assembly: assemble it.
-      await settleWaiting(deps.finals, awaitedBy, findings).catch((err: unknown) =>
-        ctx.log.warn({ err, id }, 'could not complete the final awaiting a partial'),
-      );
+      const final = await settleWaiting(deps.finals, awaitedBy, findings).catch((err: unknown) => {
+        ctx.log.warn({ err, id }, 'could not complete the final awaiting a partial');
+        return undefined;
+      });
+      // That final failed its digest and released this partial (s3/concat/failed-final.ts).
+      if (final && failedDigestFinal(final)) info = { ...info, concat: { role: 'partial' } };
     }
     return completeState(info);
   }
