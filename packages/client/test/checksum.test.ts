@@ -10,12 +10,13 @@ import {
   chooseChecksum,
   parseAlgorithmList,
 } from '../src/checksum/algorithms.js';
+import { ChecksumChoice } from '../src/checksum/choice.js';
 import { checksumChunk } from '../src/checksum/digest.js';
 import { createHasher, digestBytes, type Hasher, hasWebAssembly } from '../src/checksum/hasher.js';
 import { jsHasher } from '../src/checksum/js-hasher.js';
 import { nodeHasher } from '../src/checksum/node-hasher.js';
 import { wasmHasher } from '../src/checksum/wasm-hasher.js';
-import { TusError } from '../src/errors.js';
+import { isTusError, TusError } from '../src/errors.js';
 import { checksumCaps, parseCaps } from '../src/protocol/caps.js';
 import { blobSource } from '../src/sources/blob.js';
 import { nodeFileSource } from '../src/sources/node-file.js';
@@ -32,7 +33,20 @@ const MAKERS: Array<[string, Make]> = [
   ['node:crypto / zlib', nodeHasher],
 ];
 
-describe.each(MAKERS)('%s digests', (_name, make) => {
+/** Without WebAssembly there is no CRC-32 (no maintained pure-JS one): it is refused. */
+const supports = (name: string, alg: (typeof ALGORITHMS)[number]) =>
+  !(name.startsWith('pure JS') && alg === 'crc32');
+
+test('without WebAssembly crc32 is refused as unsupported, not hand-computed', () => {
+  expect(() => jsHasher('crc32')).toThrow(/crc32 needs WebAssembly/);
+  try {
+    jsHasher('crc32');
+  } catch (e) {
+    expect(isTusError(e, 'unsupported')).toBe(true);
+  }
+});
+
+describe.each(MAKERS)('%s digests', (name, make) => {
   test('known vectors', async () => {
     const abc = enc('abc');
     const d = async (alg: (typeof ALGORITHMS)[number], x: Uint8Array) => {
@@ -46,12 +60,13 @@ describe.each(MAKERS)('%s digests', (_name, make) => {
     expect(await d('sha256', abc)).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-    expect(await d('crc32', enc('123456789'))).toBe('cbf43926');
+    if (supports(name, 'crc32')) expect(await d('crc32', enc('123456789'))).toBe('cbf43926');
   });
 
   test.each(ALGORITHMS)(
     '%s equals node:crypto / zlib over odd piece boundaries and sizes',
     async (alg) => {
+      if (!supports(name, alg)) return;
       for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 4097, 100_003]) {
         const data = randomBytes(n);
         const h = await make(alg);
@@ -87,8 +102,27 @@ describe('digestBytes', () => {
     delete (globalThis as any).WebAssembly;
     try {
       expect(hasWebAssembly()).toBe(false);
-      const got = await Promise.all(ALGORITHMS.map((a) => digestBytes(a, data)));
-      expect(got.map(b64)).toEqual(want.map(b64));
+      const hashed = ALGORITHMS.filter((a) => a !== 'crc32');
+      const got = await Promise.all(hashed.map((a) => digestBytes(a, data)));
+      expect(got.map(b64)).toEqual(want.filter((_, i) => ALGORITHMS[i] !== 'crc32').map(b64));
+      await expect(digestBytes('crc32', data)).rejects.toThrow(/crc32 needs WebAssembly/);
+      // 'auto' against a server offering only crc32 goes without a checksum; crc32 asked
+      // for by name fails on the chunk, kind 'unsupported'.
+      const src = blobSource(new Blob([data]));
+      const chunk = await src.read(0, 1000);
+      const caps = parseCaps(
+        new Headers({ 'Tus-Extension': 'checksum', 'Tus-Checksum-Algorithm': 'crc32' }),
+      );
+      const auto = new ChecksumChoice(src, 'auto', () => {});
+      auto.choose(caps);
+      expect(auto.algorithm).toBe('crc32');
+      expect(await auto.forChunk(chunk, 0, 1000, data.length)).toBeNull();
+      expect(auto.algorithm).toBeNull();
+      const named = new ChecksumChoice(src, 'crc32', () => {});
+      named.choose(caps);
+      await expect(named.forChunk(chunk, 0, 1000, data.length)).rejects.toMatchObject({
+        kind: 'unsupported',
+      });
     } finally {
       globalThis.WebAssembly = saved;
     }
