@@ -35,7 +35,8 @@ import { finish } from './completion.js';
 import type { FinalDeps, Findings } from './concat/deps.js';
 import { settleFinal } from './concat/direct-final.js';
 import { failedFinalError } from './concat/failed-final.js';
-import { createFinal, partialLength } from './concat/final.js';
+import { createFinal } from './concat/final.js';
+import { partialLength } from './concat/final-fields.js';
 import { lockFinal } from './concat/final-lock.js';
 import {
   type LockUploads,

@@ -22,9 +22,9 @@ import { findInfo, readInfo, writeInfo } from '../info-io.js';
 import { partCount } from '../parts/arithmetic.js';
 import { objectLength } from '../state/object.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
-import { storageOf } from '../state/view.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
 import type { DirectLayout, PartialFacts } from './direct-layout.js';
+import { answerRepeat, answerUnfinished } from './final-fields.js';
 import { removePartials } from './remove-partials.js';
 
 /** What deciding on a final's kind needs of a partial (s3/concat/final-kind.ts). */
@@ -73,17 +73,14 @@ export async function createDirectFinal(
     true,
   );
   await Promise.all(partials.map(({ info: p }, i) => adopt(deps, info, p, layout.firstParts[i])));
-  upload.offset = 0;
-  upload.storage = storageOf(deps.ctx, info.id);
-  upload.creation_date = info.createdAt;
-  return { upload, info };
+  return answerUnfinished(deps, upload, info);
 }
 
 /**
  * The same final POST again (s3/concat/named-partials.ts): answered with the final it created, once
  * the partials a crash left out are adopted. `partials` are as this request read them
  * (reading them completed any whose bytes were all durable, and with them the final), so
- * only those not adopted are read again. The new id @tus/server drew goes unused.
+ * only those not adopted are read again.
  */
 export async function repeatDirectFinal(
   deps: FinalDeps,
@@ -98,15 +95,8 @@ export async function repeatDirectFinal(
     partials.map((p) => p.info),
     findings,
   );
-  deps.ctx.log.info({ id: final.id }, 'final POST repeated: answered with its final');
-  upload.id = final.id;
-  upload.size = final.size;
-  upload.offset = 0;
-  upload.metadata = final.metadata;
-  upload.storage = storageOf(deps.ctx, final.id);
   // Unfinished (isRepeatOf): it expires like any unfinished upload.
-  upload.creation_date = final.createdAt;
-  return { upload, info: final };
+  return answerRepeat(deps, upload, final);
 }
 
 async function adopt(

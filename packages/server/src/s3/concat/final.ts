@@ -14,24 +14,16 @@ import { TusError } from '../../errors.js';
 import { DIGEST_MISMATCH_STATUS } from '../../extensions/repr-digest.js';
 import { startUpload } from '../creation.js';
 import type { DigestInfo, UploadInfo } from '../info.js';
-import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
 import { completeState, emptyProgress, type UploadState } from '../state/upload-state.js';
 import { storageOf } from '../state/view.js';
 import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
 import { createDirectFinal, partialFacts, repeatDirectFinal } from './direct-final.js';
+import { finalLength } from './final-fields.js';
 import { type FinalKind, finalKind } from './final-kind.js';
 import { type NamedPartials, namedPartials } from './named-partials.js';
 import { chooseFinalPartSize } from './plan.js';
 import { createWaitingFinal, repeatWaitingFinal } from './waiting-final.js';
-
-/** The length a final naming this partial gets from it (unknown while deferred: 400). */
-export function partialLength({ info }: UploadState): number {
-  if (info.size === undefined) {
-    throw new TusError(400, `partial upload ${info.id} has a deferred length`);
-  }
-  return info.size;
-}
 
 /** A partial upload that a final may consume by copy: created as a partial, and finished. */
 function finishedPartial(state: UploadState): UploadInfo {
@@ -82,13 +74,7 @@ export async function createFinal(
   if (repeats || kind.kind !== 'copy') return unfinishedFinal(deps, upload, request, kind, named);
   const partials = states.map(finishedPartial);
   const sizes = partials.map((p) => p.size ?? 0);
-  const size = sizes.reduce((a, b) => a + b, 0);
-  if (upload.size !== undefined && upload.size !== size) {
-    throw new TusError(400, `Upload-Length ${upload.size} is not the partials' total ${size}`);
-  }
-  if (size > S3_MAX_OBJECT_SIZE) {
-    throw new TusError(413, 'the partial uploads exceed the S3 object limit of 5 TiB');
-  }
+  const size = finalLength(upload, sizes);
   upload.size = size;
   // Built by UploadPartCopy, so always a multipart upload, however small.
   const info = await startUpload(

@@ -15,17 +15,15 @@
 // expires as one, and the sweep removes it as one (s3/concat/group-termination.ts).
 import type { Upload } from '@tus/utils';
 import type { Ownership } from '../../auth/principal.js';
-import { TusError } from '../../errors.js';
 import { startUpload } from '../creation.js';
 import { type DigestInfo, failedDigestFinal, finalOfPartial, type UploadInfo } from '../info.js';
 import { findInfo, writeInfo } from '../info-io.js';
-import { S3_MAX_OBJECT_SIZE } from '../parts/arithmetic.js';
 import { recordCompletionIfWhole } from '../state/object.js';
 import { emptyProgress, type UploadState } from '../state/upload-state.js';
-import { storageOf } from '../state/view.js';
 import { completeFinal } from './complete-final.js';
 import type { Created, FinalDeps, Findings } from './deps.js';
 import { failFinal, isDigestMismatch, releasePartials } from './failed-final.js';
+import { answerRepeat, answerUnfinished, finalLength, partialLength } from './final-fields.js';
 import { chooseFinalPartSize } from './plan.js';
 import { removePartials } from './remove-partials.js';
 
@@ -36,20 +34,8 @@ export async function createWaitingFinal(
   partials: readonly UploadState[],
   extra: Ownership & { digest?: DigestInfo },
 ): Promise<Created> {
-  const sizes = partials.map(({ info }) => {
-    if (info.size === undefined) {
-      throw new TusError(400, `partial upload ${info.id} has a deferred length`);
-    }
-    return info.size;
-  });
-  const size = sizes.reduce((a, b) => a + b, 0);
-  if (upload.size !== undefined && upload.size !== size) {
-    throw new TusError(400, `Upload-Length ${upload.size} is not the partials' total ${size}`);
-  }
-  if (size > S3_MAX_OBJECT_SIZE) {
-    throw new TusError(413, 'the partial uploads exceed the S3 object limit of 5 TiB');
-  }
-  upload.size = size;
+  const sizes = partials.map(partialLength);
+  upload.size = finalLength(upload, sizes);
   const createdAt = oldest([new Date().toISOString(), ...partials.map((p) => p.info.createdAt)]);
   // Built by UploadPartCopy, so always a multipart upload, however small.
   const info = await startUpload(
@@ -70,10 +56,7 @@ export async function createWaitingFinal(
   // The final's info first: a crash before every mark is written leaves a final that names
   // its partials, and the next look at it marks the rest.
   await Promise.all(partials.map(({ info: p }) => markAwaited(deps, info.id, p)));
-  upload.offset = 0;
-  upload.storage = storageOf(deps.ctx, info.id);
-  upload.creation_date = info.createdAt;
-  return { upload, info };
+  return answerUnfinished(deps, upload, info);
 }
 
 /** The same final POST again (s3/concat/named-partials.ts): answered with the final it made. */
@@ -86,14 +69,7 @@ export async function repeatWaitingFinal(
   for (const { info } of partials) {
     if (finalOfPartial(info) === undefined) await markAwaited(deps, final.id, info);
   }
-  deps.ctx.log.info({ id: final.id }, 'final POST repeated: answered with its final');
-  upload.id = final.id;
-  upload.size = final.size;
-  upload.offset = 0;
-  upload.metadata = final.metadata;
-  upload.storage = storageOf(deps.ctx, final.id);
-  upload.creation_date = final.createdAt;
-  return { upload, info: final };
+  return answerRepeat(deps, upload, final);
 }
 
 /**
