@@ -36,31 +36,8 @@ export async function loadState(
   findings?: Findings,
 ): Promise<UploadState> {
   const { ctx } = deps;
-  let info = await readInfo(ctx, id);
-  if (info.completedAt !== undefined) {
-    // A crash between completing a final and removing its partials: finish the job.
-    if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
-      info = await removePartials(deps.finals, info);
-    }
-    const adopted = adoptionOf(info);
-    if (adopted) {
-      // A crash between this partial's completion and its final's: complete the final.
-      await settleFinal(deps.finals, adopted.finalId, findings).catch((err: unknown) =>
-        ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
-      );
-    }
-    const awaitedBy = info.concat?.role === 'partial' ? info.concat.awaitedBy : undefined;
-    if (awaitedBy !== undefined) {
-      // A crash between this partial's completion and its final's assembly: assemble it.
-      const final = await settleWaiting(deps.finals, awaitedBy, findings).catch((err: unknown) => {
-        ctx.log.warn({ err, id }, 'could not complete the final awaiting a partial');
-        return undefined;
-      });
-      // That final failed its digest and released this partial (s3/concat/failed-final.ts).
-      if (final && failedDigestFinal(final)) info = { ...info, concat: { role: 'partial' } };
-    }
-    return completeState(info);
-  }
+  const info = await readInfo(ctx, id);
+  if (info.completedAt !== undefined) return finishedState(deps, id, info, findings);
   if (info.concat?.role === 'final' && info.concat.direct) {
     return directFinalState(deps.finals, info, findings);
   }
@@ -115,6 +92,39 @@ export async function loadState(
     return { ...state, info: await deps.finish(info, progress, state.staged, findings) };
   }
   return state;
+}
+
+/** A finished upload: what a crash left undone around its completion is finished first. */
+async function finishedState(
+  deps: LoadDeps,
+  id: string,
+  completed: UploadInfo,
+  findings: Findings | undefined,
+): Promise<UploadState> {
+  const { ctx } = deps;
+  let info = completed;
+  // A crash between completing a final and removing its partials: finish the job.
+  if (info.concat?.role === 'final' && !info.concat.partialsRemoved) {
+    info = await removePartials(deps.finals, info);
+  }
+  const adopted = adoptionOf(info);
+  if (adopted) {
+    // A crash between this partial's completion and its final's: complete the final.
+    await settleFinal(deps.finals, adopted.finalId, findings).catch((err: unknown) =>
+      ctx.log.warn({ err, id }, 'could not complete the final of a partial'),
+    );
+  }
+  const awaitedBy = info.concat?.role === 'partial' ? info.concat.awaitedBy : undefined;
+  if (awaitedBy !== undefined) {
+    // A crash between this partial's completion and its final's assembly: assemble it.
+    const final = await settleWaiting(deps.finals, awaitedBy, findings).catch((err: unknown) => {
+      ctx.log.warn({ err, id }, 'could not complete the final awaiting a partial');
+      return undefined;
+    });
+    // That final failed its digest and released this partial (s3/concat/failed-final.ts).
+    if (final && failedDigestFinal(final)) info = { ...info, concat: { role: 'partial' } };
+  }
+  return completeState(info);
 }
 
 /**
