@@ -19,7 +19,7 @@ import {
 } from './helpers/store-harness.js';
 
 // Short enough to wait out, long enough that what is created after the wait is still
-// younger than it on a loaded machine (150 ms was not, under a load average of 10).
+// younger than it on a loaded machine (a much shorter one was not, under heavy load).
 const EXP = 1_000;
 const waitOut = () => new Promise((r) => setTimeout(r, EXP + 50));
 const marker = (id: string) => `${PREFIX}.open/${id}`;
