@@ -145,6 +145,32 @@ describe('a waiting final on the fake S3', () => {
     expect(digest(s3.object(`${PREFIX}f`, BUCKET))).toBe(whole);
   });
 
+  it('refuses an Upload-Length that is not the sum of its partials, and leaves them', async () => {
+    const s3 = fakeS3();
+    const store = newStore(s3);
+    await partial(store, 'q1', small.length);
+    await as('PATCH', () => patch(store, 'q1', small, 0, small.length));
+    await partial(store, 'q2', big.length);
+    await as('PATCH', () => patch(store, 'q2', big, 0, 1 << 19));
+    const wrong = as(
+      'POST',
+      async () => {
+        await store.sizeOfPartials(['q1', 'q2']);
+        return store.create(
+          new Upload({ id: 'h', size: small.length + big.length + 1, offset: 0 }),
+        );
+      },
+      { role: 'final', partials: ['q1', 'q2'] },
+    );
+    await expect(wrong).rejects.toMatchObject({ status_code: 400 });
+    expect(s3.keys(`${PREFIX}h`)).toEqual([]);
+    // The partials are as they were: a right final over them still waits and completes.
+    const created = await finalOf(store, 'h2', ['q1', 'q2']);
+    expect(created.size).toBe(small.length + big.length);
+    await as('PATCH', () => patch(store, 'q2', big, 1 << 19, big.length));
+    expect(digest(s3.object(`${PREFIX}h2`, BUCKET))).toBe(whole);
+  });
+
   it('refuses a second final over a partial it awaits', async () => {
     const { store } = await setUp();
     await partial(store, 'p3', 5);
