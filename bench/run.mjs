@@ -89,8 +89,24 @@ const { values: opt } = parseArgs({
 
 const SIZES = {
   ...(opt.quick
-    ? { reps: 1, big: 256 * MiB, mid: 32 * MiB, smallCount: 100, manyCount: 10 }
-    : { reps: 3, big: 1 * GiB, mid: 128 * MiB, smallCount: 500, manyCount: 20 }),
+    ? {
+        reps: 1,
+        big: 256 * MiB,
+        mid: 32 * MiB,
+        smallCount: 100,
+        manyCount: 10,
+        scaleCount: 50,
+        scale: 8 * MiB,
+      }
+    : {
+        reps: 3,
+        big: 1 * GiB,
+        mid: 128 * MiB,
+        smallCount: 500,
+        manyCount: 20,
+        scaleCount: 200,
+        scale: 32 * MiB,
+      }),
   // Rounds of the big file written and deleted before rep 0 (warmBackend), either way.
   backendWarmRounds: 2,
 };
@@ -196,7 +212,7 @@ const CLIENT_SCRIPTS = {
 };
 
 function workloads(files) {
-  const { big, mid, smalls } = files;
+  const { big, mid, smalls, scale } = files;
   return [
     {
       id: 'one-patch',
@@ -251,6 +267,18 @@ function workloads(files) {
       concurrency: SIZES.manyCount,
       chunkSize: null,
       cases: ['A', 'C', 'D'],
+    },
+    {
+      // Issue 25: many uploads at once, our server at its default partMemory. Each record
+      // keeps every upload's duration; a case that cannot finish is reported as failed.
+      id: 'scale',
+      title: `${SIZES.scaleCount} × ${fmtSize(scale.size)} at once`,
+      files: Array.from({ length: SIZES.scaleCount }, () => scale),
+      concurrency: SIZES.scaleCount,
+      chunkSize: null,
+      perUpload: true,
+      mayFail: true,
+      cases: ['A', 'B', 'C', 'D'],
     },
   ];
 }
@@ -424,6 +452,11 @@ async function runOne({ wl, c, rep }, ctx) {
         readyPeakRssBytes: srvRss0,
       };
     }
+  } catch (e) {
+    // A failed run still says how much memory its server had taken by then.
+    if (server) e.serverStats = { peakRssBytes: peakRssOf(server.pid) };
+    e.elapsedSec = (Date.now() - wall0) / 1000;
+    throw e;
   } finally {
     if (server) {
       await stopChild(server.child);
@@ -485,6 +518,37 @@ async function runOne({ wl, c, rep }, ctx) {
       : null,
     s3Requests,
     verified: { sizes: objects.length, sha256: hashed.length },
+    ...(wl.perUpload ? { perUpload: perUploadTimes(result.uploads) } : {}),
+  };
+}
+
+/** Every upload's start, end and duration (s), and the slowest over the fastest duration. */
+function perUploadTimes(uploads) {
+  const sec = (ms) => Math.round(ms) / 1000;
+  const durations = uploads.map((u) => u.endMs - u.startMs);
+  const fastest = Math.min(...durations);
+  const slowest = Math.max(...durations);
+  return {
+    fastestSec: sec(fastest),
+    slowestSec: sec(slowest),
+    slowestOverFastest: slowest / fastest,
+    startSec: uploads.map((u) => sec(u.startMs)),
+    endSec: uploads.map((u) => sec(u.endMs)),
+  };
+}
+
+/** A run of a `mayFail` workload that threw: recorded as failed, with the reason. */
+async function failedRun({ wl, c, rep }, ctx, error) {
+  await emptyBucket(ctx.s3, c.bucket).catch(() => {});
+  return {
+    workload: wl.id,
+    case: c.id,
+    rep,
+    failed: error.message.split('\n')[0],
+    failedAfterSec: error.elapsedSec ?? null,
+    server: error.serverStats ?? null,
+    files: wl.files.length,
+    bytes: wl.files.reduce((s, f) => s + f.size, 0),
   };
 }
 
@@ -593,6 +657,7 @@ async function main() {
     warm: await randomFile(dir, `warm-${WARM_SIZE}.bin`, WARM_SIZE),
     big: await randomFile(dir, `big-${SIZES.big}.bin`, SIZES.big),
     mid: await randomFile(dir, `mid-${SIZES.mid}.bin`, SIZES.mid),
+    scale: await randomFile(dir, `scale-${SIZES.scale}.bin`, SIZES.scale),
     smalls: [],
   };
   for (let i = 0; i < SIZES.smallCount; i++) {
@@ -634,8 +699,16 @@ async function main() {
   const loadStart = os.loadavg();
   const records = [];
   for (const [i, r] of runs.entries()) {
-    const rec = await runOne(r, { rgw, s3, env, s3Config, files });
+    const ctx = { rgw, s3, env, s3Config, files };
+    const rec = await runOne(r, ctx).catch((e) => {
+      if (!r.wl.mayFail || signalled) throw e;
+      return failedRun(r, ctx, e);
+    });
     records.push(rec);
+    if (rec.failed) {
+      log(`[${i + 1}/${runs.length}] ${r.wl.id} ${r.c.id} r${r.rep}: FAILED: ${rec.failed}`);
+      continue;
+    }
     const tp =
       r.wl.unit === 'files/s'
         ? `${rec.filesPerSec.toFixed(1)} files/s`
@@ -646,7 +719,7 @@ async function main() {
       ? `server ${(rec.server.peakRssBytes / MiB).toFixed(0)} MiB, ${rec.server.cpuSecPerGiB.toFixed(2)} CPU s/GiB`
       : 'no server';
     log(
-      `[${i + 1}/${runs.length}] ${r.wl.id} ${r.c.id} r${r.rep}: ${tp}; ${srv}; client ${(rec.client.peakRssBytes / MiB).toFixed(0)} MiB; other load ${rec.otherLoadCores.toFixed(2)} cores${rec.verified.sha256 ? '; sha256 ok' : ''}`,
+      `[${i + 1}/${runs.length}] ${r.wl.id} ${r.c.id} r${r.rep}: ${tp}${rec.perUpload ? ` (slowest/fastest upload ${rec.perUpload.slowestOverFastest.toFixed(2)})` : ''}; ${srv}; client ${(rec.client.peakRssBytes / MiB).toFixed(0)} MiB; other load ${rec.otherLoadCores.toFixed(2)} cores${rec.verified.sha256 ? '; sha256 ok' : ''}`,
     );
   }
   const loadEnd = os.loadavg();
@@ -693,7 +766,14 @@ async function main() {
   const out = await writeReports({
     meta,
     records,
-    workloads: wls.map(({ id, title, unit, cases, ref }) => ({ id, title, unit, cases, ref })),
+    workloads: wls.map(({ id, title, unit, cases, ref, perUpload }) => ({
+      id,
+      title,
+      unit,
+      cases,
+      ref,
+      perUpload,
+    })),
     cases: CASES,
     official,
     root: ROOT,

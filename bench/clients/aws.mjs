@@ -1,6 +1,7 @@
 // Peer A, the physical reference: @aws-sdk/lib-storage Upload straight to S3 from a file
 // stream, 8 MiB parts, queueSize 4 (1 for the serial reference A1), unsigned payload.
 import { createReadStream } from 'node:fs';
+import { Agent } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { pool, runClient } from './common.mjs';
@@ -9,6 +10,8 @@ const MiB = 1024 * 1024;
 
 await runClient(async (job) => {
   const { endpoint, region, accessKeyId, secretAccessKey, bucket } = job.s3;
+  const queueSize = job.queueSize ?? 4;
+  const parts = Math.min(job.concurrency, job.files.length) * queueSize;
   const client = new S3Client({
     endpoint,
     region,
@@ -19,6 +22,11 @@ await runClient(async (job) => {
     // No Expect: 100-continue on parts, as our server sends none: RGW closes the
     // connection after every request that had it.
     expectContinueHeader: process.env.BENCH_A_EXPECT ? undefined : false,
+    // The SDK's handler allows 50 sockets; many uploads at once (scale: 200 × 4 parts in
+    // flight) would otherwise queue behind each other in the client, not at the server.
+    ...(parts > 50
+      ? { requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: parts }) } }
+      : {}),
   });
   // Over plain HTTP the SDK signs the SHA-256 of every part body, and RGW then hashes it
   // again to check: CPU that neither tus server spends (both send UNSIGNED-PAYLOAD), on a
@@ -43,7 +51,7 @@ await runClient(async (job) => {
         ContentType: 'application/octet-stream',
       },
       partSize: 8 * MiB,
-      queueSize: job.queueSize ?? 4,
+      queueSize,
     });
     await up.done();
     return { key, file: f.path, size: f.size };

@@ -16,16 +16,23 @@ export function readJob() {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-/** Runs `fn(item, index)` over `items`, at most `n` at once; rejects on the first failure. */
+/**
+ * Runs `fn(item, index)` over `items`, at most `n` at once; rejects on the first failure.
+ * Each result object gets `startMs` and `endMs` (from the pool's start): the scale workload
+ * compares the slowest upload with the fastest.
+ */
 export async function pool(items, n, fn) {
   const out = new Array(items.length);
+  const t0 = performance.now();
   let next = 0;
   let failed = false;
   const worker = async () => {
     while (!failed && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i], i);
+        const startMs = performance.now() - t0;
+        const r = await fn(items[i], i);
+        out[i] = r && typeof r === 'object' ? { ...r, startMs, endMs: performance.now() - t0 } : r;
       } catch (e) {
         failed = true;
         throw e;

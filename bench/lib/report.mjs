@@ -27,9 +27,18 @@ export function summarize(records, workloads) {
       records.filter((r) => r.workload === refWl && r.case === 'A').map((r) => [r.rep, tpOf(r)]),
     );
     for (const c of wl.cases) {
-      const rs = records.filter((r) => r.workload === wl.id && r.case === c);
+      const all = records.filter((r) => r.workload === wl.id && r.case === c);
+      const rs = all.filter((r) => !r.failed);
+      const failed = all.filter((r) => r.failed).map((r) => r.failed);
       if (rs.length === 0) {
-        out.push({ workload: wl.id, case: c, available: false });
+        out.push({
+          workload: wl.id,
+          case: c,
+          available: false,
+          failed,
+          failedAfterSec: stats(all.map((r) => r.failedAfterSec)),
+          serverPeakRssAtFailureMiB: stats(all.map((r) => r.server && r.server.peakRssBytes / MiB)),
+        });
         continue;
       }
       out.push({
@@ -48,6 +57,10 @@ export function summarize(records, workloads) {
         otherLoadCores: stats(rs.map((r) => r.otherLoadCores)),
         s3RequestsPerUpload: stats(rs.map((r) => r.s3Requests && r.s3Requests.total / r.files)),
         retries: rs.reduce((s, r) => s + (r.retries ?? 0), 0),
+        slowestOverFastest: stats(rs.map((r) => r.perUpload?.slowestOverFastest)),
+        fastestSec: stats(rs.map((r) => r.perUpload?.fastestSec)),
+        slowestSec: stats(rs.map((r) => r.perUpload?.slowestSec)),
+        failed,
         reps: rs.length,
       });
     }
@@ -145,14 +158,59 @@ export function targets(summary) {
     sc === undefined || sb === undefined ? null : sc >= 1.5 * sb,
     `D: ${fx(get(summary, 'small', 'D')?.throughput?.med)} files/s`,
   );
+  scaleTargets(summary, add);
   return t;
+}
+
+/** Issue 25's scale targets: C and D each, with A and B (or why they failed) alongside. */
+function scaleTargets(summary, add) {
+  const s = (c) => get(summary, 'scale', c);
+  if (!['C', 'D'].some((c) => s(c))) return;
+  const others = (key, d, unit) =>
+    ['A', 'B']
+      .map((c) => s(c))
+      .filter(Boolean)
+      .map((x) =>
+        x.available
+          ? `${x.case}: ${fx(x[key]?.med, d)}${unit}`
+          : `${x.case}: ${x.failed.length ? `failed (${x.failed[0]})` : 'not run'}`,
+      )
+      .join('; ');
+  for (const c of ['C', 'D']) {
+    const x = s(c);
+    const rss = x?.available ? x.serverPeakRssMiB?.med : undefined;
+    add(
+      `scale: server peak RSS ≤ 150 MiB (${c})`,
+      x?.failed?.length && !x.available
+        ? `run failed (${fx(x.serverPeakRssAtFailureMiB?.med, 0)} MiB by then)`
+        : rss === undefined
+          ? null
+          : `${fx(rss, 0)} MiB`,
+      rss === undefined ? (x?.failed?.length ? false : null) : rss <= 150,
+      c === 'C' ? others('serverPeakRssMiB', 0, ' MiB') : '',
+    );
+  }
+  for (const c of ['C', 'D']) {
+    const x = s(c);
+    const r = x?.available ? x.slowestOverFastest?.med : undefined;
+    add(
+      `scale: slowest upload ≤ 3 × fastest (${c})`,
+      r === undefined
+        ? x?.failed?.length
+          ? 'run failed'
+          : null
+        : `${fx(r, 2)} × (${fx(x.slowestSec.med, 1)} s vs ${fx(x.fastestSec.med, 1)} s)`,
+      r === undefined ? (x?.failed?.length ? false : null) : r <= 3,
+      c === 'C' ? others('slowestOverFastest', 2, ' ×') : '',
+    );
+  }
 }
 
 function otherLoadByRep(records) {
   const reps = [...new Set(records.map((r) => r.rep))].sort((a, b) => a - b);
   return reps
     .map((rep) => {
-      const rs = records.filter((r) => r.rep === rep);
+      const rs = records.filter((r) => r.rep === rep && !r.failed);
       return fx(rs.reduce((s, r) => s + r.otherLoadCores, 0) / rs.length, 2);
     })
     .join(' / ');
@@ -215,19 +273,33 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
       L.push('');
     }
     const unit = wl.unit ?? 'MiB/s';
+    // The scale workload adds each upload's duration: fastest, slowest, their ratio.
+    const per = wl.perUpload;
     L.push(
-      `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB | S3 requests per upload |`,
+      `| case | ${unit} | × A | server peak RSS MiB | (at start) | server CPU s/GiB | client peak RSS MiB | S3 requests per upload |${per ? ' fastest / slowest upload s | slowest ÷ fastest |' : ''}`,
     );
-    L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    L.push(
+      `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${per ? ' ---: | ---: |' : ''}`,
+    );
+    const blank = per ? ' | | | | | | | | |' : ' | | | | | | |';
     for (const c of wl.cases) {
       const s = get(summary, wl.id, c);
       const label = cases[c].label;
       if (!s?.available) {
-        L.push(`| ${label} | not run | | | | | | |`);
+        if (!s?.failed?.length) {
+          L.push(`| ${label} | not run${blank}`);
+          continue;
+        }
+        const rss = s.serverPeakRssAtFailureMiB;
+        const why = `failed after ${fx(s.failedAfterSec?.med, 0)} s${rss ? ` (server peak RSS by then ${fx(rss.med, 0)} MiB)` : ''}: ${s.failed[0].replace(/\|/g, '/')}`;
+        L.push(`| ${label} | ${why}${blank}`);
         continue;
       }
+      const perCells = per
+        ? ` ${cell(s.fastestSec, 1)} / ${cell(s.slowestSec, 1)} | ${cell(s.slowestOverFastest, 2)} |`
+        : '';
       L.push(
-        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} | ${s.s3RequestsPerUpload ? fx(s.s3RequestsPerUpload.med, 1) : '–'} |`,
+        `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} | ${s.s3RequestsPerUpload ? fx(s.s3RequestsPerUpload.med, 1) : '–'} |${perCells}`,
       );
     }
   }
@@ -293,7 +365,7 @@ export function svgChart({ summary, workloads, cases, title }) {
         const st = r.s?.available ? r.s[p.key] : null;
         if (!st) {
           parts.push(
-            `<text x="${x0 + 4}" y="${by + 11}" font-size="10" fill="#999">${r.s?.available ? '–' : 'n/a'}</text>`,
+            `<text x="${x0 + 4}" y="${by + 11}" font-size="10" fill="#999">${r.s?.available ? '–' : r.s?.failed?.length ? 'failed' : 'n/a'}</text>`,
           );
           return;
         }
