@@ -25,6 +25,30 @@ export function peakRssOf(pid) {
   return Number(m[1]) * 1024;
 }
 
+/** Like peakRssOf, but null once the process is gone (a server that crashed). */
+export function peakRssOrNull(pid) {
+  try {
+    return peakRssOf(pid);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Null while the child runs; once it has exited, why: its exit code or signal and the
+ * first error line its log has after "listening on" (a crash's uncaught error).
+ */
+export function exitReason(child, logFile) {
+  if (child.exitCode === null && child.signalCode === null) return null;
+  let error = '';
+  try {
+    const text = readFileSync(logFile, 'utf8');
+    const after = text.slice(Math.max(0, text.indexOf('listening on')));
+    error = /^\s*([\w.]*Error\b.*)$/m.exec(after)?.[1]?.trim() ?? '';
+  } catch {}
+  return `exited (${child.exitCode ?? child.signalCode})${error ? `: ${error}` : ''}`;
+}
+
 /** Busy CPU seconds of the whole machine so far (all cores, /proc/stat). */
 export function machineBusySeconds() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];

@@ -4,17 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { cell, fx, get, shortReason, stats } from './stats.mjs';
+import { targets } from './targets.mjs';
+
 const MiB = 1024 * 1024;
 const START = '<!-- bench:results:start (written by pnpm bench; edits inside are overwritten) -->';
 const END = '<!-- bench:results:end -->';
-
-function stats(values) {
-  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  const med = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-  return { med, min: v[0], max: v[v.length - 1], n: v.length };
-}
 
 /** Per workload and case: medians with min–max; the ratio to A is taken per rep, then summarized. */
 export function summarize(records, workloads) {
@@ -36,8 +31,11 @@ export function summarize(records, workloads) {
           case: c,
           available: false,
           failed,
+          files: all[0]?.files,
           failedAfterSec: stats(all.map((r) => r.failedAfterSec)),
-          serverPeakRssAtFailureMiB: stats(all.map((r) => r.server && r.server.peakRssBytes / MiB)),
+          serverPeakRssAtFailureMiB: stats(
+            all.map((r) => (r.server?.peakRssBytes ? r.server.peakRssBytes / MiB : null)),
+          ),
         });
         continue;
       }
@@ -47,6 +45,8 @@ export function summarize(records, workloads) {
         available: true,
         unit: wl.unit ?? 'MiB/s',
         throughput: stats(rs.map(tpOf)),
+        // Per rep, for ratios between two cases of the same rep (targets.mjs).
+        tpByRep: Object.fromEntries(rs.map((r) => [r.rep, tpOf(r)])),
         mibPerSec: stats(rs.map((r) => r.mibPerSec)),
         ratioToA: stats(rs.map((r) => (a.has(r.rep) ? tpOf(r) / a.get(r.rep) : null))),
         serverPeakRssMiB: stats(rs.map((r) => r.server && r.server.peakRssBytes / MiB)),
@@ -62,148 +62,14 @@ export function summarize(records, workloads) {
         slowestSec: stats(rs.map((r) => r.perUpload?.slowestSec)),
         failed,
         reps: rs.length,
+        files: rs[0].files,
+        // Objects checked: the fewest sizes in any rep, and SHA-256s over all reps.
+        sizesVerified: Math.min(...rs.map((r) => r.verified?.sizes ?? 0)),
+        sha256Verified: rs.reduce((n, r) => n + (r.verified?.sha256 ?? 0), 0),
       });
     }
   }
   return out;
-}
-
-const get = (summary, wl, c) => summary.find((s) => s.workload === wl && s.case === c);
-const fx = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
-const cell = (s, d = 1) => {
-  if (!s) return '–';
-  return s.n > 1 && s.min !== s.max
-    ? `${fx(s.med, d)} (${fx(s.min, d)}–${fx(s.max, d)})`
-    : fx(s.med, d);
-};
-
-/** Each target of issue 5 with the measured figures and whether it is met. */
-export function targets(summary) {
-  const t = [];
-  const ratio = (wl, c) => get(summary, wl, c)?.ratioToA?.med;
-  const add = (name, measured, ok, detail = '') => t.push({ name, measured, ok, detail });
-  const r1 = ratio('one-patch', 'C');
-  add(
-    'one PATCH: C ≥ 1.0 × A',
-    r1 === undefined ? null : `${fx(r1, 2)} × A`,
-    r1 === undefined ? null : r1 >= 1.0,
-    `B: ${fx(ratio('one-patch', 'B'), 2)} × A; C with Content-MD5 (our default): ${fx(ratio('one-patch', 'Cmd5'), 2)} × A`,
-  );
-  const r2 = ratio('patch-8m', 'C');
-  const serial = ratio('patch-8m', 'A1');
-  add(
-    '8 MiB PATCHes: C ≥ 0.7 × A',
-    r2 === undefined ? null : `${fx(r2, 2)} × A`,
-    r2 === undefined ? null : r2 >= 0.7,
-    [
-      `B: ${fx(ratio('patch-8m', 'B'), 2)} × A`,
-      serial === undefined || r2 === undefined
-        ? null
-        : `one 8 MiB part at a time straight to S3 (A1): ${fx(serial, 2)} × A, so C is ${fx(r2 / serial, 2)} × that ceiling`,
-    ]
-      .filter(Boolean)
-      .join('; '),
-  );
-  const p4 = get(summary, 'one-patch', 'Dp4');
-  const d1 = ratio('one-patch', 'D');
-  add(
-    'parallel 4, our client: D ≥ 1.0 × A',
-    p4?.available && p4.ratioToA ? `${fx(p4.ratioToA.med, 2)} × A` : 'not available',
-    p4?.available && p4.ratioToA ? p4.ratioToA.med >= 1.0 : null,
-    [
-      p4?.available ? null : 'Dp4 was not run (filtered run, or a client without --parallel)',
-      `D one stream: ${fx(d1, 2)} × A`,
-      ratio('one-patch', 'Dp4s') === undefined
-        ? null
-        : `parallel 4 + sha256: ${fx(ratio('one-patch', 'Dp4s'), 2)} × A`,
-    ]
-      .filter(Boolean)
-      .join('; '),
-  );
-  const big = get(summary, 'one-patch', 'C')?.serverPeakRssMiB?.med;
-  const mid = get(summary, 'one-patch-mid', 'C')?.serverPeakRssMiB?.med;
-  add(
-    'server peak RSS ≤ 100 MiB, one big upload (C)',
-    big === undefined ? null : `${fx(big, 0)} MiB`,
-    big === undefined ? null : big <= 100,
-    `B: ${fx(get(summary, 'one-patch', 'B')?.serverPeakRssMiB?.med, 0)} MiB`,
-  );
-  add(
-    'server peak RSS flat as the file grows (C, ≤ 10 % growth)',
-    big === undefined || mid === undefined ? null : `${fx(mid, 0)} → ${fx(big, 0)} MiB`,
-    big === undefined || mid === undefined ? null : big <= mid * 1.1,
-  );
-  for (const wl of ['one-patch', 'patch-8m']) {
-    const ours = get(summary, wl, 'C')?.serverCpuSecPerGiB?.med;
-    const peer = get(summary, wl, 'B')?.serverCpuSecPerGiB?.med;
-    const md5 = get(summary, wl, 'Cmd5')?.serverCpuSecPerGiB?.med;
-    add(
-      `server CPU/GiB ≤ ½ peer's (${wl}, C vs B)`,
-      ours === undefined || peer === undefined
-        ? null
-        : `${fx(ours, 2)} vs ${fx(peer, 2)} s/GiB (${fx(ours / peer, 2)} ×)`,
-      ours === undefined || peer === undefined ? null : ours <= peer / 2,
-      md5 === undefined || peer === undefined
-        ? ''
-        : `with Content-MD5: ${fx(md5, 2)} s/GiB (${fx(md5 / peer, 2)} ×)`,
-    );
-  }
-  const sc = get(summary, 'small', 'C')?.throughput?.med;
-  const sb = get(summary, 'small', 'B')?.throughput?.med;
-  add(
-    'small files: C ≥ 1.5 × B files/s',
-    sc === undefined || sb === undefined
-      ? null
-      : `${fx(sc)} vs ${fx(sb)} files/s (${fx(sc / sb, 2)} ×)`,
-    sc === undefined || sb === undefined ? null : sc >= 1.5 * sb,
-    `D: ${fx(get(summary, 'small', 'D')?.throughput?.med)} files/s`,
-  );
-  scaleTargets(summary, add);
-  return t;
-}
-
-/** Issue 25's scale targets: C and D each, with A and B (or why they failed) alongside. */
-function scaleTargets(summary, add) {
-  const s = (c) => get(summary, 'scale', c);
-  if (!['C', 'D'].some((c) => s(c))) return;
-  const others = (key, d, unit) =>
-    ['A', 'B']
-      .map((c) => s(c))
-      .filter(Boolean)
-      .map((x) =>
-        x.available
-          ? `${x.case}: ${fx(x[key]?.med, d)}${unit}`
-          : `${x.case}: ${x.failed.length ? `failed (${x.failed[0]})` : 'not run'}`,
-      )
-      .join('; ');
-  for (const c of ['C', 'D']) {
-    const x = s(c);
-    const rss = x?.available ? x.serverPeakRssMiB?.med : undefined;
-    add(
-      `scale: server peak RSS ≤ 150 MiB (${c})`,
-      x?.failed?.length && !x.available
-        ? `run failed (${fx(x.serverPeakRssAtFailureMiB?.med, 0)} MiB by then)`
-        : rss === undefined
-          ? null
-          : `${fx(rss, 0)} MiB`,
-      rss === undefined ? (x?.failed?.length ? false : null) : rss <= 150,
-      c === 'C' ? others('serverPeakRssMiB', 0, ' MiB') : '',
-    );
-  }
-  for (const c of ['C', 'D']) {
-    const x = s(c);
-    const r = x?.available ? x.slowestOverFastest?.med : undefined;
-    add(
-      `scale: slowest upload ≤ 3 × fastest (${c})`,
-      r === undefined
-        ? x?.failed?.length
-          ? 'run failed'
-          : null
-        : `${fx(r, 2)} × (${fx(x.slowestSec.med, 1)} s vs ${fx(x.fastestSec.med, 1)} s)`,
-      r === undefined ? (x?.failed?.length ? false : null) : r <= 3,
-      c === 'C' ? others('slowestOverFastest', 2, ' ×') : '',
-    );
-  }
 }
 
 function otherLoadByRep(records) {
@@ -259,7 +125,7 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
         ? `Before rep 0, the new RGW took ${meta.backendWarm.rounds} × ${meta.backendWarm.bytes / MiB} MiB as A sends it, then deleted (${meta.backendWarm.seconds.toFixed(0)} s), so rep 0 does not meet a cold bluestore. `
         : '') +
       "Every object's size was checked with HeadObject after every run, and its SHA-256 (GET) " +
-      'on the first rep (of the many concurrent uploads, 5 objects).',
+      'on the first rep (of the many concurrent uploads and of the scale run, 5 objects).',
   );
   for (const wl of workloads) {
     L.push('');
@@ -269,6 +135,20 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
       const ref = workloads.find((w) => w.id === wl.ref);
       L.push(
         `A has no PATCHes: × A is against A's run of the same rep in "${ref?.title ?? wl.ref}".`,
+      );
+      L.push('');
+    }
+    const wlReps = new Set(records.filter((r) => r.workload === wl.id).map((r) => r.rep)).size;
+    if (wl.firstRepOnly && wlReps < meta.sizes.reps) {
+      L.push(
+        'The longest workload: a run of every workload has it in rep 0 only, so one figure per case and no min–max.',
+      );
+      L.push('');
+    }
+    if (wl.perUpload) {
+      L.push(
+        "Fastest / slowest upload: one upload's time from its first request to its answer. " +
+          'A case that could not finish is shown as failed, with its reason.',
       );
       L.push('');
     }
@@ -291,7 +171,7 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
           continue;
         }
         const rss = s.serverPeakRssAtFailureMiB;
-        const why = `failed after ${fx(s.failedAfterSec?.med, 0)} s${rss ? ` (server peak RSS by then ${fx(rss.med, 0)} MiB)` : ''}: ${s.failed[0].replace(/\|/g, '/')}`;
+        const why = `failed${s.failedAfterSec ? ` after ${fx(s.failedAfterSec.med, 0)} s` : ''}${rss ? ` (server peak RSS by then ${fx(rss.med, 0)} MiB)` : ''}: ${shortReason(s.failed[0])}`;
         L.push(`| ${label} | ${why}${blank}`);
         continue;
       }
@@ -308,14 +188,14 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
   L.push('');
   L.push('| target | measured | met | notes |');
   L.push('| --- | --- | :---: | --- |');
-  for (const t of targets(summary)) {
+  for (const t of targets(summary, workloads)) {
     L.push(
       `| ${t.name} | ${t.measured ?? '–'} | ${t.ok === null ? 'n/a' : t.ok ? 'yes' : '**no**'} | ${t.detail} |`,
     );
   }
   if (chartRel) {
     L.push('');
-    L.push(`![throughput and peak RSS per case](${chartRel})`);
+    L.push(`![throughput, peak RSS and × A per case](${chartRel})`);
   }
   return L.join('\n');
 }
@@ -331,19 +211,36 @@ const COLORS = {
   D: '#3c9a4a',
   Dp4: '#26702f',
   Dp4s: '#174d1f',
+  Cdg: '#1f4f8a',
+  Ddg: '#7cc488',
+  Ddu: '#a3d9a5',
+  Ddi: '#5fb86b',
 };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function svgChart({ summary, workloads, cases, title }) {
-  const W = 1180;
+  const W = 1420;
   const labelW = 250;
-  const panelW = (W - labelW - 40) / 3;
+  const panelW = (W - labelW - 60) / 4;
   const barH = 14;
   const gap = 6;
+  // The fourth panel: × A, or for the scale workload slowest ÷ fastest upload (issue 25's
+  // fairness figure); `mark` draws the reference (1 × A) or the target (3 ×) as a line.
   const panels = [
-    { key: 'throughput', head: (wl) => `throughput (${wl.unit ?? 'MiB/s'})` },
-    { key: 'serverPeakRssMiB', head: () => 'server peak RSS (MiB)' },
-    { key: 'clientPeakRssMiB', head: () => 'client peak RSS (MiB)' },
+    { key: () => 'throughput', head: (wl) => `throughput (${wl.unit ?? 'MiB/s'})` },
+    {
+      key: () => 'serverPeakRssMiB',
+      head: (wl) => `server peak RSS (MiB)${wl.perUpload ? ', target ≤ 150' : ''}`,
+      mark: (wl) => (wl.perUpload ? 150 : undefined),
+    },
+    { key: () => 'clientPeakRssMiB', head: () => 'client peak RSS (MiB)' },
+    {
+      key: (wl) => (wl.perUpload ? 'slowestOverFastest' : 'ratioToA'),
+      head: (wl) => (wl.perUpload ? 'slowest ÷ fastest upload (target ≤ 3)' : '× A (same rep)'),
+      mark: (wl) => (wl.perUpload ? 3 : 1),
+      digits: 2,
+      skipEmpty: true,
+    },
   ];
   const parts = [];
   let y = 40;
@@ -355,17 +252,35 @@ export function svgChart({ summary, workloads, cases, title }) {
     );
     y += 28;
     panels.forEach((p, pi) => {
+      const key = p.key(wl);
+      // A workload without A (instant) has no × A: leave that panel out.
+      if (p.skipEmpty && !rows.some((r) => r.s?.available && r.s[key])) return;
       const x0 = labelW + pi * (panelW + 20);
       parts.push(
         `<text x="${x0}" y="${y + 2}" font-size="11" fill="#555">${esc(p.head(wl))}</text>`,
       );
-      const max = Math.max(1, ...rows.map((r) => r.s?.[p.key]?.max ?? 0)) * 1.18;
+      const mark = p.mark?.(wl);
+      const max = Math.max(1, mark ?? 0, ...rows.map((r) => r.s?.[key]?.max ?? 0)) * 1.18;
+      if (mark !== undefined) {
+        const mx = (x0 + ((panelW - 10) * mark) / max).toFixed(1);
+        const y1 = y + 6;
+        const y2 = y + 8 + rows.length * (barH + gap) - gap + 2;
+        parts.push(
+          `<line x1="${mx}" y1="${y1}" x2="${mx}" y2="${y2}" stroke="#c0392b" stroke-width="1" stroke-dasharray="3,2"/>`,
+        );
+      }
       rows.forEach((r, i) => {
         const by = y + 8 + i * (barH + gap);
-        const st = r.s?.available ? r.s[p.key] : null;
+        const st = r.s?.available ? r.s[key] : null;
         if (!st) {
+          const byThen = key === 'serverPeakRssMiB' && r.s?.serverPeakRssAtFailureMiB;
+          const text = r.s?.available
+            ? '–'
+            : r.s?.failed?.length
+              ? `failed${byThen ? ` (${fx(byThen.med, 0)} MiB by then)` : ''}`
+              : 'n/a';
           parts.push(
-            `<text x="${x0 + 4}" y="${by + 11}" font-size="10" fill="#999">${r.s?.available ? '–' : r.s?.failed?.length ? 'failed' : 'n/a'}</text>`,
+            `<text x="${x0 + 4}" y="${by + 11}" font-size="10" fill="#999">${text}</text>`,
           );
           return;
         }
@@ -382,7 +297,7 @@ export function svgChart({ summary, workloads, cases, title }) {
         }
         const tx = x0 + Math.max(w, ((panelW - 10) * st.max) / max) + 4;
         parts.push(
-          `<text x="${tx.toFixed(1)}" y="${by + 11}" font-size="10">${fx(st.med, st.med < 10 ? 1 : 0)}</text>`,
+          `<text x="${tx.toFixed(1)}" y="${by + 11}" font-size="10">${fx(st.med, p.digits ?? (st.med < 10 ? 1 : 0))}</text>`,
         );
       });
     });
@@ -450,7 +365,7 @@ export async function writeReports({
   const pngFile = path.join(dir, `${stem}.png`);
   writeFileSync(
     jsonFile,
-    `${JSON.stringify({ ...meta, summary, targets: targets(summary), workloads, records }, null, 2)}\n`,
+    `${JSON.stringify({ ...meta, summary, targets: targets(summary, workloads), workloads, records }, null, 2)}\n`,
   );
   const caseLabels = Object.fromEntries(
     Object.entries(cases).map(([k, v]) => [k, { label: v.label, needs: v.needs }]),
