@@ -40,6 +40,44 @@ describe('sendWithFreshBody', () => {
     expect(built.slice(0, -1).every((b) => b.destroyed)).toBe(true);
   });
 
+  it('fails and aborts the request when a stream body fails on its own, never leaving it unhandled', async () => {
+    const cut = new TusError(503, 'storage is unavailable; try again', 5);
+    const signals: AbortSignal[] = [];
+    let built = 0;
+    // Like the SDK: pipes the body into its request, listens to no error of the body, and
+    // settles only when the request ends or its abort signal fires.
+    const sdkLike = (body: Buffer | Readable, signal: AbortSignal) =>
+      new Promise<string>((resolve, reject) => {
+        signals.push(signal);
+        signal.addEventListener('abort', () => reject(new Error('aborted')));
+        const chunks: Buffer[] = [];
+        (body as Readable).on('data', (c: Buffer) => chunks.push(c));
+        (body as Readable).on('end', () => resolve(Buffer.concat(chunks).toString()));
+      });
+    const failingBody = () => {
+      built++;
+      return Readable.from(
+        (async function* () {
+          yield Buffer.from('head');
+          throw cut;
+        })(),
+      );
+    };
+    await expect(sendWithFreshBody({}, failingBody, sdkLike)).rejects.toBe(cut);
+    // Transient: tried as often as a request is, each attempt aborted.
+    expect(built).toBe(FRESH_BODY_ATTEMPTS);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    const final = new Error('segment has more bytes than listed');
+    const wrongBody = () =>
+      Readable.from(
+        (async function* () {
+          yield Buffer.from('x');
+          throw final;
+        })(),
+      );
+    await expect(sendWithFreshBody({}, wrongBody, sdkLike)).rejects.toBe(final);
+  });
+
   it('gives up after its attempts, at once on a final answer, and on a lost fence', async () => {
     let sent = 0;
     const stream = () => Readable.from([Buffer.from('x')]);

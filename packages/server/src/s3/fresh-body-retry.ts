@@ -36,24 +36,64 @@ export function isTransient(err: unknown): boolean {
  * as often as `client` would try a request.
  * `before` runs right before each attempt (the fence check: a holder that lost its lock
  * does not try again).
+ * A stream body can fail on its own (a staged segment's GET cut or stalled by S3): the SDK
+ * pipes the body into its request and listens to no error of it, so such a failure would
+ * be an unhandled 'error' that ends the process, and the request would wait out its idle
+ * timeout on a socket. Here it aborts the request (`signal`, for the SDK's `abortSignal`)
+ * and counts as that attempt's failure.
  */
 export async function sendWithFreshBody<T>(
   client: AttemptsOf,
   body: () => Buffer | Readable,
-  send: (body: Buffer | Readable) => Promise<T>,
+  send: (body: Buffer | Readable, signal: AbortSignal) => Promise<T>,
   before: () => void = () => {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const current = body();
-    before();
+    const abort = new AbortController();
+    const bodyFailure = Buffer.isBuffer(current) ? undefined : failureOf(current, abort);
     try {
-      return await send(current);
-    } catch (err) {
+      before();
+      const sent = send(current, abort.signal);
+      return await (bodyFailure ? Promise.race([sent, bodyFailure.failed]) : sent);
+    } catch (caught) {
+      const err = bodyFailure?.error ?? caught;
       if (Buffer.isBuffer(current)) throw err; // the SDK tried it again already
       // Stops what the stream still reads (staged segments' GETs).
       current.destroy();
       if (!isTransient(err) || attempt >= (await attemptsOf(client))) throw err;
       await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
+    } finally {
+      bodyFailure?.detach();
     }
   }
+}
+
+interface BodyFailure {
+  /** Rejects with the body's own error, once it has one. */
+  failed: Promise<never>;
+  error: unknown;
+  detach(): void;
+}
+
+function failureOf(body: Readable, abort: AbortController): BodyFailure {
+  let onError: (err: unknown) => void = () => {};
+  const out: BodyFailure = {
+    failed: new Promise<never>((_, reject) => {
+      onError = (err: unknown) => {
+        out.error ??= err;
+        abort.abort(err);
+        reject(err);
+      };
+    }),
+    error: undefined,
+    // A destroyed body may still emit: its listener stays, it only records.
+    detach: () => {
+      body.off('error', onError);
+      body.on('error', () => {});
+    },
+  };
+  out.failed.catch(() => {});
+  body.on('error', onError);
+  return out;
 }

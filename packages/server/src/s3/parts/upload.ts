@@ -36,9 +36,10 @@ export async function uploadPart(
   const res = await sendWithFreshBody(
     ctx.client,
     () => bodyAfter(head, body),
-    (Body) =>
+    (Body, abortSignal) =>
       ctx.client.send(
         new UploadPartCommand({ ...address, Body, ContentLength: size, ContentMD5: md5 }),
+        { abortSignal },
       ),
     // After the head's read from S3, which can take a while: right before each write.
     () => ctx.fence.assertHeld(),
@@ -79,7 +80,7 @@ async function putWhole(
   const res = await sendWithFreshBody(
     ctx.client,
     () => bodyAfter(head, body),
-    (Body) =>
+    (Body, abortSignal) =>
       ctx.client.send(
         new PutObjectCommand({
           Bucket: ctx.bucket,
@@ -91,6 +92,7 @@ async function putWhole(
           ...objectDigestMetadata(info),
           ...putChecksumParams(info),
         }),
+        { abortSignal },
       ),
     () => ctx.fence.assertHeld(),
   );

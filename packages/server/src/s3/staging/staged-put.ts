@@ -28,7 +28,7 @@ export async function putStaged(put: StagedPut): Promise<number> {
   await sendWithFreshBody(
     client,
     () => bodyAfter(head, bytes),
-    (Body) =>
+    (Body, abortSignal) =>
       client.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -38,6 +38,7 @@ export async function putStaged(put: StagedPut): Promise<number> {
           ContentMD5: md5,
           Metadata: put.metadata,
         }),
+        { abortSignal },
       ),
     put.before,
   );
