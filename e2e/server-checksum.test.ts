@@ -355,6 +355,68 @@ describe('checksum on S3', () => {
   });
 });
 
+describe('checksum on S3, parts streaming (partChecksum none)', () => {
+  let backend: Backend;
+  let server: RunningServer;
+  let proxy: FlipProxy;
+  let store: S3MultipartStore;
+  beforeAll(async () => {
+    backend = await s3Backend('cks/');
+    const { s3 } = backend.options;
+    server = await startInProcess({
+      ...backend.options,
+      s3: s3 && { ...s3, partChecksum: 'none' },
+      partSize: PS,
+    });
+    store = server.tus.datastore as S3MultipartStore;
+    proxy = await startFlipProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+    await backend?.cleanup();
+  });
+  const marks = async (id: string) =>
+    (await listKeys(backend.bucket as string, `cks/${id}`))
+      .filter((k) => k.includes('.unv.'))
+      .map((k) => k.slice(k.indexOf('.unv.') + 5));
+
+  it('a PATCH of several parts streams them all under its mark; a flip is still 460', async () => {
+    const data = randomBytes(3 * PS + 2 * MiB);
+    const url = await createUpload(server.url, data.length);
+    const id = idOf(url);
+    const body = data.subarray(0, 3 * PS);
+    let before = { ...store.metrics };
+    proxy.arm(2 * PS + 12345);
+    const bad = await patch(viaProxy(url, proxy), 0, body, {
+      'Upload-Checksum': sha256Header(body),
+    });
+    expect(proxy.flips).toBe(1);
+    expect(bad.status).toBe(460);
+    // Every part streamed as it filled, the last too: all in the upload, none counts.
+    expect(store.metrics.partsStreamed - before.partsStreamed).toBe(3);
+    expect(store.metrics.checksumMismatches - before.checksumMismatches).toBe(1);
+    expect(await marks(id)).toEqual(['00001-00003']);
+    expect(await headOffset(url)).toBe(0);
+
+    before = { ...store.metrics };
+    const ok = await patch(url, 0, body, { 'Upload-Checksum': sha256Header(body) });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('upload-offset')).toBe(String(3 * PS));
+    expect(store.metrics.partsStreamed - before.partsStreamed).toBe(3);
+    expect(await marks(id)).toEqual([]);
+    // The rest in one checksummed PATCH within one part: held, no mark.
+    const rest = data.subarray(3 * PS);
+    const last = await patch(url, 3 * PS, rest, { 'Upload-Checksum': sha256Header(rest) });
+    expect(last.status).toBe(204);
+    expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+    expect(await listKeys(backend.bucket as string, `cks/${id}`)).toEqual([
+      `cks/${id}`,
+      `cks/${id}.info`,
+    ]);
+  });
+});
+
 describe('createTusServer().handle() without Express', () => {
   let backend: Backend;
   beforeAll(async () => {

@@ -272,6 +272,37 @@ describe('hashing ahead (DigestAhead) over a source digester', () => {
     expect(stats.digesters).toBe(4);
   });
 
+  test('Node file passes asked at once run one after the other, in the order asked', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'client-digester-'));
+    try {
+      const p = path.join(dir, 'f.bin');
+      await writeFile(p, data);
+      // Small pieces: interleaved passes would take turns piece by piece.
+      const src = await nodeFileSource(p, { pieceSize: 100 });
+      try {
+        const ranges = [0, 2500, 5000, 7500].map((start) => [start, start + 2500] as const);
+        const digesters = ranges.map(([start]) => src.digester!(start, 'sha256'));
+        const done: number[] = [];
+        const passes = ranges.map(([, end], i) =>
+          digesters[i]!.advance(end).then(() => {
+            // When a pass ends, the one asked after it has not read a byte yet.
+            const next = digesters[i + 1];
+            if (next) expect(next.position).toBe(ranges[i + 1]![0]);
+            done.push(i);
+            return b64(digesters[i]!.digest());
+          }),
+        );
+        const digests = await Promise.all(passes);
+        expect(done).toEqual([0, 1, 2, 3]);
+        expect(digests).toEqual(ranges.map(([start, end]) => want(start, end)));
+      } finally {
+        await src.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the Node file source digester equals node:crypto over the range', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'client-digester-'));
     try {

@@ -38,11 +38,49 @@ describe('planPatch', () => {
     expect(planPatch(info(), 0, { checksum: sha }, store).viaPending).toBe(false);
     expect(planPatch(info({ size: undefined }), 0, {}, store).viaPending).toBe(false);
   });
-  it('streams only without checksums and into a multipart upload', () => {
+  it('streams without checksums, into a multipart upload, without Content-MD5', () => {
     expect(planPatch(info(), 0, {}, store).canStream).toBe(true);
     expect(planPatch(info(), 0, { checksum: sha }, store).canStream).toBe(false);
     expect(planPatch(info(), 0, {}, { prefix: '', partChecksum: 'md5' }).canStream).toBe(false);
     expect(planPatch(info({ uploadId: undefined }), 0, {}, store).canStream).toBe(false);
+  });
+});
+
+describe('planPatch under an Upload-Checksum', () => {
+  const declared = (offset: number, length: number, over: Partial<UploadInfo> = {}) =>
+    planPatch(info(over), offset, { checksum: sha, declaredLength: length }, store);
+  it('marks, and so streams, a known-length request declared past its first part', () => {
+    expect(declared(0, 8 * MiB + 1)).toMatchObject({ marked: true, canStream: true });
+    expect(declared(3 * MiB, 6 * MiB)).toMatchObject({ marked: true, lastPart: 2 });
+    expect(declared(0, 40 * MiB)).toMatchObject({ marked: true, canStream: true, lastPart: 5 });
+  });
+  it('holds instead within one part: a one-part PATCH needs no mark', () => {
+    expect(declared(0, 8 * MiB)).toMatchObject({ marked: false, canStream: false });
+    expect(declared(8 * MiB, 5 * MiB)).toMatchObject({ marked: false, canStream: false });
+    // Past the upload's end the reach is cut at its size: still the last part only.
+    expect(declared(32 * MiB, 99 * MiB)).toMatchObject({ marked: false, lastPart: 5 });
+  });
+  it('never marks without a declared length, for a deferred length, or without an MPU', () => {
+    const chunked = planPatch(info(), 0, { checksum: sha }, store);
+    expect(chunked).toMatchObject({ marked: false, canStream: false });
+    expect(declared(0, 40 * MiB, { size: undefined })).toMatchObject({
+      viaPending: true,
+      marked: false,
+      canStream: false,
+    });
+    expect(declared(0, 40 * MiB, { uploadId: undefined }).canStream).toBe(false);
+  });
+  it('marks under Content-MD5 too, where parts are held whole but not streamed', () => {
+    const md5 = planPatch(
+      info(),
+      0,
+      { checksum: sha, declaredLength: 40 * MiB },
+      { prefix: '', partChecksum: 'md5' },
+    );
+    expect(md5).toMatchObject({ marked: true, canStream: false });
+  });
+  it('without a checksum nothing is marked', () => {
+    expect(planPatch(info(), 0, { declaredLength: 40 * MiB }, store).marked).toBe(false);
   });
 });
 

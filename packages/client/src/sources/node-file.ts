@@ -36,6 +36,9 @@ export async function nodeFileSource(
   const piece = o.pieceSize ?? 1024 * 1024;
   const mode = o.bodyMode ?? 'stream';
   const readExact = exactReader(fh, path);
+  // One hashing pass at a time over this file, in the order they were asked for (see
+  // rangeDigester).
+  const lane: Lane = { tail: Promise.resolve() };
 
   return {
     size,
@@ -49,7 +52,7 @@ export async function nodeFileSource(
       return { body: pieceStream(readExact, start, e, piece), size: e - start, last };
     },
     digester: (start: number, algorithm: ChecksumAlgorithm) =>
-      rangeDigester(fh, path, { size, piece, start, algorithm }),
+      rangeDigester(fh, path, lane, { size, piece, start, algorithm }),
     async identity() {
       return {
         size,
@@ -118,17 +121,28 @@ function pieceStream(
   );
 }
 
+/** The end of the queue of hashing passes over one file. */
+interface Lane {
+  tail: Promise<void>;
+}
+
 function rangeDigester(
   fh: FileHandle,
   path: string,
+  lane: Lane,
   r: { size: number; piece: number; start: number; algorithm: ChecksumAlgorithm },
 ): RangeDigester {
   // A pass over the range before it is streamed again as the body: the header must be
   // known before the body starts, and re-reading (page cache) beats holding a whole
   // chunk in memory. One piece in memory at a time.
+  //
+  // Passes over the same file queue up (the file's lane) rather than share the thread
+  // piece by piece: the partials of a parallel upload all ask for their first chunk's
+  // digest at once, and, interleaved, every one of them would be ready only when all are,
+  // with no byte sent meanwhile. Queued, the first partial starts sending after its own
+  // pass, while the others are hashed.
   const h = nodeHasher(r.algorithm);
   let pos = r.start;
-  let chain: Promise<void> = Promise.resolve();
   let buf: Uint8Array | null = null;
   const advance = async (to: number) => {
     buf ??= new Uint8Array(r.piece);
@@ -146,8 +160,9 @@ function rangeDigester(
       return pos;
     },
     advance(to: number) {
-      chain = chain.catch(() => {}).then(() => advance(to));
-      return chain;
+      const pass = lane.tail.catch(() => {}).then(() => advance(to));
+      lane.tail = pass;
+      return pass;
     },
     digest: () => h.digest(),
   };

@@ -28,8 +28,18 @@ export interface PatchPlan {
   lastPart: number;
   /** Under a checksum, with a deferred length: parts wait as pending objects, not under a mark. */
   viaPending: boolean;
-  /** Parts may stream to S3 as they fill (s3/parts/streamed.ts). */
+  /**
+   * Parts may stream to S3 as they fill (s3/parts/streamed.ts). Under an Upload-Checksum,
+   * only those of a request that puts a mark anyway (`marked`).
+   */
   canStream: boolean;
+  /**
+   * Under an Upload-Checksum, a known-length request declared to reach past its first part:
+   * its parts go into the upload under a mark before the match whatever they do, so they may
+   * as well stream (the mark goes first). A request within one part holds its part instead
+   * and needs no mark (s3/patch/verify.ts).
+   */
+  marked: boolean;
   /** A part over the whole part memory may stream early (s3/parts/streamed.ts). */
   canStreamEarly: boolean;
 }
@@ -53,14 +63,22 @@ export function planPatch(
       info.announcedLength ?? Number.POSITIVE_INFINITY,
     );
   const reach = Math.min(limit, declaredLength === undefined ? limit : offset + declaredLength);
+  const lastPart = partNumberAt(Math.max(reach - 1, offset), partSize);
+  const viaPending = checksum !== undefined && info.size === undefined;
+  const marked =
+    checksum !== undefined &&
+    !viaPending &&
+    declaredLength !== undefined &&
+    lastPart > partNumberAt(offset, partSize);
   return {
     limit,
     declaredLength,
     reach,
-    lastPart: partNumberAt(Math.max(reach - 1, offset), partSize),
-    viaPending: checksum !== undefined && info.size === undefined,
+    lastPart,
+    viaPending,
+    marked,
     canStream:
-      !checksum &&
+      (!checksum || marked) &&
       store.partChecksum === 'none' &&
       multipartTarget(store.prefix, info) !== undefined,
     canStreamEarly: !checksum && multipartTarget(store.prefix, info) !== undefined,

@@ -30,7 +30,9 @@ export class PatchReceiver {
    * matched. Whole parts still stream to S3, under a mark that keeps them out of the
    * offset (s3/staging/marks.ts), or, for a deferred length, as pending objects copied into
    * parts after the match (s3/staging/pending.ts). The tail stays in memory until the match, and so
-   * does the last whole part: a PATCH of one part (a common case) needs neither. Segments
+   * does the last whole part unless it streamed (a request declared past its first part, without
+   * Content-MD5, streams its parts under a mark put first): a PATCH of one part (a common case)
+   * needs neither. Segments
    * folded into this request's parts are deleted only once those parts count.
    */
   async receive(

@@ -236,8 +236,12 @@ export class PatchRequest {
     this.overBudget = cutter.carriedBytes + size > lease.maxBytes;
     const early = this.overBudget && partStreamsEarly(plan, cutter.partStart, size);
     const streams = early || partStreams(plan, cutter.partStart, size, cutter.carriedSegments);
-    // A streaming part is in flight from its first byte: it waits for a pipeline slot first.
-    if (streams) await this.pipeline.room();
+    // A streaming part is in flight from its first byte: it waits for a pipeline slot first,
+    // and, under an Upload-Checksum, for the mark that keeps it out of the offset.
+    if (streams) {
+      await this.gate?.markFrom(partNumberAt(cutter.partStart, this.info.partSize));
+      await this.pipeline.room();
+    }
     // No slab yet: those are taken as the bytes arrive (growPart), so an empty or silent
     // PATCH costs at most one slab (s3/memory/part-budget.ts: why no wait lasts forever).
     cutter.begin(size, streams, early);
@@ -287,7 +291,10 @@ export class PatchRequest {
     cutter.addSlab(slab);
   }
 
-  /** A filled part goes out, or under a checksum is held until more bytes follow it. */
+  /**
+   * A filled part goes out, or under a checksum, unless it streamed under the request's
+   * mark, is held until more bytes follow it.
+   */
   private async flush(): Promise<void> {
     const part = this.cutter.take();
     if (this.cutter.end === this.info.size) {
@@ -299,7 +306,7 @@ export class PatchRequest {
         throw err;
       }
     }
-    if (this.gate) this.gate.held = part;
+    if (this.gate?.holds(part)) this.gate.held = part;
     else await this.writes.upload(part, this.pipeline);
   }
 

@@ -2,7 +2,12 @@
 // matched. Whole parts that are not the request's last still go out before the match:
 // under a mark that keeps them out of the offset (s3/staging/marks.ts), or, for a deferred
 // length, as pending objects copied into parts after the match (s3/staging/pending.ts).
-// The last whole part is held in memory until the match: a PATCH of one part needs neither.
+// Without Content-MD5, a known-length request declared to reach past its first part puts
+// its mark before its first part and streams its parts as they fill, the last one too
+// (plan.ts, `marked`): received and sent at once, as without a checksum, rather than
+// received whole, then sent. A part that does not stream (Content-MD5, staged segments
+// before it) waits in memory for the next byte; the last one for the match: a PATCH of one
+// part needs no mark.
 import type { TusError } from '../../errors.js';
 import {
   CHECKSUM_MISMATCH_STATUS,
@@ -67,13 +72,7 @@ export class ChecksumGate {
     const { info, state, plan, pipeline } = this.req;
     state.staged = true;
     if (!plan.viaPending) {
-      // The mark is durable before the first unverified byte reaches the upload.
-      this.mark ??= await this.deps.marks.put(
-        info.id,
-        part.partNumber,
-        plan.lastPart,
-        this.deps.ctx.fence,
-      );
+      await this.markFrom(part.partNumber);
       return this.req.writes.upload(part, pipeline);
     }
     const { pending, ctx } = this.deps;
@@ -87,6 +86,27 @@ export class ChecksumGate {
         part.pooled?.release();
       }
     });
+  }
+
+  /**
+   * Before part `partNumber`, the first of the request's to reach the upload unverified (held
+   * and followed by more bytes, or streaming from its first byte): the mark, durable first,
+   * keeps it and every later part of the request out of the offset until the match.
+   */
+  async markFrom(partNumber: number): Promise<void> {
+    const { info, state, plan } = this.req;
+    state.staged = true;
+    this.mark ??= await this.deps.marks.put(
+      info.id,
+      partNumber,
+      plan.lastPart,
+      this.deps.ctx.fence,
+    );
+  }
+
+  /** Whether a whole part waits in memory for more bytes or the match: one that streamed is out. */
+  holds(part: FullPart): boolean {
+    return part.streamed === undefined;
   }
 
   /** Waits for the parts sent before the match, then matches the body against the checksum. */
