@@ -125,15 +125,18 @@ describe('DirectBody', () => {
         req.on('pause', () => {
           if (pausedWith < 0) pausedWith = received;
         });
-        // The consumer starts only once the socket had to stop.
-        const wait = setInterval(() => {
-          if (pausedWith < 0) return;
-          clearInterval(wait);
-          void drainToBuffer(reader).then((b) => {
-            got = b;
-            res.end('ok');
-          });
-        }, 20);
+        // Nothing is read before the first next(); then the consumer stops until the socket
+        // had to stop.
+        void reader.next().then((first) => {
+          const wait = setInterval(() => {
+            if (pausedWith < 0) return;
+            clearInterval(wait);
+            void drainToBuffer(reader).then((b) => {
+              got = Buffer.concat([first.value as Buffer, b]);
+              res.end('ok');
+            });
+          }, 20);
+        });
       },
       (port) => send(port, data),
     );

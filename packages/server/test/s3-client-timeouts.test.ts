@@ -173,3 +173,24 @@ test('an answer of S3 keeps its own meaning', async () => {
   expect(err).not.toBeInstanceOf(TusError);
   expect(err).toMatchObject({ name: 'AccessDenied' });
 });
+
+test('requests beyond 50 at once get their own sockets: none times out waiting for one', async () => {
+  // Every request is answered only after a while, so with a pool of 50 sockets the rest
+  // would wait in its queue past the connection timeout (the SDK's timer runs there too).
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      setTimeout(() => res.writeHead(200, { ETag: '"abc"', 'Content-Length': '0' }).end(), 2_000);
+    });
+  });
+  const endpoint = await listening(server);
+  closers.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const c = client(endpoint, { connectTimeout: 1_000, requestTimeout: 0, maxAttempts: 1 });
+  const results = await Promise.allSettled(
+    Array.from({ length: 80 }, () => c.send(put(Buffer.alloc(1), 1))),
+  );
+  expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+});

@@ -34,6 +34,23 @@ export const BODY_HIGH_WATER_MARK = 256 * 1024;
  */
 export const DEFAULT_IDLE_TIMEOUT = 30_000;
 
+/**
+ * A body the store may leave unread: hold() pauses its socket until the next next() (a
+ * request waiting for part memory, s3/memory/turns.ts), and interrupt() ends a next() that
+ * waits for the client's bytes with an empty chunk (the request gives back what it holds).
+ */
+export interface HoldableBody {
+  hold(): void;
+  /** Whether a next() was waiting; it resolves with an empty chunk. */
+  interrupt(): boolean;
+}
+
+export function holdable(body: unknown): HoldableBody | undefined {
+  return body instanceof BodyReader ? body : undefined;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /** A datastore that reads the request body itself when the request context offers it. */
 export interface DirectBodyStore {
   readonly readsDirectBody: true;
@@ -118,12 +135,13 @@ interface ReaderHooks {
 
 /**
  * An async iterator over an IncomingMessage's chunks with a byte-counted queue: the
- * socket pauses once BODY_HIGH_WATER_MARK bytes wait. Leaving the loop early (return())
+ * socket pauses once BODY_HIGH_WATER_MARK bytes wait, and stays paused until the first
+ * next() (the store may first wait for part memory, with nothing of the body read). Leaving the loop early (return())
  * or stop() ends it without destroying the request: the rest of the body is drained so
  * the answer can still go out on this connection. A failed body hands out what it queued
  * before the failure, then throws.
  */
-export class BodyReader implements AsyncIterableIterator<Buffer> {
+export class BodyReader implements AsyncIterableIterator<Buffer>, HoldableBody {
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private ended = false;
@@ -131,6 +149,7 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
   private finished = false;
   private wake: (() => void) | undefined;
   private idle: NodeJS.Timeout | undefined;
+  private interrupted = false;
   /** Bytes that arrived, handed out or not. */
   received = 0;
   private readonly onData = (chunk: Buffer) => {
@@ -165,6 +184,7 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
     req.once('end', this.onEnd);
     req.once('error', this.onError);
     req.once('close', this.onClose);
+    req.pause();
   }
 
   [Symbol.asyncIterator](): this {
@@ -176,10 +196,9 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
       const chunk = this.queue.shift();
       if (chunk) {
         this.queued -= chunk.length;
-        // Only the socket this reader paused is resumed: not a call per chunk.
-        if (this.queued < BODY_HIGH_WATER_MARK && !this.finished && this.req.isPaused()) {
-          this.req.resume();
-        }
+        // A chunk ends the wait an interrupt was for.
+        this.interrupted = false;
+        this.resumeBelowMark();
         return { value: chunk, done: false };
       }
       if (this.failure) {
@@ -190,11 +209,41 @@ export class BodyReader implements AsyncIterableIterator<Buffer> {
         this.finishClean();
         return { value: undefined, done: true };
       }
+      if (this.interrupted) {
+        this.interrupted = false;
+        return { value: EMPTY, done: false };
+      }
+      this.resumeBelowMark();
       this.armIdle();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
     }
+  }
+
+  /** Only the socket this reader paused is resumed: not a call per chunk. */
+  private resumeBelowMark(): void {
+    if (this.queued < BODY_HIGH_WATER_MARK && !this.finished && this.req.isPaused()) {
+      this.req.resume();
+    }
+  }
+
+  /** Leaves the socket paused until the next next(): nothing more is read meanwhile. */
+  hold(): void {
+    if (!this.finished && !this.ended && !this.failure) this.req.pause();
+  }
+
+  /**
+   * A next() waiting for the client's bytes resolves with an empty chunk. The idle timer
+   * keeps running: the client is no less silent.
+   */
+  interrupt(): boolean {
+    const wake = this.wake;
+    if (!wake) return false;
+    this.wake = undefined;
+    this.interrupted = true;
+    wake();
+    return true;
   }
 
   /**

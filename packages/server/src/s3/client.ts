@@ -31,7 +31,11 @@ export interface S3ConnectionOptions {
    * refused request (bad credentials) wastes one body's upload, once.
    */
   expectContinue?: boolean;
-  /** ms to open a connection to S3 before the attempt fails (default 5 s; 0: none). */
+  /**
+   * ms to open a connection to S3 before the attempt fails (default 5 s; 0: none). It
+   * measures connecting only: the socket pool has no limit, so no request waits for a socket
+   * (the SDK's timer also runs while a request waits in its pool's queue).
+   */
   connectTimeout?: number;
   /**
    * ms an S3 request's connection may carry no byte either way before the attempt fails
@@ -63,6 +67,13 @@ export function createS3Client(opts: S3ConnectionOptions): S3Client {
     requestHandler: {
       connectionTimeout: opts.connectTimeout ?? DEFAULT_S3_CONNECT_TIMEOUT,
       socketTimeout: opts.requestTimeout ?? DEFAULT_S3_REQUEST_TIMEOUT,
+      // The handler's agents hold 50 sockets, and its connection timer runs while a request
+      // waits for one: 200 uploads at once answered 503 after 5 s queued (BENCHMARKS.md,
+      // "Scale"). The server bounds its own S3 requests: parts in flight by part memory
+      // (s3/memory/turns.ts), the small ones (info, HEAD, staging) by the uploads in progress.
+      // Idle sockets are kept (keep-alive) up to the agent's default of 256.
+      httpAgent: { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY },
+      httpsAgent: { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY },
     },
     // Standard retry: a failed attempt is tried again after a jittered backoff, except a
     // request whose body is a stream (a part sent while it fills): the SDK cannot replay

@@ -28,6 +28,8 @@ export function leaseBytes(partSize: number, partBuffers: number, budget: PartBu
 export class BufferLease {
   private readonly out = new Set<Buffer>();
   private readonly waiters: Array<() => void> = [];
+  /** Called once the lease holds no slab (turns.ts: a turn is released then). */
+  private readonly onEmpty: Array<() => void> = [];
   /** Set by returnAll(): the request is over, and so is every take(). */
   private closed = false;
   private readonly maxSlabs: number;
@@ -77,6 +79,7 @@ export class BufferLease {
     if (!this.out.delete(slab)) return;
     this.budget.give(slab);
     this.waiters.shift()?.();
+    if (this.out.size === 0) this.emptied();
   }
 
   returnAll(): void {
@@ -84,5 +87,16 @@ export class BufferLease {
     for (const slab of this.out) this.budget.give(slab);
     this.out.clear();
     for (const wake of this.waiters.splice(0)) wake();
+    this.emptied();
+  }
+
+  /** Runs `fn` once this lease holds no slab: now, if it holds none. */
+  whenEmpty(fn: () => void): void {
+    if (this.out.size === 0) fn();
+    else this.onEmpty.push(fn);
+  }
+
+  private emptied(): void {
+    for (const fn of this.onEmpty.splice(0)) fn();
   }
 }

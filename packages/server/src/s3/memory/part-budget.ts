@@ -7,18 +7,32 @@
 // Slabs given back are kept for reuse and still count: slabs in use plus slabs kept never
 // exceed the limit, so the cap bounds the memory this holds, not only what is in use.
 //
+// Who may take slabs: only a request that holds a turn (s3/memory/turns.ts), a reservation
+// of what its lease may hold. Turns never reserve more than this budget, so a request with a
+// turn never waits for a slab, and requests without one are not read at all: with hundreds
+// of uploads at once, each taking slabs as its bytes arrived, every request held part of a
+// part and waited for the next slab (hold and wait), staged what it held after SPILL_AFTER
+// and waited again; 200 uploads of 32 MiB staged 8.6 segments per part and ended in 503s
+// (BENCHMARKS.md, "Scale"). A turn is handed on at each part boundary while others wait, so
+// uploads progress in rounds, first come, first served (s3/patch/admission.ts).
+//
 // Why no wait lasts forever: a slab in use is (a) in the part a request is filling, freed
-// when its body ends or the idle body timeout cuts it (body/direct-body.ts), (b) on its way
-// to S3, freed once the kernel has it, S3 answered or S3 failed it (s3/parts/streamed.ts; a
+// when its body ends or the idle body timeout cuts it (body/direct-body.ts), or staged when
+// its holder brings no byte for TURN_IDLE while others wait for a turn, (b) on its way to
+// S3, freed once the kernel has it, S3 answered or S3 failed it (s3/parts/streamed.ts; a
 // request waiting on its own early part's slabs stops when that part fails), or (c) held
-// under an Upload-Checksum until the request's next byte or its end. A request waiting for
-// a slab may hold slabs of its own part (hold and wait), so requests could wait on each
-// other; one that waits past SPILL_AFTER (s3/patch/request.ts) stages the bytes it holds, a
-// write that needs no memory, gives their slabs back and waits holding none. Parts that
-// cannot be staged mid-way (streaming to S3, under an Upload-Checksum) have the deadline:
-// the request fails with 503 and Retry-After, its bytes so far kept as for a cut request,
-// and its slabs come back. Grants are in arrival order, so no request is overtaken.
-import { TusError } from '../../errors.js';
+// under an Upload-Checksum until the request's next byte or its end. A turn is released
+// once its lease holds no slab, so turns in use cover every slab in use. Slab waits remain
+// where a turn cannot cover a lease (a configured budget below one lease): one that waits
+// past SPILL_AFTER (s3/patch/request.ts) stages the bytes it holds, a write that needs no
+// memory, gives their slabs back and waits holding none. Parts that cannot be staged mid-way
+// (streaming to S3, under an Upload-Checksum) have the deadline: the request fails with 503
+// and Retry-After, its bytes so far kept as for a cut request, and its slabs come back. A
+// turn queue that grants nothing for the same wait fails its waiters the same way. Grants
+// are in arrival order, so no request is overtaken.
+import { memoryBusyError, PartTurns } from './turns.js';
+
+export { memoryBusyError } from './turns.js';
 
 /** Bytes of one slab: the unit of part memory. One push into a part's S3 request, too. */
 export const SLAB_SIZE = 1024 * 1024;
@@ -57,6 +71,8 @@ export class PartBudget {
   private inUse = 0;
   private readonly kept: Buffer[] = [];
   private readonly queue: Waiter[] = [];
+  /** Who may take slabs now (see above). */
+  readonly turns: PartTurns;
 
   constructor(opts: PartBudgetOptions) {
     const { limit } = opts;
@@ -65,6 +81,7 @@ export class PartBudget {
     this.maxSlabs = Math.max(1, Math.floor(limit / this.slabSize));
     this.limit = this.maxSlabs * this.slabSize;
     this.wait = opts.wait ?? DEFAULT_MEMORY_WAIT;
+    this.turns = new PartTurns(this.limit, this.wait);
   }
 
   /** Bytes of slabs in use. */
@@ -77,9 +94,9 @@ export class PartBudget {
     return this.kept.length * this.slabSize;
   }
 
-  /** Requests waiting for a slab. */
+  /** Requests waiting for part memory: for a turn, or (holding one) for a slab. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length + this.turns.waiting;
   }
 
   /**
@@ -91,6 +108,7 @@ export class PartBudget {
       const slab = this.kept.pop() ?? this.fresh();
       if (slab) {
         this.inUse++;
+        this.turns.moved();
         return Promise.resolve(slab);
       }
     }
@@ -107,6 +125,7 @@ export class PartBudget {
   /** Gives back a slab from take() that nothing references any more. */
   give(slab: Buffer): void {
     if (this.inUse === 0) throw new Error('part memory budget: a slab given back twice');
+    this.turns.moved();
     const next = this.queue.shift();
     if (next) {
       // Straight to the oldest waiter: it stays in use.
@@ -129,15 +148,6 @@ export class PartBudget {
     this.queue.splice(i, 1);
     waiter.fail(memoryBusyError(this.wait));
   }
-}
-
-/** No part memory within the wait: the client may come back (its bytes so far are kept). */
-export function memoryBusyError(waitMs: number): TusError {
-  return new TusError(
-    503,
-    'server is out of upload memory; try again later',
-    Math.max(1, Math.ceil(waitMs / 1000)),
-  );
 }
 
 /**

@@ -56,6 +56,8 @@ export class PartCutter {
    */
   private leftovers: StoredSegment[];
   private streaming: StreamedPart | undefined;
+  /** The part streaming now gives its slabs back as they go (its bytes cannot be staged). */
+  private earlyPart = false;
   /** The upload's running SHA-256, fed every byte the cutter takes (s3/digest/). */
   private hash: UploadHash | undefined;
   /** The hash state where an early part began: its bytes may be dropped (abandonStream). */
@@ -138,6 +140,7 @@ export class PartCutter {
     const { ctx, info, lease } = this.deps;
     const buf = new PartBuffer(size, lease);
     this.buf = buf;
+    this.earlyPart = early;
     if (!streams) return;
     // A streaming part is written from here on, like any other write of the holder's.
     ctx.fence.assertHeld();
@@ -160,6 +163,11 @@ export class PartCutter {
   /** Whether the part being filled streams to S3 as it fills. */
   get streams(): boolean {
     return this.streaming !== undefined;
+  }
+
+  /** Whether the part streaming now gives its slabs back early (none can be staged then). */
+  get streamsEarly(): boolean {
+    return this.streaming !== undefined && this.earlyPart;
   }
 
   /** The carried segments as a run to stream from S3; undefined when there are none. */

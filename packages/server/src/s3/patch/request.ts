@@ -2,6 +2,7 @@
 // (several in flight while the next fills), verify the Upload-Checksum, stage the tail,
 // settle the marks. Every path out has drained its part uploads.
 import { noteConsumed } from '../../body/chunk-reclaimer.js';
+import { holdable } from '../../body/direct-body.js';
 import { ERRORS, TusError } from '../../errors.js';
 import { verifyWholeDigest } from '../../extensions/repr-digest.js';
 import { UNFENCED } from '../../locks/fence.js';
@@ -19,6 +20,7 @@ import type { PendingParts } from '../staging/pending.js';
 import type { SegmentStaging } from '../staging/segments.js';
 import type { HashState, Progress } from '../state/progress.js';
 import type { UploadState } from '../state/upload-state.js';
+import { RequestTurn } from './admission.js';
 import { PartCutter } from './part-cutter.js';
 import {
   type PatchFacts,
@@ -198,15 +200,30 @@ export class PatchRequest {
 
   /**
    * Cuts the body at absolute part boundaries. A failure while reading keeps what arrived
-   * intact: it is reported once that is staged.
+   * intact: it is reported once that is staged. Bytes are read and held only under a turn
+   * at part memory (admission.ts), handed on at part boundaries while others wait.
    */
   private async readBody(body: AsyncIterable<Buffer>): Promise<void> {
     const { cutter, gate, plan } = this;
     const digester = gate?.digester;
+    const turn = new RequestTurn(this.lease.budget.turns, this.lease, holdable(body));
+    // Leaving this loop early (a failed part upload) must not destroy the body: @tus/server
+    // answers once receive() settles. The caller ends the iterator.
+    const chunks = body[Symbol.asyncIterator]();
+    // Whether to wait for a turn before reading on: not after a silent holder gave its turn
+    // back (it would take a turn only to wait for its client again).
+    let admitFirst = true;
     try {
-      // Leaving this loop early (a failed part upload) must not destroy the body (the
-      // caller's iterator does not): @tus/server answers once receive() settles.
-      for await (const chunk of body) {
+      for (;;) {
+        if (admitFirst && cutter.end < plan.reach) await turn.take(plan.reach - cutter.end);
+        const next = await chunks.next();
+        if (next.done) break;
+        const chunk = next.value;
+        if (turn.silent) {
+          admitFirst = !(await this.giveBack(turn));
+          if (chunk.length === 0) continue;
+        }
+        turn.noteChunk();
         digester?.update(chunk);
         noteConsumed(chunk.length);
         // Not a byte past the limit is kept, even within a chunk (a deferred length's
@@ -216,16 +233,51 @@ export class PatchRequest {
         let pos = 0;
         while (pos < taken.length) {
           if (gate?.held) await gate.sendHeld();
+          if (!cutter.filling || cutter.needsSlab) await turn.take(plan.reach - cutter.end);
           if (!cutter.filling) await this.openPart();
           if (cutter.needsSlab) await this.growPart();
           pos += cutter.copy(taken, pos);
-          if (cutter.full) await this.flush();
+          if (cutter.full) {
+            await this.flush();
+            // Round robin: the next part waits its turn behind those already waiting. Not
+            // under an Upload-Checksum: the part just filled is held until the next byte,
+            // and its turn with it.
+            if (turn.othersWait && !gate) {
+              turn.drop();
+              admitFirst = true;
+            }
+          }
         }
         if (taken !== chunk) throw ERRORS.ERR_SIZE_EXCEEDED;
       }
     } catch (err) {
       this.streamError = err;
+    } finally {
+      // What it still holds is covered until its slabs are back (tail staged, or returned).
+      turn.drop();
     }
+  }
+
+  /**
+   * The holder brought no byte for TURN_IDLE while others wait: what it holds is staged (a
+   * write that needs no memory) and its turn goes back, as a slab wait spills (growPart).
+   * Returns whether it gave the turn back; a part under an Upload-Checksum, or streaming
+   * early, cannot be staged mid-way and keeps it (the idle body timeout bounds that).
+   */
+  private async giveBack(turn: RequestTurn): Promise<boolean> {
+    const { cutter } = this;
+    if (this.gate || cutter.streamsEarly) {
+      turn.keep();
+      return false;
+    }
+    // A part streaming to S3 stops; its bytes are staged from the buffer instead.
+    if (cutter.streams) await cutter.abandonStream();
+    if (cutter.fill > 0) {
+      this.state.staged = true;
+      await cutter.spill();
+    }
+    turn.drop();
+    return true;
   }
 
   private async openPart(): Promise<void> {
