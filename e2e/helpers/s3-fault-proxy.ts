@@ -15,9 +15,10 @@ export interface S3FaultProxy {
   readonly cuts: number;
   /**
    * Holds the next request whose path matches `path` (nothing of it reaches RGW, no answer
-   * comes) and resolves once it arrived: the server is then stuck right before that write.
+   * comes) and resolves with its path once it arrived: the server is then stuck right
+   * before that write.
    */
-  holdNext(path: RegExp): Promise<void>;
+  holdNext(path: RegExp): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,7 +28,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
   const { hostname, port } = new URL(target);
   let plan: { when: PartCut; left: number } | undefined;
   let cuts = 0;
-  let hold: { path: RegExp; arrived: () => void } | undefined;
+  let hold: { path: RegExp; arrived: (path: string) => void } | undefined;
   const sockets = new Set<Socket>();
 
   const server = createServer((client) => {
@@ -51,7 +52,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
       }
       if (started && hold?.path.test(current)) {
         held = true;
-        hold.arrived();
+        hold.arrived(current);
         hold = undefined;
       }
       if (held) return;
@@ -102,7 +103,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
       return cuts;
     },
     holdNext(path) {
-      return new Promise<void>((arrived) => {
+      return new Promise<string>((arrived) => {
         hold = { path, arrived };
       });
     },

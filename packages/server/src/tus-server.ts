@@ -275,6 +275,8 @@ function tusServer(
   return new Server({
     ...tusOptions,
     locker: notingLockGenerations(tusOptions.locker),
+    // The S3 store names uploads itself: a small one may then cost one S3 request.
+    namingFunction: tusOptions.namingFunction ?? namingOf(datastore),
     path,
     datastore,
     maxSize: maxSize && maxSize > 0 ? maxSize : undefined,
@@ -299,6 +301,12 @@ function tusServer(
         return tusOptions.relativeLocation ? location : `${proto}://${host}${location}`;
       }),
   });
+}
+
+/** The S3 store's own naming of new uploads (S3MultipartStore.newUploadId). */
+function namingOf(datastore: DataStore): ServerOptions['namingFunction'] {
+  if (!(datastore instanceof S3MultipartStore)) return undefined;
+  return (request) => datastore.newUploadId(request);
 }
 
 /** Uploads from its events, lock waits from its locker, expired uploads from its sweeps. */

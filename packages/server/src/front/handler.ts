@@ -256,6 +256,7 @@ async function serve(
   };
   const length = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isSafeInteger(length) && length >= 0) ctx.contentLength = length;
+  if (request.headers.get('content-type') === TUS_MEDIA_TYPE) ctx.offsetBody = true;
   const offset = Number(request.headers.get('upload-offset') ?? Number.NaN);
   if (Number.isSafeInteger(offset) && offset >= 0) ctx.uploadOffset = offset;
   // prepare() runs in the request's context too: what the store reads there (a final's

@@ -27,6 +27,8 @@ export interface RequestContext {
   principal?: Principal;
   /** Declared Content-Length of the request body, when there is one. */
   contentLength?: number;
+  /** The body is upload bytes (Content-Type: application/offset+octet-stream). */
+  offsetBody?: boolean;
   /** The Upload-Offset a PATCH claims, when well-formed. */
   uploadOffset?: number;
   /** Parsed Upload-Checksum: the store must verify the body against it before keeping it. */

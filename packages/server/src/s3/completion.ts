@@ -24,6 +24,7 @@ import { uploadPart } from './parts/upload.js';
 import { clearStaging } from './staging/cleanup.js';
 import type { SegmentStaging } from './staging/segments.js';
 import type { Progress, StoredPart } from './state/progress.js';
+import { isUnwritten } from './state/unwritten.js';
 
 export interface CompletionDeps {
   ctx: StoreContext;
@@ -107,7 +108,10 @@ export async function finish(
   // (a finished partial still expires: its marker stays until it is removed).
   await Promise.all([
     staged && info.concat?.role !== 'final' ? clearStaging(ctx, info.id) : undefined,
-    objectRecordsCompletion(info) ? deleteOpenMarker(ctx, info.id) : undefined,
+    // A folded upload (s3/folded-info.ts) never had a marker.
+    objectRecordsCompletion(info) && !isUnwritten(given)
+      ? deleteOpenMarker(ctx, info.id)
+      : undefined,
     // After the info says complete: an entry never names an upload that is not finished.
     deps.indexes ? indexCompleted(ctx, done) : undefined,
   ]);

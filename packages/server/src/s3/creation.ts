@@ -1,14 +1,19 @@
 // Creation: CreateMultipartUpload (unless the upload fits in one part) and the info
-// record (and the open marker, s3/open-marker.ts); the upload exists once they do.
+// record (and the open marker, s3/open-marker.ts); the upload exists once they do. An
+// upload whose whole body follows in the same request may write neither: its PutObject
+// carries the info (s3/folded-info.ts), or, if the body does not complete it, the request
+// writes them then (writeCreated), before it answers.
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
 import { multipartChecksumParams } from './digest/full-object-crc.js';
+import { mayFold } from './folded-info.js';
 import { fitsOnePart, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
 import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
+import { markUnwritten, markWritten } from './state/unwritten.js';
 
 export async function startUpload(
   ctx: StoreContext,
@@ -19,9 +24,12 @@ export async function startUpload(
   > & {
     /** Another creation time than now (a waiting final expires with its partials). */
     createdAt?: string;
+    /** The request brings all of the upload's bytes: its info may go with them. */
+    wholeBodyFollows?: boolean;
   },
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
+  const { wholeBodyFollows, ...fields } = extra;
   let uploadId: string | undefined;
   if (multipart) {
     const mpu = await ctx.client.send(
@@ -44,8 +52,8 @@ export async function startUpload(
     size: upload.size,
     metadata: upload.metadata,
     uploadId,
-    ...extra,
-    createdAt: extra.createdAt ?? new Date().toISOString(),
+    ...fields,
+    createdAt: fields.createdAt ?? new Date().toISOString(),
   };
   if (info.concat === undefined) delete info.concat;
   if (info.announcedLength === undefined || info.size !== undefined) delete info.announcedLength;
@@ -57,6 +65,21 @@ export async function startUpload(
   else if (multipart && info.digest.declared !== undefined) {
     info.digest = { ...info.digest, onObject: true };
   }
+  if (wholeBodyFollows === true && mayFold(info)) {
+    markUnwritten(info);
+    ctx.log.debug({ id: info.id, size: info.size }, 'upload created, its info to be folded');
+    return info;
+  }
+  await writeCreated(ctx, info);
+  ctx.log.debug({ id: info.id, partSize: info.partSize, size: info.size }, 'upload created');
+  return info;
+}
+
+/**
+ * The info record and, if it needs one, the open marker: what makes the upload exist for
+ * everyone else. For a folded creation whose body did not complete it, before the answer.
+ */
+export async function writeCreated(ctx: StoreContext, info: UploadInfo): Promise<void> {
   // The marker goes with the info, in parallel: no round trip more per creation. If only the
   // info is written the creation fails (no Location) and the sweep's full pass finds the
   // info; a marker without info is the incremental sweep's to delete.
@@ -64,6 +87,5 @@ export async function startUpload(
     writeInfo(ctx, info),
     needsOpenMarker(info) ? writeOpenMarker(ctx, info.id) : undefined,
   ]);
-  ctx.log.debug({ id: info.id, partSize: info.partSize, size: info.size }, 'upload created');
-  return info;
+  markWritten(info);
 }

@@ -1,14 +1,28 @@
-// Reading and writing an upload's info record (info.ts) in S3, next to its object.
+// Reading and writing an upload's info record (info.ts) in S3, next to its object, or
+// folded into the object's metadata (s3/folded-info.ts).
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ERRORS, isS3NotFound } from '../errors.js';
 import type { StoreContext } from './context.js';
+import { infoFromObject } from './folded-info.js';
 import { parseInfo, serializeInfo, type UploadInfo } from './info.js';
-import { infoKey, isValidId } from './keys.js';
+import { infoKey, isFoldableId, isValidId, objectKey } from './keys.js';
 
-/** The info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none (or the id is bad). */
+/**
+ * The info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none (or the id is bad).
+ * Only an id made foldable (keys.ts newUploadId) may have its info in its object: that is
+ * looked at first (one HEAD finds a folded upload), its .info after. Any other id: the .info,
+ * one GET, hit or miss.
+ */
 export async function readInfo(ctx: StoreContext, id: string): Promise<UploadInfo> {
   if (!isValidId(id)) throw ERRORS.FILE_NOT_FOUND;
+  if (!isFoldableId(id)) return readInfoRecord(ctx, id);
+  const folded = await foldedInfo(ctx, id);
+  return folded ?? readInfoRecord(ctx, id);
+}
+
+/** The .info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none. */
+async function readInfoRecord(ctx: StoreContext, id: string): Promise<UploadInfo> {
   try {
     const res = await ctx.client.send(
       new GetObjectCommand({ Bucket: ctx.bucket, Key: infoKey(ctx.prefix, id) }),
@@ -18,6 +32,22 @@ export async function readInfo(ctx: StoreContext, id: string): Promise<UploadInf
     if (isS3NotFound(err)) throw ERRORS.FILE_NOT_FOUND;
     throw err;
   }
+}
+
+/** The info folded into the upload's object, complete; undefined if it has none. */
+async function foldedInfo(ctx: StoreContext, id: string): Promise<UploadInfo | undefined> {
+  const head = await ctx.client
+    .send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey(ctx.prefix, id) }))
+    .catch((err: unknown) => {
+      if (isS3NotFound(err)) return undefined;
+      throw err;
+    });
+  if (head === undefined) return undefined;
+  return infoFromObject(id, {
+    length: head.ContentLength,
+    lastModified: head.LastModified,
+    metadata: head.Metadata,
+  });
 }
 
 /** The info of upload `id`, or undefined when there is none. */

@@ -1,6 +1,8 @@
 // Object naming under the server's prefix. Every key this server writes is derived
 // here, so the expiration sweep can tell its own objects from anything else.
 
+import { randomBytes } from 'node:crypto';
+
 export const INFO_SUFFIX = '.info';
 const SEGMENT_INFIX = '.seg.';
 const PENDING_INFIX = '.pend.';
@@ -153,6 +155,25 @@ export function idFromInfoKey(prefix: string, key: string): string | undefined {
   if (!key.startsWith(prefix) || !key.endsWith(INFO_SUFFIX)) return undefined;
   const id = key.slice(prefix.length, -INFO_SUFFIX.length);
   return isValidId(id) ? id : undefined;
+}
+
+/**
+ * A new upload id: 128 random bits in hex, as @tus/server makes them, or, for a creation whose
+ * info may be folded into its object (s3/folded-info.ts), the same after an `s`, which no hex
+ * id starts with. So a lookup knows where to look first, and a miss on any other id costs
+ * what it did before folding: one GET of the .info.
+ */
+export function newUploadId(foldable: boolean): string {
+  const id = randomBytes(16).toString('hex');
+  return foldable ? `${FOLDABLE_MARK}${id}` : id;
+}
+
+const FOLDABLE_MARK = 's';
+const FOLDABLE_ID = /^s[0-9a-f]{32}$/;
+
+/** An id made for a creation whose info may be folded into its object. */
+export function isFoldableId(id: string): boolean {
+  return FOLDABLE_ID.test(id);
 }
 
 /** Ids are URL-safe and never contain a path separator or a dot (keys stay unambiguous). */

@@ -19,6 +19,7 @@ import {
 } from '../capabilities.js';
 import { ERRORS, TusError } from '../errors.js';
 import { CHECKSUM_ALGORITHMS, CHECKSUM_MISMATCH_STATUS } from '../extensions/checksum.js';
+import { TUS_MEDIA_TYPE } from '../front/request-checks.js';
 import { currentRequest, type RequestContext } from '../front/request-context.js';
 import { DEFAULT_ANSWER_FLOOR_MS } from '../instant/answer-floor.js';
 import { challengeHeader, makeChallenge, type StoredChallenge } from '../instant/challenge.js';
@@ -47,16 +48,16 @@ import {
 import { type NamedPartials, namedPartials } from './concat/named-partials.js';
 import { settleWaiting } from './concat/waiting-final.js';
 import type { StoreContext } from './context.js';
-import { startUpload } from './creation.js';
+import { startUpload, writeCreated } from './creation.js';
 import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
 import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
-import { adoptionOf, failedDigestFinal, type UploadInfo } from './info.js';
+import { adoptionOf, failedDigestFinal, fitsOnePart, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { forgetRemoved } from './instant/index-writes.js';
 import { answerProof } from './instant/prove.js';
-import { infoKey, isValidId, objectKey } from './keys.js';
+import { infoKey, isFoldableId, isValidId, newUploadId, objectKey } from './keys.js';
 import { DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
 import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
@@ -77,6 +78,7 @@ import { PendingParts } from './staging/pending.js';
 import { SegmentStaging } from './staging/segments.js';
 import { type LoadDeps, loadState } from './state/load.js';
 import type { Progress } from './state/progress.js';
+import { isUnwritten } from './state/unwritten.js';
 import { emptyProgress, StateCache, type UploadState } from './state/upload-state.js';
 import { storageOf, toUpload, uploadReply } from './state/view.js';
 import { TenantUsageCounter } from './tenant-usage.js';
@@ -212,6 +214,8 @@ export class S3MultipartStore
   private readonly quotas: QuotaGate | undefined;
   /** Partials a final's creation request read to size it, for its create(). */
   private readonly partialsSized = new WeakMap<RequestContext, NamedPartials>();
+  /** An upload this creation request created without writing it yet, for its write(). */
+  private readonly folding = new WeakMap<RequestContext, UploadState>();
   private readonly hashAll: boolean;
   private readonly fullObjectCrc: boolean;
 
@@ -329,6 +333,26 @@ export class S3MultipartStore
     this.deleteExpired = () => sweeper.run();
   }
 
+  /**
+   * The id of the upload a tus POST creates (@tus/server's namingFunction): one whose info
+   * may be folded into its object when the POST brings the whole upload, and fits in one
+   * part (s3/folded-info.ts); an ordinary one otherwise. A chunked body (Node's fetch
+   * streams them, so our client's) says its length only at its end: it may be whole.
+   */
+  newUploadId(request: Request): string {
+    const h = request.headers;
+    const length = Number(h.get('upload-length') ?? Number.NaN);
+    const sent = h.get('content-length');
+    const foldable =
+      h.get('content-type') === TUS_MEDIA_TYPE &&
+      !h.has('upload-concat') &&
+      Number.isSafeInteger(length) &&
+      length > 0 &&
+      (sent === null || sent === String(length)) &&
+      fitsOnePart(length, choosePartSize(length, this.partSizeOption));
+    return newUploadId(foldable);
+  }
+
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
   preferredPartSize(): number {
     return choosePartSize(undefined, this.partSizeOption);
@@ -376,6 +400,7 @@ export class S3MultipartStore
       concat: partial ? { role: 'partial' } : undefined,
       digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
       instant: challenge,
+      wholeBodyFollows: wholeBodyFollows(upload, request),
     });
     if (request && challenge) request.reply.instantChallenge = challengeHeader(challenge);
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
@@ -383,6 +408,8 @@ export class S3MultipartStore
     if (!partial) {
       const state = { info, progress: emptyProgress(), loadedAt: Date.now() };
       this.states.remember(state, lockGeneration(request, info.id));
+      // Exists nowhere but here until its write(): that must find it whatever the cache did.
+      if (request && isUnwritten(info)) this.folding.set(request, state);
     }
     tell(request, info);
     upload.creation_date = info.createdAt;
@@ -519,7 +546,10 @@ export class S3MultipartStore
     request: RequestContext | undefined,
   ): Promise<number> {
     const generation = lockGeneration(request, id);
-    const state = this.states.take(id, generation) ?? (await this.loadState(id, request?.reply));
+    const state =
+      this.foldingState(request, id) ??
+      this.states.take(id, generation) ??
+      (await this.loadState(id, request?.reply));
     assertMayUse(state.info, request?.principal);
     const { info, progress } = state;
     if (info.completedAt !== undefined) {
@@ -556,7 +586,8 @@ export class S3MultipartStore
     } catch (err) {
       if (
         request?.method === 'POST' &&
-        (err as TusError).status_code === CHECKSUM_MISMATCH_STATUS
+        (err as TusError).status_code === CHECKSUM_MISMATCH_STATUS &&
+        !isUnwritten(state.info)
       ) {
         // Creation-with-upload failed its checksum: the client gets no Location, so the
         // upload could never be resumed. Leave nothing behind.
@@ -568,6 +599,12 @@ export class S3MultipartStore
     }
     const size = state.info.size;
     let after = state.info;
+    if (isUnwritten(state.info) && written.offset !== size) {
+      // A folded creation whose body stopped short (cut, or shorter than it said): what it
+      // brought is durable, so the upload must exist before the answer gives its URL.
+      fenceOf(request, id).assertHeld();
+      await writeCreated(this.ctx, state.info);
+    }
     if (size !== undefined && written.offset === size) {
       after = await this.finish(state.info, written, state.staged === true, request?.reply);
     } else {
@@ -656,6 +693,15 @@ export class S3MultipartStore
     this.ctx.log.debug({ id }, 'upload removed');
   }
 
+  /** The state of the upload this request created unwritten (see `folding`), once. */
+  private foldingState(request: RequestContext | undefined, id: string): UploadState | undefined {
+    const state = request && this.folding.get(request);
+    if (!request || state?.info.id !== id) return undefined;
+    this.folding.delete(request);
+    this.states.forget(id);
+    return state;
+  }
+
   private loadState(id: string, findings?: Findings): Promise<UploadState> {
     return loadState(this.loading, id, findings);
   }
@@ -674,6 +720,24 @@ function instantSettings(option: S3StoreOptions['instantUpload']): { floorMs: nu
 /** What ties the request's writes to its lock on `id` (UNFENCED without a shared locker). */
 function fenceOf(request: RequestContext | undefined, id: string): Fence {
   return request?.fences?.get(id) ?? UNFENCED;
+}
+
+/**
+ * A tus creation-with-upload whose body may be all of the upload (Content-Length, if any, is
+ * Upload-Length), under an id made for it (newUploadId): its info may be folded into the
+ * object (s3/folded-info.ts); a body that proves short gets the .info after all (write()).
+ * Only a body @tus/server hands to write() qualifies: a creation answered without one
+ * would name an upload that is nowhere.
+ */
+function wholeBodyFollows(upload: Upload, request: RequestContext | undefined): boolean {
+  return (
+    request?.method === 'POST' &&
+    isFoldableId(upload.id) &&
+    request.offsetBody === true &&
+    upload.size !== undefined &&
+    upload.size > 0 &&
+    (request.contentLength === undefined || request.contentLength === upload.size)
+  );
 }
 
 /** The generation of the shared lock `request` took on `id`, if any. */

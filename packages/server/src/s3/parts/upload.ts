@@ -12,6 +12,7 @@ import { ERRORS, isS3NotFound } from '../../errors.js';
 import { bareEtag } from '../client.js';
 import type { StoreContext } from '../context.js';
 import { putChecksumParams } from '../digest/full-object-crc.js';
+import { withFoldedInfo } from '../folded-info.js';
 import { sendWithFreshBody } from '../fresh-body-retry.js';
 import type { UploadInfo } from '../info.js';
 import { infoKey, objectKey } from '../keys.js';
@@ -19,6 +20,7 @@ import { type Bytes, byteLength, md5Of } from '../memory/bytes.js';
 import { objectDigestMetadata, objectHeadersOf } from '../object-headers.js';
 import { bodyAfter, md5After, type StagedRun } from '../staging/staged-body.js';
 import type { StoredPart } from '../state/progress.js';
+import { isUnwritten } from '../state/unwritten.js';
 import { S3_MAX_PARTS } from './arithmetic.js';
 import { multipartTarget } from './target.js';
 
@@ -77,6 +79,7 @@ async function putWhole(
     throw new Error(`upload ${info.id} is one part of ${info.size} bytes, not part ${partNumber}`);
   }
   const md5 = await md5After(ctx.partChecksum, head, body);
+  const metadata = wholeObjectMetadata(info);
   const res = await sendWithFreshBody(
     ctx.client,
     () => bodyAfter(head, body),
@@ -89,7 +92,7 @@ async function putWhole(
           ContentLength: size,
           ContentMD5: md5,
           ...objectHeadersOf(info.metadata, ctx.inlineTypes),
-          ...objectDigestMetadata(info),
+          ...(metadata ? { Metadata: metadata } : {}),
           ...putChecksumParams(info),
         }),
         { abortSignal },
@@ -98,8 +101,25 @@ async function putWhole(
   );
   ctx.metrics.partsUploaded++;
   ctx.metrics.partBytesUploaded += size;
-  if (ctx.fence.generation > 0) await confirmNotTerminated(ctx, info);
+  // An upload created in this request exists for nobody else yet: no one can have removed it.
+  if (ctx.fence.generation > 0 && !isUnwritten(info)) await confirmNotTerminated(ctx, info);
   return { partNumber, size, etag: bareEtag(res.ETag) || 'put' };
+}
+
+/**
+ * The object's user metadata: its digest, and for an upload created in this request without
+ * its .info, the info folded in (s3/folded-info.ts; creation checked that it fits). Only then:
+ * an upload that has a .info could be terminated while its PutObject is in flight, and that
+ * object, landing late, must not read as a finished upload.
+ */
+function wholeObjectMetadata(info: UploadInfo): Record<string, string> | undefined {
+  const digest = objectDigestMetadata(info).Metadata;
+  if (!isUnwritten(info)) return digest;
+  const metadata = withFoldedInfo(info, digest);
+  if (metadata === undefined) {
+    throw new Error(`upload ${info.id}: its info no longer fits in its object's metadata`);
+  }
+  return metadata;
 }
 
 /**
