@@ -13,11 +13,22 @@ import {
 } from './http.js';
 import type { UploadOptions } from './options.js';
 import { parseCaps, type ServerCaps, unknownCaps } from './protocol/caps.js';
+import {
+  cachedCaps,
+  capsCacheKey,
+  DEFAULT_CAPS_MAX_AGE_MS,
+  forgetCaps,
+  rememberCaps,
+} from './protocol/caps-cache.js';
 import { prepareRequest } from './protocol/requests.js';
 
 export class Connection {
   private readonly fetchImpl: typeof fetch;
   private readonly streamBodies: boolean;
+  /** What the caps cache is kept per: the fetch as given (fetchImpl is a new binding). */
+  private readonly capsScope: object;
+  /** The caps cache entry this upload used (protocol/caps-cache.ts). */
+  private capsKey: string | undefined;
 
   constructor(
     private readonly o: UploadOptions,
@@ -27,6 +38,7 @@ export class Connection {
     const f = o.fetch ?? globalThis.fetch;
     if (typeof f !== 'function') throw new TypeError('Upload: no fetch in this environment');
     this.fetchImpl = f.bind(globalThis);
+    this.capsScope = f;
     this.streamBodies = o.streamBodies ?? defaultStreamBodies();
   }
 
@@ -57,16 +69,35 @@ export class Connection {
     );
   }
 
-  /** OPTIONS: what the server can do. */
+  /** OPTIONS: what the server can do; a recent answer for the same URL and headers is reused. */
   async discover(url: string): Promise<ServerCaps> {
+    const maxAge = this.o.capsMaxAgeMs ?? DEFAULT_CAPS_MAX_AGE_MS;
+    const key = capsCacheKey(url, this.o.headers);
+    const known = maxAge > 0 ? cachedCaps(this.capsScope, key, maxAge, Date.now()) : undefined;
+    if (known) {
+      this.capsKey = key;
+      return known;
+    }
     try {
       const req = await this.prepare('OPTIONS', url, {});
       const res = await this.exchange(req);
-      if (res.status >= 200 && res.status < 300) return parseCaps(res.headers);
+      if (res.status >= 200 && res.status < 300) {
+        const caps = parseCaps(res.headers);
+        if (maxAge > 0) {
+          rememberCaps(this.capsScope, key, caps, Date.now());
+          this.capsKey = key;
+        }
+        return caps;
+      }
     } catch (e) {
       if (isTusError(e, 'aborted')) throw e;
       // OPTIONS is optional (some proxies refuse it): proceed without extensions.
     }
     return unknownCaps();
+  }
+
+  /** The upload failed: the server may have changed, so the next upload asks OPTIONS again. */
+  forgetDiscovery(): void {
+    if (this.capsKey !== undefined) forgetCaps(this.capsScope, this.capsKey);
   }
 }

@@ -45,6 +45,12 @@ export interface UploadOptions {
   resume?: boolean;
   /** Forget the stored URL once the upload completes (default true). */
   removeFromStoreOnSuccess?: boolean;
+  /**
+   * How long a server's OPTIONS answer is reused by later uploads to the same endpoint with
+   * the same `headers` and `fetch` (default 60 000 ms; 0 = every upload asks). An upload
+   * that fails drops the answer it used.
+   */
+  capsMaxAgeMs?: number;
   /** Send the first chunk with the POST when the server supports it (default true). */
   creationWithUpload?: boolean;
   /** Aborting it stops the upload (the upload stays resumable). */

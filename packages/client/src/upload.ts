@@ -88,6 +88,7 @@ export class Upload extends Emitter<UploadEvents> {
         (e: unknown) => {
           const err = toTusError(e);
           this._state = err.kind === 'aborted' ? 'aborted' : 'failed';
+          if (err.kind !== 'aborted') this.ctx.conn.forgetDiscovery();
           this.emit('error', err);
           throw err;
         },
