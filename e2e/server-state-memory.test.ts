@@ -89,23 +89,19 @@ describe('what the store remembers between requests (RGW)', () => {
     expect(await headOffset(onB)).toBe(data.length);
   });
 
-  it('an upload that fits in one part is four S3 requests, with no multipart upload', async () => {
+  it('an upload that fits in one part is two S3 requests, with no multipart upload', async () => {
     const data = randomBytes(256 * 1024);
     log.length = 0;
     const url = await createUpload(a.url, data.length, 'filetype aW1hZ2UvcG5n');
-    // The info, and the open marker the expiration sweep finds it by (s3/open-marker.ts).
-    expect(commands(log)).toEqual(['PutObject', 'PutObject']);
-    expect(log.map((c) => c.input.Key).sort()).toEqual([
-      `mem/.open/${idOf(url)}`,
-      `mem/${idOf(url)}.info`,
-    ]);
+    // The info. The open marker the expiration sweep finds it by waits (s3/pending-markers.ts).
+    expect(commands(log)).toEqual(['PutObject']);
+    expect(log.map((c) => c.input.Key)).toEqual([`mem/${idOf(url)}.info`]);
     log.length = 0;
     expect((await patch(url, 0, data)).status).toBe(204);
-    // The object, whose existence records the completion; then the marker goes.
-    expect(commands(log)).toEqual(['PutObject', 'DeleteObject']);
-    const [object, marker] = log;
+    // The object, whose existence records the completion; the waiting marker never comes.
+    expect(commands(log)).toEqual(['PutObject']);
+    const [object] = log;
     expect(object?.input.Key).toBe(`mem/${idOf(url)}`);
-    expect(marker?.input.Key).toBe(`mem/.open/${idOf(url)}`);
     expect(object?.headers['content-md5']).toBe(object?.md5OfBody);
     expect(await backend.contentTypeOf(idOf(url))).toBe('image/png');
     expect(await backend.sha256Of(idOf(url))).toBe(sha256Hex(data));

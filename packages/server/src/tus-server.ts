@@ -60,6 +60,12 @@ export interface S3Options extends S3Timeouts {
    * every upload (as `digest: 'sha256'`). See the server README, "Whole-file digest".
    */
   fullObjectChecksum?: FullObjectChecksum;
+  /**
+   * ms a one-part upload's open marker (how the expiration sweep finds unfinished uploads)
+   * waits before it is written; one that completes sooner here never gets one. Default
+   * 10 000; 0 writes it at creation, as a server with `quotas` always does.
+   */
+  openMarkerDelay?: number;
   /** A ready client instead of endpoint/region/credentials. */
   client?: S3Client;
 }
@@ -366,6 +372,7 @@ function createStore(
       idleTimeout,
       partChecksum: s3.partChecksum,
       fullObjectChecksum: s3.fullObjectChecksum,
+      openMarkerDelay: s3.openMarkerDelay,
       sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
       inlineTypes,
       // Any locker but @tus/server's own process-local one may be shared by instances.

@@ -51,7 +51,7 @@ async function sweepCounting(s3: FakeS3, store: S3MultipartStore) {
 describe('expiration sweep', () => {
   it('costs requests per unfinished upload, not per finished one', async () => {
     const s3 = fakeS3({ pageSize: 10 });
-    const store = newStore(s3, { expiration: EXP });
+    const store = newStore(s3, { openMarkerDelay: 0, expiration: EXP });
     await finishedUploads(store, 50);
     // Nothing of a finished one-part upload is left where the sweep looks.
     expect(s3.keys(`${PREFIX}.open/`)).toEqual([]);
@@ -86,7 +86,7 @@ describe('expiration sweep', () => {
 
   it('removes expired uploads of every kind, orphans, and nothing created since', async () => {
     const s3 = fakeS3();
-    const store = newStore(s3, { expiration: EXP });
+    const store = newStore(s3, { openMarkerDelay: 0, expiration: EXP });
     await createUpload(store, 'big', 3 * PART);
     await patch(store, 'big', randomData(PART + 10), 0, PART + 10);
     await createUpload(store, 'small', MiB);
@@ -132,7 +132,7 @@ describe('expiration sweep', () => {
 
   it('makes the full pass once per interval, paged to the end', async () => {
     const s3 = fakeS3({ pageSize: 5 });
-    const store = newStore(s3, { expiration: EXP });
+    const store = newStore(s3, { openMarkerDelay: 0, expiration: EXP });
     await finishedUploads(store, 20);
     for (let i = 0; i < 12; i++) {
       await s3.client.send(
@@ -151,7 +151,7 @@ describe('expiration sweep', () => {
 
   it('never overlaps a run in progress, and leaves it to whoever holds the lease', async () => {
     const s3 = fakeS3();
-    const store = newStore(s3, { expiration: EXP, fullSweepInterval: 0 });
+    const store = newStore(s3, { openMarkerDelay: 0, expiration: EXP, fullSweepInterval: 0 });
     const since = s3.requests.length;
     const [a, b] = [store.deleteExpired(), store.deleteExpired()];
     await Promise.all([a, b]);
@@ -168,8 +168,8 @@ describe('expiration sweep', () => {
         return { lost: () => false, release: async () => void held-- };
       },
     };
-    const first = newStore(s3, { expiration: EXP, sweepLease: lease });
-    const second = newStore(s3, { expiration: EXP, sweepLease: lease });
+    const first = newStore(s3, { openMarkerDelay: 0, expiration: EXP, sweepLease: lease });
+    const second = newStore(s3, { openMarkerDelay: 0, expiration: EXP, sweepLease: lease });
     const before = s3.requests.length;
     const [x, y] = await Promise.all([first.deleteExpired(), second.deleteExpired()]);
     expect([x, y]).toEqual([0, 0]);

@@ -109,7 +109,8 @@ export async function finish(
   await Promise.all([
     staged && info.concat?.role !== 'final' ? clearStaging(ctx, info.id) : undefined,
     // A folded upload (s3/folded-info.ts) never had a marker.
-    objectRecordsCompletion(info) && !isUnwritten(given)
+    // One still waiting to be written (s3/pending-markers.ts) never will be.
+    objectRecordsCompletion(info) && !isUnwritten(given) && !ctx.markers?.cancel(info.id)
       ? deleteOpenMarker(ctx, info.id)
       : undefined,
     // After the info says complete: an entry never names an upload that is not finished.

@@ -1,10 +1,12 @@
 // What every piece of the store works against: one client and bucket, one key prefix,
 // one set of counters and one logger. Passed explicitly, so each module says what it uses.
+
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { Fence } from '../locks/fence.js';
 import type { StoreMetrics } from './metrics.js';
 import type { PartChecksum } from './parts/part-checksum.js';
+import type { PendingMarkers } from './pending-markers.js';
 
 export interface StoreContext {
   client: S3Client;
@@ -23,4 +25,6 @@ export interface StoreContext {
    * store's entry points hand down one with the request's fence.
    */
   fence: Fence;
+  /** Open markers written late (s3/pending-markers.ts); absent: written at creation. */
+  markers?: PendingMarkers;
 }

@@ -61,7 +61,7 @@ import { infoKey, isFoldableId, isValidId, newUploadId, objectKey } from './keys
 import { DEFAULT_PART_BUFFERS } from './memory/buffer-pool.js';
 import { PartBudget, partMemoryBudget } from './memory/part-budget.js';
 import { newMetrics, type StoreMetrics } from './metrics.js';
-import { deleteOpenMarker, needsOpenMarker } from './open-marker.js';
+import { deleteOpenMarker, needsOpenMarker, writeOpenMarker } from './open-marker.js';
 import {
   capacityOf,
   choosePartSize,
@@ -72,6 +72,7 @@ import { PartList } from './parts/list.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
 import { PatchReceiver } from './patch/receiver.js';
+import { DEFAULT_OPEN_MARKER_DELAY_MS, PendingMarkers } from './pending-markers.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
 import { UnverifiedMarks } from './staging/marks.js';
 import { PendingParts } from './staging/pending.js';
@@ -150,6 +151,12 @@ export interface S3StoreOptions {
   logger?: Logger;
   /** Per-tenant limits on creation (auth/quotas.ts); need the authenticate hook. */
   quotas?: Quotas;
+  /**
+   * ms a one-part upload's open marker waits before it is written; an upload that completes
+   * sooner in this process never gets one (s3/pending-markers.ts). Default 10 000; 0 writes
+   * it at creation, as a store with `quotas` always does.
+   */
+  openMarkerDelay?: number;
   /**
    * 'sha256': compute the whole-file SHA-256 of every upload created from now on, declared
    * (Repr-Digest) or not; without it only uploads that declare one are hashed (s3/digest/).
@@ -231,7 +238,7 @@ export class S3MultipartStore
     const partBuffers = Math.max(1, opts.partBuffers ?? DEFAULT_PART_BUFFERS);
     const { bucket, prefix, metrics } = this;
     const partChecksum = opts.partChecksum ?? 'md5';
-    const ctx = {
+    const ctx: StoreContext = {
       client,
       bucket,
       prefix,
@@ -241,6 +248,15 @@ export class S3MultipartStore
       log: opts.logger ?? silentLogger,
       fence: UNFENCED,
     };
+    // Quotas count unfinished uploads by their markers: with quotas, markers never wait.
+    const markerDelay = opts.quotas ? 0 : (opts.openMarkerDelay ?? DEFAULT_OPEN_MARKER_DELAY_MS);
+    if (markerDelay > 0) {
+      ctx.markers = new PendingMarkers(
+        markerDelay,
+        (id) => writeOpenMarker(ctx, id),
+        (err, id) => ctx.log.warn({ err, id }, 'could not write an open marker'),
+      );
+    }
     this.partBudget = new PartBudget({
       limit: partMemoryBudget(opts.partMemory, partBuffers, opts.partSize ?? DEFAULT_PART_SIZE),
       wait: opts.memoryWait,
@@ -504,6 +520,8 @@ export class S3MultipartStore
    */
   async drained(): Promise<void> {
     while (this.writing.size > 0) await Promise.allSettled([...this.writing.values()]);
+    // Open markers still waiting: the sweep may need them once this process is gone.
+    await this.ctx.markers?.flush();
   }
 
   /**
@@ -674,6 +692,7 @@ export class S3MultipartStore
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
     if (this.instantUpload) await forgetRemoved(this.ctx, info);
+    this.ctx.markers?.cancel(id);
     await Promise.all([
       deleteKeys(client, bucket, stagedKeys(staged)),
       needsOpenMarker(info) ? deleteOpenMarker(this.ctx, id) : undefined,
