@@ -6,7 +6,7 @@
 //                              results part of BENCHMARKS.md
 //   pnpm bench --quick         1 rep, smaller files, results in bench/.work/results/ only
 //   options: --reps N  --cases A,C,D  --workloads one-patch,small  --profile (node --cpu-prof
-//            on every server child, profiles in bench/.work/prof/)  --no-build  --write
+//            on every server and client child, profiles in bench/.work/prof/)  --no-build  --write
 //            --server-node-args=--trace-gc (extra node flags for the server children)
 //            --rgw-conf 'rgw max chunk size = 1048576;...'  --osd-conf '...' (extra ceph.conf
 //            lines for RGW / the OSD; experiments, never an official run)
@@ -388,19 +388,22 @@ async function prime(server, wl, c, id, ctx) {
 
 const keyOfUrl = (url) => decodeURIComponent(new URL(url).pathname.split('/').pop());
 
+/** node --cpu-prof into bench/.work/prof/<name>.cpuprofile. */
+function cpuProfArgs(name) {
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${path.join(WORK, 'prof')}`,
+    `--cpu-prof-name=${name}.cpuprofile`,
+  ];
+}
+
 async function runOne({ wl, c, rep }, ctx) {
   const { rgw, s3, env } = ctx;
   const id = `${wl.id}-${c.id}-r${rep}`;
   const logs = path.join(WORK, 'logs');
   let server = null;
   if (c.server) {
-    const prof = opt.profile
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${path.join(WORK, 'prof')}`,
-          `--cpu-prof-name=${id}.cpuprofile`,
-        ]
-      : [];
+    const prof = opt.profile ? cpuProfArgs(id) : [];
     if (opt['server-node-args']) prof.push(...opt['server-node-args'].split(' ').filter(Boolean));
     server = await startServer({
       args: [
@@ -454,6 +457,7 @@ async function runOne({ wl, c, rep }, ctx) {
       env,
       logFile: path.join(logs, `${id}.client.log`),
       timeoutMs: wl.timeoutMs ?? Math.max(180_000, (bytes / (2 * MiB)) * 1000),
+      nodeArgs: opt.profile ? cpuProfArgs(`${id}-client`) : [],
     });
     wall1 = Date.now();
     if (server) {

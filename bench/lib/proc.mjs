@@ -135,10 +135,13 @@ export async function startServer({ args, env, logFile, timeoutMs = 30_000 }) {
 }
 
 /** Runs a client child to its end; returns the JSON of its last stdout line. */
-export async function runClientChild({ script, jobFile, env, logFile, timeoutMs }) {
+export async function runClientChild({ script, jobFile, env, logFile, timeoutMs, nodeArgs = [] }) {
   const log = createWriteStream(logFile);
   const child = track(
-    spawn(process.execPath, [script, jobFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [...nodeArgs, script, jobFile], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
   let out = '';
   child.stdout.on('data', (d) => {
