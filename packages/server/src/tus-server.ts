@@ -121,7 +121,7 @@ export interface TusS3Options extends Partial<TusHooks> {
   partBuffers?: number;
   /**
    * Bytes of part buffers held at once across all uploads; past it a PATCH waits for a
-   * buffer, its body paused (default 64 MiB, at least one PATCH's partBuffers).
+   * buffer, its body paused (default 32 MiB, at least one PATCH's partBuffers).
    */
   partMemory?: number;
   /** Longest wait (ms) of a PATCH for part memory before a 503 with Retry-After (default 10 s). */

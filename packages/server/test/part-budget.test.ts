@@ -117,8 +117,9 @@ describe('partMemoryBudget', () => {
   it('uses the configured budget as given', () => {
     expect(partMemoryBudget(10 * MiB, 2, 8 * MiB)).toBe(10 * MiB);
   });
-  it('defaults to 64 MiB', () => {
+  it('defaults to 32 MiB', () => {
     expect(partMemoryBudget(undefined, 2, 8 * MiB)).toBe(DEFAULT_PART_MEMORY);
+    expect(DEFAULT_PART_MEMORY).toBe(32 * MiB);
   });
   it('defaults to at least the buffers of one PATCH', () => {
     expect(partMemoryBudget(undefined, 2, 64 * MiB)).toBe(128 * MiB);

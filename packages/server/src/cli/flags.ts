@@ -187,7 +187,7 @@ export const program = new Command('tus-s3-server')
   .addOption(
     new Option(
       '--part-memory <size>',
-      'part buffers held at once across all uploads; past it PATCHes wait (default 64MiB)',
+      'part buffers held at once across all uploads; past it PATCHes wait (default 32MiB)',
     )
       .env('PART_MEMORY')
       .argParser(asSize),

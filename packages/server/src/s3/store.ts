@@ -119,7 +119,7 @@ export interface S3StoreOptions {
   /**
    * Bytes of part buffers held at once across all uploads of this store, in use or kept for
    * reuse; taken in 1 MiB slabs as bytes arrive. Past it a PATCH waits (body paused) for a
-   * slab. Default: 64 MiB, at least one PATCH's partBuffers.
+   * slab. Default: 32 MiB, at least one PATCH's partBuffers.
    */
   partMemory?: number;
   /**

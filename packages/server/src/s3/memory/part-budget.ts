@@ -37,8 +37,11 @@ export { memoryBusyError } from './turns.js';
 /** Bytes of one slab: the unit of part memory. One push into a part's S3 request, too. */
 export const SLAB_SIZE = 1024 * 1024;
 
-/** Default budget: 64 MiB (8 parts of the default size) among all uploads. */
-export const DEFAULT_PART_MEMORY = 64 * 1024 * 1024;
+/**
+ * Default budget: 32 MiB (4 parts of the default size) among all uploads. Turns keep the
+ * socket moving, so 4 parts fill the link as 8 did, at 32 MiB less RSS (BENCHMARKS.md).
+ */
+export const DEFAULT_PART_MEMORY = 32 * 1024 * 1024;
 
 /**
  * How long a request waits for part memory by default before it is answered 503. Slabs come
