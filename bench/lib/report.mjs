@@ -54,6 +54,26 @@ export function summarize(records, workloads) {
         serverCpuSecPerGiB: stats(rs.map((r) => r.server?.cpuSecPerGiB)),
         clientPeakRssMiB: stats(rs.map((r) => r.client.peakRssBytes / MiB)),
         clientCpuSecPerGiB: stats(rs.map((r) => r.client.cpuSecPerGiB)),
+        // Where each file's CPU goes, all processes on the machine's cores (small files).
+        cpuMsPerFile: {
+          server: stats(rs.map((r) => (r.server ? (1000 * r.server.cpuSec) / r.files : null))),
+          client: stats(rs.map((r) => (1000 * r.client.cpuSec) / r.files)),
+          s3: stats(rs.map((r) => (r.rgwCpuSec == null ? null : (1000 * r.rgwCpuSec) / r.files))),
+          all: stats(
+            rs.map((r) =>
+              r.rgwCpuSec == null
+                ? null
+                : (1000 * ((r.server?.cpuSec ?? 0) + r.client.cpuSec + r.rgwCpuSec)) / r.files,
+            ),
+          ),
+          coresBusy: stats(
+            rs.map((r) =>
+              r.rgwCpuSec == null
+                ? null
+                : ((r.server?.cpuSec ?? 0) + r.client.cpuSec + r.rgwCpuSec) / r.elapsedSec,
+            ),
+          ),
+        },
         otherLoadCores: stats(rs.map((r) => r.otherLoadCores)),
         s3RequestsPerUpload: stats(rs.map((r) => r.s3Requests && r.s3Requests.total / r.files)),
         retries: rs.reduce((s, r) => s + (r.retries ?? 0), 0),
@@ -70,6 +90,30 @@ export function summarize(records, workloads) {
     }
   }
   return out;
+}
+
+/**
+ * Small files are bound by CPU on this machine: where each file's CPU time goes, in every
+ * process (S3: the RGW, OSD and monitor together), and how many cores were busy.
+ */
+function cpuPerFileTable(wl, summary, cases) {
+  const L = [
+    'CPU per file, ms (S3: RGW, OSD and monitor), and cores busy in all of them together:',
+    '',
+    '| case | server | client | S3 | all | cores busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const c of wl.cases) {
+    const s = get(summary, wl.id, c);
+    if (!s?.available || !s.cpuMsPerFile) continue;
+    const m = s.cpuMsPerFile;
+    const ms = (x) => (x ? cell(x, 1) : '–');
+    L.push(
+      `| ${cases[c].label} | ${ms(m.server)} | ${ms(m.client)} | ${ms(m.s3)} | ${ms(m.all)} | ${m.coresBusy ? cell(m.coresBusy, 2) : '–'} |`,
+    );
+  }
+  L.push('');
+  return L;
 }
 
 function otherLoadByRep(records) {
@@ -182,6 +226,7 @@ export function markdown({ meta, summary, records, workloads, cases, chartRel })
         `| ${label} | ${cell(s.throughput)} | ${c === 'A' ? '1' : cell(s.ratioToA, 2)} | ${s.serverPeakRssMiB ? cell(s.serverPeakRssMiB, 0) : '–'} | ${s.serverReadyRssMiB ? fx(s.serverReadyRssMiB.med, 0) : '–'} | ${s.serverCpuSecPerGiB ? cell(s.serverCpuSecPerGiB, 2) : '–'} | ${cell(s.clientPeakRssMiB, 0)} | ${s.s3RequestsPerUpload ? fx(s.s3RequestsPerUpload.med, 1) : '–'} |${perCells}`,
       );
     }
+    if (unit === 'files/s') L.push('', ...cpuPerFileTable(wl, summary, cases));
   }
   L.push('');
   L.push('#### Targets for our server');
