@@ -112,6 +112,55 @@ describe('instant upload through the CLI on S3', () => {
     expect(await entryKeys('acme')).toEqual([]);
   });
 
+  it('f: a small file folded into one PutObject is indexed and serves an instant copy', async () => {
+    const bytes = randomBytes(150_000);
+    // Creation-with-upload of the whole file: one PutObject carries the info (no .info).
+    const res = await as(
+      alice,
+      server.url,
+      'POST',
+      {
+        'Upload-Length': String(bytes.length),
+        'Repr-Digest': reprDigest(sha(bytes)),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      bytes,
+    );
+    const source = locationOf(res, server.url);
+    expect(res.headers.get('upload-offset')).toBe(String(bytes.length));
+    expect(idOf(source)).toMatch(/^s[0-9a-f]{32}$/);
+    expect(await listKeys(bucket(), `${PREFIX}${idOf(source)}`)).toEqual([
+      `${PREFIX}${idOf(source)}`,
+    ]);
+    expect(await entryKeys('acme')).toEqual([
+      `${PREFIX}.instant/${tenantSegment('acme')}/${sha(bytes)}.${bytes.length}`,
+    ]);
+    // A colleague proves the content: copied server-side, exact, with no byte sent.
+    const created = await createInstant(carol, server.url, bytes.length, sha(bytes));
+    const copy = locationOf(created, server.url);
+    const header = created.headers.get('upload-instant-challenge');
+    const proven = await provePatch(
+      carol,
+      copy,
+      await proofFor(header, bytes.length, (f, t) => bytes.subarray(f, t)),
+    );
+    expect(proven.status).toBe(204);
+    expect(proven.headers.get('upload-offset')).toBe(String(bytes.length));
+    expect(await offsetAs(carol, copy)).toBe(bytes.length);
+    expect(await backend.sha256Of(idOf(copy))).toBe(sha(bytes));
+    // The copy carries its own metadata, not the folded info of its source.
+    const head = await testS3Client().send(
+      new HeadObjectCommand({ Bucket: bucket(), Key: `${PREFIX}${idOf(copy)}` }),
+    );
+    expect(head.Metadata?.['tus-info']).toBeUndefined();
+    // Removing the source leaves the copy whole.
+    expect((await as(alice, source, 'DELETE')).status).toBe(204);
+    expect(await objectExists(source)).toBe(false);
+    expect(await backend.sha256Of(idOf(copy))).toBe(sha(bytes));
+    expect((await as(carol, copy, 'DELETE')).status).toBe(204);
+    expect(await entryKeys('acme')).toEqual([]);
+  });
+
   it('f: a final whose digest was verified is indexed; its partials are not', async () => {
     const bytes = randomBytes(300_000);
     const partials: string[] = [];
