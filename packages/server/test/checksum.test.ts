@@ -6,7 +6,7 @@ import {
   parseUploadChecksum,
   verifyChecksum,
 } from '../src/extensions/checksum.js';
-import { Crc32cDigester } from '../src/extensions/crc32c.js';
+import { Crc32cDigester, loadCrc32c } from '../src/extensions/crc32c.js';
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const status = (fn: () => unknown): number | undefined => {
@@ -17,6 +17,8 @@ const status = (fn: () => unknown): number | undefined => {
   }
   return undefined;
 };
+
+beforeAll(() => loadCrc32c());
 
 describe('crc32c (hash-wasm)', () => {
   const crc = (...chunks: Buffer[]) => {

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import zlib from 'node:zlib';
 import { TusError } from '../errors.js';
-import { Crc32cDigester } from './crc32c.js';
+import { Crc32cDigester, loadCrc32c } from './crc32c.js';
 
 /** Algorithms in the order OPTIONS lists them (Tus-Checksum-Algorithm). */
 export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'crc32', 'sha256', 'crc32c'] as const;
@@ -82,6 +82,12 @@ class CrcDigester implements Digester {
   }
 }
 
+/** Resolves once createDigester(algorithm) can run (crc32c's wasm is loaded on first use). */
+export async function digesterReady(algorithm: ChecksumAlgorithm): Promise<void> {
+  if (algorithm === 'crc32c') await loadCrc32c();
+}
+
+/** A running digest; for crc32c, only once digesterReady('crc32c') resolved. */
 export function createDigester(algorithm: ChecksumAlgorithm): Digester {
   switch (algorithm) {
     case 'crc32':

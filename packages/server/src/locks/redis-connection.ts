@@ -1,5 +1,5 @@
 // The CLI's Redis connection: checked at start, so a wrong URL is a one-line error.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 // A Redis that stops answering (a half-open connection) must fail a command, not hang it:
 // an unlock that never returns would hold its request's answer, and lock renewals would
@@ -11,7 +11,10 @@ const COMMAND_TIMEOUT_MS = 3_000;
 
 /** A connected client, or a one-line error when the Redis does not answer. */
 export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
+  // Loaded only when a Redis is configured: ioredis is ~13 MiB of RSS a server without one
+  // would carry for nothing.
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     commandTimeout: COMMAND_TIMEOUT_MS,

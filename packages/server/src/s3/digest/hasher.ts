@@ -3,7 +3,7 @@
 // state is saved with each durable write (s3/digest/state.ts) and loaded by whichever
 // request, on whichever instance, continues. Both go into one state, so one write makes
 // both durable at the same offset.
-import { createCRC64, createSHA256, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 
 /** CRC-64/NVME is CRC-64/XZ's parameters with this (reflected) polynomial. */
 const CRC64NVME_POLYNOMIAL = '9a6c9329ac4bc9b5';
@@ -28,6 +28,8 @@ export class UploadHash {
    * the same for every state of an upload (the info record says: `digest.fullObjectCrc`).
    */
   static async start(saved?: Uint8Array, withCrc = false): Promise<UploadHash> {
+    // Loaded by the first hashed upload: hash-wasm is ~8 MiB of RSS (every algorithm's wasm).
+    const { createCRC64, createSHA256 } = await import('hash-wasm');
     const sha = await createSHA256();
     sha.init();
     const shaStateLength = sha.save().length;

@@ -2,6 +2,7 @@
 // (several in flight while the next part fills, slabs from the part budget) and a staged tail
 // segment, with the Upload-Checksum rules for what may count before the body matched.
 // Each request is a PatchRequest (request.ts); this holds what requests share.
+import { digesterReady } from '../../extensions/checksum.js';
 import { BufferLease, leaseBytes } from '../memory/buffer-pool.js';
 import type { PartBudget } from '../memory/part-budget.js';
 import type { Progress } from '../state/progress.js';
@@ -41,6 +42,7 @@ export class PatchReceiver {
     facts: PatchFacts,
   ): Promise<Progress> {
     const { budget, partBuffers } = this.deps;
+    if (facts.checksum) await digesterReady(facts.checksum.algorithm);
     const lease = new BufferLease(budget, leaseBytes(state.info.partSize, partBuffers, budget));
     try {
       return await new PatchRequest(this.deps, lease, state, facts).run(body);
