@@ -82,6 +82,37 @@ describe('part memory under hostile clients (CLI, default flags)', () => {
     }
   });
 
+  it('four slow PATCHes holding every turn do not hold up an ordinary 9 MiB upload', async () => {
+    // 64 KiB/s each, steadily: never silent, and a part of 8 MiB would take them 2 minutes.
+    // Four such turns are the whole default part memory (32 MiB of 8 MiB parts).
+    const slow = await Promise.all([1, 2, 3, 4].map(() => createUpload(srv.url, 64 * MiB)));
+    const sockets: net.Socket[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      for (const url of slow) {
+        const s = await stalledPatch(url, 0, 64 * MiB, randomBytes(16 * 1024));
+        sockets.push(s.socket);
+        timers.push(setInterval(() => s.socket.write(randomBytes(16 * 1024)), 250));
+      }
+      await sleep(1000); // every slow PATCH holds its turn
+      const data = randomBytes(9 * MiB);
+      const started = Date.now();
+      const url = await createUpload(srv.url, data.length);
+      const res = await patch(url, 0, data);
+      const took = Date.now() - started;
+      console.log(`9 MiB upload beside 4 slow PATCHes holding every turn: ${took} ms`);
+      // Without TURN_SHARE it waits memoryWait (10 s) for a queue that never moves: 503.
+      expect(res.status).toBe(204);
+      expect(Number(res.headers.get('upload-offset'))).toBe(data.length);
+      expect(await sha256OfObject(bucket, idOf(url))).toBe(sha256Hex(data));
+    } finally {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+    }
+    // What the slow ones sent before they gave their turns back was staged: it counts.
+    for (const url of slow) expect(await settledOffset(url)).toBeGreaterThan(0);
+  }, 60_000);
+
   it('four uploads declaring 5 TiB, one byte each, grow RSS by less than 50 MiB', async () => {
     const pid = srv.proc.pid as number;
     const before = rssOf(pid);

@@ -6,7 +6,7 @@ import { TusError } from '../src/errors.js';
 import { BufferLease } from '../src/s3/memory/buffer-pool.js';
 import { PartBudget } from '../src/s3/memory/part-budget.js';
 import { PartTurns, type Turn } from '../src/s3/memory/turns.js';
-import { RequestTurn, TURN_IDLE } from '../src/s3/patch/admission.js';
+import { RequestTurn, TURN_IDLE, TURN_SHARE } from '../src/s3/patch/admission.js';
 
 const flush = () => new Promise((r) => setImmediate(r));
 
@@ -226,6 +226,43 @@ describe('RequestTurn', () => {
       turn.drop();
       await flush();
       expect(budget.turns.waiting).toBe(0);
+    });
+
+    it('a holder that keeps sending gives back TURN_SHARE after others began to wait', async () => {
+      const { budget, lease } = setup(4, 4);
+      const body = fakeBody(() => true);
+      const turn = new RequestTurn(budget.turns, lease, body);
+      await turn.take(4 * SLAB);
+      const steady = (ms: number) => {
+        for (let t = 0; t < ms; t += TURN_IDLE / 4) {
+          turn.noteChunk();
+          jest.advanceTimersByTime(TURN_IDLE / 4);
+        }
+      };
+      // Alone, it keeps its turn however long it sends.
+      steady(3 * TURN_SHARE);
+      expect(turn.silent).toBe(false);
+      const other = new RequestTurn(budget.turns, new BufferLease(budget, 4 * SLAB), undefined);
+      let granted = false;
+      void other.take(4 * SLAB).then(() => {
+        granted = true;
+      });
+      steady(TURN_SHARE - TURN_IDLE);
+      expect(turn.silent).toBe(false);
+      steady(2 * TURN_IDLE);
+      expect(turn.silent).toBe(true);
+      expect(body.calls.interrupts).toBe(1);
+      turn.drop();
+      await flush();
+      expect(granted).toBe(true);
+      // Given back and taken again, it queues behind the other, with a new share.
+      const again = turn.take(4 * SLAB);
+      await flush();
+      expect(turn.held).toBe(false);
+      other.drop();
+      await again;
+      expect(turn.held).toBe(true);
+      expect(turn.silent).toBe(false);
     });
   });
 });
