@@ -8,11 +8,11 @@ import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
 import { multipartChecksumParams } from './digest/full-object-crc.js';
 import { mayFold } from './folded-info.js';
-import { fitsOnePart, type UploadInfo } from './info.js';
+import { fitsOnePart, objectRecordsCompletion, type UploadInfo } from './info.js';
 import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
-import { mayWaitForMarker, needsOpenMarker, writeOpenMarker } from './open-marker.js';
+import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
 import { markUnwritten, markWritten } from './state/unwritten.js';
 
 export async function startUpload(
@@ -82,13 +82,11 @@ export async function startUpload(
 export async function writeCreated(ctx: StoreContext, info: UploadInfo): Promise<void> {
   // The marker goes with the info, in parallel: no round trip more per creation. If only the
   // info is written the creation fails (no Location) and the sweep's full pass finds the
-  // info; a marker without info is the incremental sweep's to delete. A one-part upload's
-  // marker may wait (s3/pending-markers.ts): it is likely never needed.
-  const marker = needsOpenMarker(info)
-    ? ctx.markers && mayWaitForMarker(info)
-      ? ctx.markers.schedule(info.id)
-      : writeOpenMarker(ctx, info.id)
-    : undefined;
+  // info; a marker without info is the incremental sweep's to delete. The marker of an upload
+  // that one PutObject completes may wait (s3/pending-markers.ts): it is likely never needed.
+  let marker: Promise<void> | undefined;
+  if (ctx.markers && objectRecordsCompletion(info)) marker = ctx.markers.schedule(info.id);
+  else if (needsOpenMarker(info)) marker = writeOpenMarker(ctx, info.id);
   await Promise.all([writeInfo(ctx, info), marker]);
   markWritten(info);
 }

@@ -14,15 +14,6 @@ export function needsOpenMarker(info: Pick<UploadInfo, 'uploadId' | 'concat'>): 
   return info.uploadId === undefined || info.concat?.role === 'partial';
 }
 
-/**
- * Whether the marker may be written late (s3/pending-markers.ts): a one-part upload that is
- * no part of a concatenation, which completes by one PutObject in the request that brings
- * its last byte.
- */
-export function mayWaitForMarker(info: Pick<UploadInfo, 'uploadId' | 'concat'>): boolean {
-  return info.uploadId === undefined && info.concat === undefined;
-}
-
 export async function writeOpenMarker(ctx: StoreContext, id: string): Promise<void> {
   await ctx.client.send(
     new PutObjectCommand({

@@ -692,10 +692,12 @@ export class S3MultipartStore
     this.states.forget(id);
     const staged = await listStaged(client, bucket, prefix, id);
     if (this.instantUpload) await forgetRemoved(this.ctx, info);
-    this.ctx.markers?.cancel(id);
     await Promise.all([
       deleteKeys(client, bucket, stagedKeys(staged)),
-      needsOpenMarker(info) ? deleteOpenMarker(this.ctx, id) : undefined,
+      // One still waiting to be written (s3/pending-markers.ts) never will be.
+      needsOpenMarker(info) && !this.ctx.markers?.cancel(id)
+        ? deleteOpenMarker(this.ctx, id)
+        : undefined,
     ]);
     // A one-part upload's object may exist while its info does not say complete (see
     // objectRecordsCompletion).

@@ -259,8 +259,9 @@ export class PatchRequest {
   }
 
   /**
-   * The holder brought no byte for TURN_IDLE while others wait: what it holds is staged (a
-   * write that needs no memory) and its turn goes back, as a slab wait spills (growPart).
+   * The holder brought no byte for TURN_IDLE, or had its TURN_SHARE, while others wait: what
+   * it holds is staged (a write that needs no memory) and its turn goes back, as a slab wait
+   * spills (growPart).
    * Returns whether it gave the turn back; a part under an Upload-Checksum, or streaming
    * early, cannot be staged mid-way and keeps it (the idle body timeout bounds that).
    */
