@@ -4,7 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { removeDir, tmpDir } from './helpers/files.js';
 import { testRedisUrl } from './helpers/redis.js';
-import { createTestBucket, deleteBucketDeep, sha256OfObject, testS3Env } from './helpers/s3.js';
+import {
+  createTestBucket,
+  deleteBucketDeep,
+  listKeys,
+  sha256OfObject,
+  testS3Env,
+} from './helpers/s3.js';
 import {
   createUpload,
   idOf,
@@ -113,6 +119,7 @@ describe('tus-s3-server CLI', () => {
       PART_SIZE: '5MiB',
       MAX_SIZE: '1MiB',
       EXPIRATION: '1h',
+      SEAL_KEY: randomBytes(32).toString('base64'),
     });
     try {
       expect(srv.url).toMatch(/\/up\/loads$/);
@@ -124,6 +131,33 @@ describe('tus-s3-server CLI', () => {
       expect(new URL(url).pathname.startsWith('/up/loads/')).toBe(true);
       expect(await uploadRest(url, data, 0)).toBe(1000);
       expect(await sha256OfObject(bucket, `env-prefix/${idOf(url)}`)).toBe(sha256Hex(data));
+      // A sealed id under the key given: none is made in the bucket; the object, alone.
+      expect(idOf(url)).toMatch(/^t[A-Za-z0-9_-]{40,}$/);
+      expect(await listKeys(bucket, 'env-prefix/')).toEqual([`env-prefix/${idOf(url)}`]);
+    } finally {
+      await srv.stop();
+      await deleteBucketDeep(bucket);
+    }
+  });
+
+  it('refuses a seal key that is not 32 bytes in one line; --no-seal-ids writes every info', async () => {
+    const r = runCli(['--seal-key', randomBytes(16).toString('base64')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/not 32 bytes in base64/);
+    const env = testS3Env();
+    const bucket = await createTestBucket('cli');
+    const srv = await startCli([
+      '--s3-bucket',
+      bucket,
+      '--s3-endpoint',
+      env.endpoint,
+      '--no-seal-ids',
+    ]);
+    try {
+      const url = await createUpload(srv.url, 1000);
+      expect(idOf(url)).toMatch(/^[0-9a-f]{32}$/);
+      expect(await listKeys(bucket, '')).toEqual([`${idOf(url)}.info`]);
     } finally {
       await srv.stop();
       await deleteBucketDeep(bucket);

@@ -465,8 +465,18 @@ describe('must-show 6: bad Host values and unparsable requests answer 400', () =
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await hostile(res)).toBe(503);
       expect(hostileBodies.at(-1)).toBe('storage is unavailable; try again\n');
-      const created = await tus(srv.url, 'POST', { 'Upload-Length': '10' });
+      // A creation that needs S3 (a multipart upload) gets the same answer. A small one
+      // without a body writes nothing (a sealed id): it is created, and its PATCH waits.
+      const created = await tus(srv.url, 'POST', { 'Upload-Length': String(64 * MiB) });
       expect(await hostile(created)).toBe(503);
+      const sealed = await tus(srv.url, 'POST', { 'Upload-Length': '10' });
+      expect(sealed.status).toBe(201);
+      const later = await patch(
+        new URL(sealed.headers.get('location') as string, srv.url).href,
+        0,
+        Buffer.alloc(10),
+      );
+      expect(await hostile(later)).toBe(503);
       // The details went to the log, with the request's method and upload id.
       const log = srv.cli.output();
       expect(log).toContain('ECONNREFUSED');

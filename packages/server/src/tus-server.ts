@@ -66,6 +66,14 @@ export interface S3Options extends S3Timeouts {
    * 10 000; 0 writes it at creation, as a server with `quotas` always does.
    */
   openMarkerDelay?: number;
+  /**
+   * Sealed ids (server README, "Small files"): a POST without a body for an upload that fits
+   * in one part writes nothing to S3, its id carries the creation, encrypted. Default on
+   * where it applies (no Redis locks, an expiration, no quotas, no server-side digest).
+   */
+  sealIds?: boolean;
+  /** 32 bytes that seal ids; default: a key made once and kept at `<prefix>.seal-key`. */
+  sealKey?: Buffer;
   /** A ready client instead of endpoint/region/credentials. */
   client?: S3Client;
 }
@@ -312,7 +320,7 @@ function tusServer(
 /** The S3 store's own naming of new uploads (S3MultipartStore.newUploadId). */
 function namingOf(datastore: DataStore): ServerOptions['namingFunction'] {
   if (!(datastore instanceof S3MultipartStore)) return undefined;
-  return (request) => datastore.newUploadId(request);
+  return (request, metadata) => datastore.nameUpload(request, metadata);
 }
 
 /** Uploads from its events, lock waits from its locker, expired uploads from its sweeps. */
@@ -373,6 +381,8 @@ function createStore(
       partChecksum: s3.partChecksum,
       fullObjectChecksum: s3.fullObjectChecksum,
       openMarkerDelay: s3.openMarkerDelay,
+      sealIds: s3.sealIds,
+      sealKey: s3.sealKey,
       sweepLease: sweepRedis && redisSweepLease(sweepRedis, sweepLeaseKey(s3.bucket, s3.prefix)),
       inlineTypes,
       // Any locker but @tus/server's own process-local one may be shared by instances.

@@ -42,6 +42,11 @@ const asTypeList = (v: string): string[] => {
     throw new InvalidArgumentError(`"${bad}" is not type/subtype, type/* or *`);
   return types;
 };
+const asSealKey = (v: string): Buffer => {
+  const key = Buffer.from(v, 'base64');
+  if (key.length !== 32) throw new InvalidArgumentError('not 32 bytes in base64');
+  return key;
+};
 const asPort = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port');
@@ -63,6 +68,8 @@ export interface CliOptions extends AuthCliOptions {
   s3MaxAttempts?: number;
   partChecksum: PartChecksum;
   s3FullObjectChecksum?: FullObjectChecksum;
+  sealIds: boolean;
+  sealKey?: Buffer;
   partSize?: number;
   partMemory?: number;
   memoryWait?: number;
@@ -178,6 +185,20 @@ export const program = new Command('tus-s3-server')
     )
       .env('S3_FULL_OBJECT_CHECKSUM')
       .choices(FULL_OBJECT_CHECKSUMS),
+  )
+  .addOption(
+    new Option(
+      '--no-seal-ids',
+      'every creation writes its info to S3 (default: a small upload created without a body gets a sealed id and writes nothing until its bytes come)',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--seal-key <base64>',
+      'the 32-byte key of sealed ids (default: one made once, kept in the bucket at <prefix>.seal-key)',
+    )
+      .env('SEAL_KEY')
+      .argParser(asSealKey),
   )
   .addOption(
     new Option('--part-size <size>', 'preferred S3 part size, e.g. 8MiB')

@@ -62,6 +62,8 @@ async function s3FromFlags(o: CliOptions): Promise<S3Options | undefined> {
     prefix: o.s3Prefix,
     partChecksum: o.partChecksum,
     fullObjectChecksum: o.s3FullObjectChecksum,
+    sealIds: o.sealIds,
+    sealKey: o.sealKey,
     client,
   };
 }

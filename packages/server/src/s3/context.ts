@@ -7,6 +7,7 @@ import type { Fence } from '../locks/fence.js';
 import type { StoreMetrics } from './metrics.js';
 import type { PartChecksum } from './parts/part-checksum.js';
 import type { PendingMarkers } from './pending-markers.js';
+import type { SealKeeper } from './sealed/seal-key.js';
 
 export interface StoreContext {
   client: S3Client;
@@ -27,4 +28,6 @@ export interface StoreContext {
   fence: Fence;
   /** Open markers written late (s3/pending-markers.ts); absent: written at creation. */
   markers?: PendingMarkers;
+  /** Opens sealed ids (s3/sealed/seal.ts); absent: none opens. */
+  seals?: SealKeeper;
 }

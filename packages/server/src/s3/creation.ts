@@ -2,7 +2,8 @@
 // record (and the open marker, s3/open-marker.ts); the upload exists once they do. An
 // upload whose whole body follows in the same request may write neither: its PutObject
 // carries the info (s3/folded-info.ts), or, if the body does not complete it, the request
-// writes them then (writeCreated), before it answers.
+// writes them then (writeCreated), before it answers. So may one whose id seals its info
+// (s3/sealed/): the request that brings its bytes does the same.
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { Upload } from '@tus/utils';
 import type { StoreContext } from './context.js';
@@ -13,6 +14,8 @@ import { writeInfo } from './info-io.js';
 import { objectKey } from './keys.js';
 import { objectDigestMetadata, objectHeadersOf } from './object-headers.js';
 import { needsOpenMarker, writeOpenMarker } from './open-marker.js';
+import type { SealedCreation } from './sealed/seal.js';
+import { isSealedAs } from './sealed/sealed-info.js';
 import { markUnwritten, markWritten } from './state/unwritten.js';
 
 export async function startUpload(
@@ -26,10 +29,15 @@ export async function startUpload(
     createdAt?: string;
     /** The request brings all of the upload's bytes: its info may go with them. */
     wholeBodyFollows?: boolean;
+    /**
+     * What its id seals (s3/sealed/). If that is exactly this info, nothing needs writing
+     * until bytes come, and the PutObject they complete may carry the info.
+     */
+    sealed?: SealedCreation;
   },
   multipart = !fitsOnePart(upload.size, extra.partSize),
 ): Promise<UploadInfo> {
-  const { wholeBodyFollows, ...fields } = extra;
+  const { wholeBodyFollows, sealed, ...fields } = extra;
   let uploadId: string | undefined;
   if (multipart) {
     const mpu = await ctx.client.send(
@@ -53,7 +61,7 @@ export async function startUpload(
     metadata: upload.metadata,
     uploadId,
     ...fields,
-    createdAt: fields.createdAt ?? new Date().toISOString(),
+    createdAt: new Date(fields.createdAt ?? sealed?.createdAt ?? Date.now()).toISOString(),
   };
   if (info.concat === undefined) delete info.concat;
   if (info.announcedLength === undefined || info.size !== undefined) delete info.announcedLength;
@@ -65,7 +73,8 @@ export async function startUpload(
   else if (multipart && info.digest.declared !== undefined) {
     info.digest = { ...info.digest, onObject: true };
   }
-  if (wholeBodyFollows === true && mayFold(info)) {
+  const asSealed = sealed !== undefined && isSealedAs(info, sealed);
+  if ((wholeBodyFollows === true || asSealed) && mayFold(info)) {
     markUnwritten(info);
     ctx.log.debug({ id: info.id, size: info.size }, 'upload created, its info to be folded');
     return info;

@@ -7,6 +7,9 @@ import type { StoreContext } from './context.js';
 import { infoFromObject } from './folded-info.js';
 import { parseInfo, serializeInfo, type UploadInfo } from './info.js';
 import { infoKey, isFoldableId, isValidId, objectKey } from './keys.js';
+import { isSealedId } from './sealed/seal.js';
+import { infoOfSealed } from './sealed/sealed-info.js';
+import { markUnwritten } from './state/unwritten.js';
 
 /**
  * The info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none (or the id is bad).
@@ -15,10 +18,41 @@ import { infoKey, isFoldableId, isValidId, objectKey } from './keys.js';
  * one GET, hit or miss.
  */
 export async function readInfo(ctx: StoreContext, id: string): Promise<UploadInfo> {
+  const info = await readInfoOrTombstone(ctx, id);
+  if (info.terminated) throw ERRORS.FILE_NOT_FOUND;
+  return info;
+}
+
+/**
+ * As readInfo, but a tombstone (a terminated sealed id's record) is returned, not a miss:
+ * for the sweep, which removes it once it has expired.
+ */
+export async function readInfoOrTombstone(ctx: StoreContext, id: string): Promise<UploadInfo> {
   if (!isValidId(id)) throw ERRORS.FILE_NOT_FOUND;
+  if (isSealedId(id)) return readSealedInfo(ctx, id);
   if (!isFoldableId(id)) return readInfoRecord(ctx, id);
   const folded = await foldedInfo(ctx, id);
   return folded ?? readInfoRecord(ctx, id);
+}
+
+/**
+ * A sealed id's upload (s3/sealed/seal.ts): its object if one PutObject made it, its .info
+ * if a request wrote one, else what the id seals, at offset 0 and written nowhere yet
+ * (state/unwritten.ts). ERRORS.FILE_NOT_FOUND when the id is not ours or has expired.
+ */
+async function readSealedInfo(ctx: StoreContext, id: string): Promise<UploadInfo> {
+  const folded = await foldedInfo(ctx, id);
+  if (folded) return folded;
+  const record = await readInfoRecord(ctx, id).catch((err: unknown) => {
+    if (err === ERRORS.FILE_NOT_FOUND) return undefined;
+    throw err;
+  });
+  if (record) return record;
+  const creation = await ctx.seals?.open(id);
+  if (!creation) throw ERRORS.FILE_NOT_FOUND;
+  const info = infoOfSealed(id, creation);
+  markUnwritten(info);
+  return info;
 }
 
 /** The .info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none. */

@@ -45,6 +45,11 @@ export interface UploadInfo {
    * consumes it (s3/instant/): single use, so it leaves the record before any lookup.
    */
   instant?: StoredChallenge;
+  /**
+   * A tombstone: the upload of a sealed id (s3/sealed/seal.ts) was terminated. The id
+   * still opens, so this record says it is gone, until it expires with the id.
+   */
+  terminated?: true;
 }
 
 /** Hex SHA-256s of the whole file (see the server README, "Whole-file digest"). */
@@ -203,6 +208,7 @@ export function parseInfo(text: string): UploadInfo {
   if (r.tenant !== undefined && (typeof r.tenant !== 'string' || r.tenant === '')) fail('tenant');
   if (r.digest !== undefined) validateDigest(r.digest, fail);
   if (r.instant !== undefined && parseStoredChallenge(r.instant) === undefined) fail('challenge');
+  if (r.terminated !== undefined && r.terminated !== true) fail('terminated');
   if (r.metadata !== undefined) {
     if (typeof r.metadata !== 'object' || r.metadata === null) fail('metadata');
     for (const v of Object.values(r.metadata as object)) {

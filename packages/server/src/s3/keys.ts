@@ -178,7 +178,7 @@ export function isFoldableId(id: string): boolean {
 
 /** Ids are URL-safe and never contain a path separator or a dot (keys stay unambiguous). */
 export function isValidId(id: string): boolean {
-  return /^[A-Za-z0-9_-]{1,128}$/.test(id);
+  return /^[A-Za-z0-9_-]{1,320}$/.test(id);
 }
 
 // Markers of unfinished uploads that have no multipart upload of their own (s3/open-marker.ts),
@@ -208,6 +208,11 @@ export function idFromObjectKey(prefix: string, key: string): string | undefined
   if (!key.startsWith(prefix)) return undefined;
   const id = key.slice(prefix.length);
   return isValidId(id) ? id : undefined;
+}
+
+/** The key of sealed ids (s3/sealed/seal-key.ts); no id has a dot, so none is taken for it. */
+export function sealKeyKey(prefix: string): string {
+  return `${prefix}.seal-key`;
 }
 
 /** An empty object whose LastModified says when the last full sweep pass finished. */

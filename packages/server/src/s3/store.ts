@@ -53,7 +53,7 @@ import { declaredOnPatch, digestAtCreation } from './digest/declare.js';
 import type { FullObjectChecksum } from './digest/full-object-crc.js';
 import type { SweepLease } from './expiration/lease.js';
 import { ExpirationSweeper } from './expiration/sweeper.js';
-import { adoptionOf, failedDigestFinal, fitsOnePart, type UploadInfo } from './info.js';
+import { adoptionOf, failedDigestFinal, fitsOnePart, isExpired, type UploadInfo } from './info.js';
 import { readInfo, writeInfo } from './info-io.js';
 import { forgetRemoved } from './instant/index-writes.js';
 import { answerProof } from './instant/prove.js';
@@ -73,6 +73,9 @@ import type { PartChecksum } from './parts/part-checksum.js';
 import { DEFAULT_QUEUE_SIZE } from './parts/pipeline.js';
 import { PatchReceiver } from './patch/receiver.js';
 import { DEFAULT_OPEN_MARKER_DELAY_MS, PendingMarkers } from './pending-markers.js';
+import { isSealedId } from './sealed/seal.js';
+import { SealKeeper } from './sealed/seal-key.js';
+import { tombstoneOf } from './sealed/sealed-info.js';
 import { deleteKeys, listStaged, stagedKeys } from './staging/listing.js';
 import { UnverifiedMarks } from './staging/marks.js';
 import { PendingParts } from './staging/pending.js';
@@ -170,6 +173,19 @@ export interface S3StoreOptions {
    * after it arrived (default 250). Off by default.
    */
   instantUpload?: boolean | { floorMs?: number };
+  /**
+   * Sealed ids (s3/sealed/seal.ts): a POST with no body that creates an upload fitting in
+   * one part writes nothing to S3; its id carries the creation, encrypted. Its PATCH then
+   * writes the object and the info in one PutObject. On by default where it applies:
+   * process-local locks, an expiration, no quotas, no server-side digest. false: every
+   * creation writes its info, as before.
+   */
+  sealIds?: boolean;
+  /**
+   * The 32-byte key of sealed ids. Default: one made at the first sealed creation and kept
+   * in the bucket at `<prefix>.seal-key` (readable by whoever can read the bucket).
+   */
+  sealKey?: Buffer;
 }
 
 export class S3MultipartStore
@@ -224,6 +240,8 @@ export class S3MultipartStore
   /** An upload this creation request created without writing it yet, for its write(). */
   private readonly folding = new WeakMap<RequestContext, UploadState>();
   private readonly hashAll: boolean;
+  /** POSTs without a body get sealed ids (sealIds). */
+  private readonly sealing: boolean;
   private readonly fullObjectCrc: boolean;
 
   constructor(opts: S3StoreOptions) {
@@ -269,6 +287,13 @@ export class S3MultipartStore
     this.instantUpload = instantSettings(opts.instantUpload);
     this.quotas = opts.quotas && new QuotaGate(opts.quotas, new TenantUsageCounter(ctx));
     this.states = new StateCache(this.sharedLocks);
+    ctx.seals = new SealKeeper(ctx, this.expiration, opts.sealKey);
+    this.sealing =
+      opts.sealIds !== false &&
+      !this.sharedLocks &&
+      this.expiration > 0 &&
+      !opts.quotas &&
+      !this.hashAll;
     const segments = new SegmentStaging(client, bucket, prefix, partChecksum);
     this.parts = new PartList(ctx);
     this.receiver = new PatchReceiver({
@@ -303,7 +328,13 @@ export class S3MultipartStore
       return done;
     };
     this.finals = this.finalDeps(queueSize);
-    this.loading = { ctx, parts: this.parts, finish: this.finish, finals: this.finals };
+    this.loading = {
+      ctx,
+      parts: this.parts,
+      finish: this.finish,
+      finals: this.finals,
+      sharedLocks: this.sharedLocks,
+    };
     this.termination = { ctx, removeUpload: (info) => this.removeUpload(info) };
     if (this.expiration > 0) this.enableExpiration(opts);
     // What this store implements is what @tus/server and OPTIONS see (capabilities.ts).
@@ -369,6 +400,39 @@ export class S3MultipartStore
     return newUploadId(foldable);
   }
 
+  /**
+   * @tus/server's namingFunction: a sealed id (s3/sealed/seal.ts) for a POST without a body
+   * whose upload fits in one part, when this store seals ids; newUploadId otherwise.
+   */
+  async nameUpload(
+    request: Request,
+    metadata: Record<string, string | null> | undefined,
+  ): Promise<string> {
+    const context = currentRequest();
+    const h = request.headers;
+    const size = Number(h.get('upload-length') ?? Number.NaN);
+    const sent = h.get('content-length');
+    const partSize = choosePartSize(size, this.partSizeOption);
+    const sealable =
+      this.sealing &&
+      (sent === '0' || (sent === null && !h.has('transfer-encoding'))) &&
+      !h.has('upload-concat') &&
+      Number.isSafeInteger(size) &&
+      size > 0 &&
+      fitsOnePart(size, partSize) &&
+      context?.reprDigest === undefined &&
+      context?.instant !== true;
+    if (!sealable) return this.newUploadId(request);
+    const sealed = await this.ctx.seals?.seal({
+      size,
+      createdAt: Date.now(),
+      partSize,
+      metadata,
+      ...ownershipOf(context?.principal),
+    });
+    return sealed ?? this.newUploadId(request);
+  }
+
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
   preferredPartSize(): number {
     return choosePartSize(undefined, this.partSizeOption);
@@ -409,6 +473,8 @@ export class S3MultipartStore
     const most = upload.size ?? announcedLength ?? this.maxSize;
     const partSize = choosePartSize(most, this.partSizeOption);
     const challenge = this.challengeFor(upload, request);
+    const sealed =
+      this.sealing && isSealedId(upload.id) ? await this.ctx.seals?.open(upload.id) : undefined;
     const info = await startUpload(this.ctx, upload, {
       ...ownershipOf(request?.principal),
       partSize,
@@ -417,6 +483,7 @@ export class S3MultipartStore
       digest: digestAtCreation(request?.reprDigest, this.hashAll, this.fullObjectCrc),
       instant: challenge,
       wholeBodyFollows: wholeBodyFollows(upload, request),
+      sealed,
     });
     if (request && challenge) request.reply.instantChallenge = challengeHeader(challenge);
     // A partial may be adopted by a final (s3/concat/direct-final.ts), maybe on another instance,
@@ -602,6 +669,14 @@ export class S3MultipartStore
         fence: fenceOf(request, id),
       });
     } catch (err) {
+      if (request?.method === 'PATCH' && isUnwritten(state.info)) {
+        // A sealed id's PATCH cut short (s3/sealed/): the bytes it staged count only once the
+        // upload exists in S3, as they would for any other upload. A look that finds no
+        // .info drops them (state/load.ts).
+        await this.writeCreatedLocked(state.info, request).catch((e: unknown) =>
+          this.ctx.log.warn({ err: e, id }, 'could not write the info of a cut PATCH'),
+        );
+      }
       if (
         request?.method === 'POST' &&
         (err as TusError).status_code === CHECKSUM_MISMATCH_STATUS &&
@@ -618,10 +693,10 @@ export class S3MultipartStore
     const size = state.info.size;
     let after = state.info;
     if (isUnwritten(state.info) && written.offset !== size) {
-      // A folded creation whose body stopped short (cut, or shorter than it said): what it
-      // brought is durable, so the upload must exist before the answer gives its URL.
-      fenceOf(request, id).assertHeld();
-      await writeCreated(this.ctx, state.info);
+      // A folded creation whose body stopped short (cut, or shorter than it said), or a
+      // sealed id's PATCH that did not finish it: what it brought is durable, so the upload
+      // must exist before the answer gives its URL or its offset.
+      await this.writeCreatedLocked(state.info, request);
     }
     if (size !== undefined && written.offset === size) {
       after = await this.finish(state.info, written, state.staged === true, request?.reply);
@@ -630,6 +705,15 @@ export class S3MultipartStore
     }
     this.states.remember({ ...state, info: after, progress: written }, generation);
     return written.offset;
+  }
+
+  /** The .info (and marker) of an upload created without them, under the request's lock. */
+  private async writeCreatedLocked(
+    info: UploadInfo,
+    request: RequestContext | undefined,
+  ): Promise<void> {
+    fenceOf(request, info.id).assertHeld();
+    await writeCreated(this.ctx, info);
   }
 
   /** A PATCH with Upload-Instant-Proof (s3/instant/prove.ts): the offset it answers. */
@@ -682,6 +766,11 @@ export class S3MultipartStore
     const lockUploads = request?.lockUploads ?? noLocks;
     if (final) await terminateGroup(this.termination, final, info, lockUploads);
     else await this.removeUpload(info);
+    // A sealed id still opens after its upload is gone: its tombstone says it is gone, and
+    // expires with it (the sweep removes it then). One that expired opens no more anyway.
+    if (isSealedId(id) && !isExpired(info, this.expiration)) {
+      await writeInfo(this.ctx, tombstoneOf(info));
+    }
   }
 
   private async removeUpload(info: UploadInfo): Promise<void> {

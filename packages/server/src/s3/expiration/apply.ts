@@ -3,8 +3,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ERRORS } from '../../errors.js';
 import { abortMultipart } from '../abort.js';
 import type { StoreContext } from '../context.js';
-import { readInfo } from '../info-io.js';
-import { idFromStagingKey, stagingPrefix } from '../keys.js';
+import { readInfoOrTombstone } from '../info-io.js';
+import { idFromStagingKey, infoKey, stagingPrefix } from '../keys.js';
 import { deleteOpenMarker } from '../open-marker.js';
 import { deleteKeys } from '../staging/listing.js';
 import { recordCompletionIfWhole } from '../state/object.js';
@@ -43,6 +43,9 @@ export async function sweepOne(deps: SweepDeps, found: Found, now: number): Prom
       await deleteOldStaging(deps, found.id, now);
       if (found.marker) await deleteOpenMarker(ctx, found.id);
       return removed;
+    case 'drop-tombstone':
+      await deleteKeys(ctx.client, ctx.bucket, [infoKey(ctx.prefix, found.id)]);
+      return removed;
     case 'keep':
       return removed;
   }
@@ -50,7 +53,7 @@ export async function sweepOne(deps: SweepDeps, found: Found, now: number): Prom
 
 async function readFound(ctx: StoreContext, id: string): Promise<InfoRead> {
   try {
-    return await readInfo(ctx, id);
+    return await readInfoOrTombstone(ctx, id);
   } catch (err) {
     // An info that cannot be read might name what was found: leave it all.
     if (err === ERRORS.FILE_NOT_FOUND) return 'missing';

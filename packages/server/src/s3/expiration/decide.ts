@@ -25,7 +25,9 @@ export type Fate =
   /** Finished: only the marker a crash left between its completion and the marker's delete. */
   | 'drop-marker'
   /** No info: whatever was found of it, and its old staged objects, are orphans. */
-  | 'orphan';
+  | 'orphan'
+  /** An expired tombstone (a terminated sealed id's record, info.ts): it goes. */
+  | 'drop-tombstone';
 
 export interface Verdict {
   fate: Fate;
@@ -36,6 +38,10 @@ export interface Verdict {
 export function decide(found: Found, info: InfoRead, expiration: number, now: number): Verdict {
   if (info === 'unreadable') return { fate: 'keep', abort: [] };
   if (info === 'missing') return { fate: 'orphan', abort: found.uploadIds };
+  if (info.terminated) {
+    const expired = isExpired(info, expiration, now);
+    return { fate: expired ? 'drop-tombstone' : 'keep', abort: found.uploadIds };
+  }
   const abort = found.uploadIds.filter((u) => u !== info.uploadId);
   if (isExpired(info, expiration, now)) {
     return { fate: objectRecordsCompletion(info) ? 'remove-unless-whole' : 'remove', abort };

@@ -5,6 +5,7 @@ import { directFinalState, settleFinal } from '../concat/direct-final.js';
 import { removePartials } from '../concat/remove-partials.js';
 import { settleWaiting, waitingFinalState } from '../concat/waiting-final.js';
 import type { StoreContext } from '../context.js';
+import { writeCreated } from '../creation.js';
 import { resumeHashed } from '../digest/resume.js';
 import { segmentHashState } from '../digest/state.js';
 import { adoptionOf, failedDigestFinal, hashesUpload, type UploadInfo } from '../info.js';
@@ -15,7 +16,8 @@ import { clearStaging } from '../staging/cleanup.js';
 import { deleteKeys, listStaged, stagedKeys } from '../staging/listing.js';
 import { objectHead, recordCompletionIfWhole } from './object.js';
 import { deriveProgress, type Progress, type UnverifiedRange } from './progress.js';
-import { completeState, type UploadState } from './upload-state.js';
+import { isUnwritten } from './unwritten.js';
+import { completeState, emptyProgress, type UploadState } from './upload-state.js';
 
 export interface LoadDeps {
   ctx: StoreContext;
@@ -27,6 +29,11 @@ export interface LoadDeps {
     findings?: Findings,
   ): Promise<UploadInfo>;
   finals: FinalDeps;
+  /**
+   * Locks are shared with other instances: a sealed id's upload first looked at is written
+   * (its .info) at once, so that what it is from then on is in S3 for every instance.
+   */
+  sharedLocks?: boolean;
 }
 
 /** `findings`: of the request this load is for (a final it completes along the way). */
@@ -37,6 +44,7 @@ export async function loadState(
 ): Promise<UploadState> {
   const { ctx } = deps;
   const info = await readInfo(ctx, id);
+  if (isUnwritten(info)) return sealedState(deps, info);
   if (info.completedAt !== undefined) return finishedState(deps, id, info, findings);
   if (info.concat?.role === 'final' && info.concat.direct) {
     return directFinalState(deps.finals, info, findings);
@@ -92,6 +100,18 @@ export async function loadState(
     return { ...state, info: await deps.finish(info, progress, state.staged, findings) };
   }
   return state;
+}
+
+/**
+ * A sealed id's upload that nothing in S3 records yet (s3/sealed/seal.ts): at offset 0.
+ * Whatever is staged under its id was never acknowledged (a request writes the .info before
+ * it answers with an offset; s3/store.ts write), so it is left by a request that died
+ * before, and goes: a later .info must not find those bytes and count them.
+ */
+async function sealedState(deps: LoadDeps, info: UploadInfo): Promise<UploadState> {
+  await clearStaging(deps.ctx, info.id);
+  if (deps.sharedLocks) await writeCreated(deps.ctx, info);
+  return { info, progress: emptyProgress(), loadedAt: Date.now(), staged: false };
 }
 
 /** A finished upload: what a crash left undone around its completion is finished first. */
