@@ -33,6 +33,16 @@ describe('decide', () => {
     expect(decide(found({ marker: true }), partial, EXP, NOW).fate).toBe('remove');
   });
 
+  it('keeps a tombstone until its sealed id expires, then drops it and its multipart uploads', () => {
+    const young = info({ terminated: true, createdAt: justNow });
+    expect(decide(found(), young, EXP, NOW)).toEqual({ fate: 'keep', abort: [] });
+    const old = info({ terminated: true });
+    expect(decide(found({ uploadIds: ['m0'] }), old, EXP, NOW)).toEqual({
+      fate: 'drop-tombstone',
+      abort: ['m0'],
+    });
+  });
+
   it('removes a finished partial once old (only a final gives it a purpose)', () => {
     const done = info({ concat: { role: 'partial' }, completedAt: longAgo });
     expect(decide(found({ marker: true }), done, EXP, NOW).fate).toBe('remove');
