@@ -21,6 +21,7 @@ import {
   startInProcess,
   tus,
 } from './helpers/server.js';
+import { stalledPatch } from './helpers/stalled-patch.js';
 
 const SIZE = 256 * 1024;
 const SEALED_ID = /^t[A-Za-z0-9_-]{40,}$/;
@@ -122,6 +123,29 @@ describe('sealed ids: one S3 request per small file created by an empty POST', (
     const rest = await patch(url, half, data.subarray(half), owner('alice'));
     expect(rest.status).toBe(204);
     expect(await backend.sha256Of(id)).toBe(sha256Hex(data));
+  });
+
+  it('a DELETE right after a cut PATCH waits for its bytes: the upload stays gone', async () => {
+    // tus-js-client's abort(true) does this: it cuts the PATCH and sends DELETE at once.
+    // Nearly a part (8 MiB): staging the tail takes long enough for the DELETE to overtake it.
+    const size = 7.5 * 1024 * 1024;
+    const data = new DetBytes(size, 'sealed-cut-delete').range(0, size);
+    for (let round = 0; round < 5; round++) {
+      const url = await create(server.url, 'alice', size);
+      const id = idOf(url);
+      const sent = data.subarray(0, 7 * 1024 * 1024);
+      const stalled = await stalledPatch(url, 0, size, sent, owner('alice'));
+      await new Promise((r) => setTimeout(r, 100));
+      stalled.socket.destroy();
+      expect((await tus(url, 'DELETE', owner('alice'))).status).toBe(204);
+      for (const at of [url, on(other, url)]) {
+        expect((await tus(at, 'HEAD', owner('alice'))).status).toBe(404);
+      }
+      const keys = await listKeys(backend.bucket as string, `${backend.prefix}${id}`);
+      expect(keys).toEqual([`${backend.prefix}${id}.info`]);
+      const record = await objectText(backend.bucket as string, keys[0] as string);
+      expect(JSON.parse(record)).toMatchObject({ terminated: true });
+    }
   });
 
   it('a made-up or altered id is a miss, never an upload', async () => {

@@ -127,6 +127,21 @@ describe('SealKeeper', () => {
     expect(await keeper.open(id, at + 61_000)).toBeUndefined();
   });
 
+  it('a key S3 cannot give now: a creation gets no sealed id, a look fails, not misses', async () => {
+    const s3 = fakeS3();
+    const deps = { client: s3.client, bucket: BUCKET, prefix: PREFIX, log };
+    const id = (await new SealKeeper(deps, 60_000).seal({
+      ...creation,
+      createdAt: Date.now(),
+    })) as string;
+    const keeper = new SealKeeper(deps, 60_000);
+    s3.failOn('GetObject');
+    await expect(keeper.open(id)).rejects.toThrow('injected failure');
+    expect(await keeper.seal(creation)).toBeUndefined();
+    // S3 is back: the next look reads the key and opens the id.
+    expect(await keeper.open(id)).toMatchObject({ size: creation.size });
+  });
+
   it('uses a given key without S3, and refuses one of the wrong length', async () => {
     const s3 = fakeS3();
     const deps = { client: s3.client, bucket: BUCKET, prefix: PREFIX, log };

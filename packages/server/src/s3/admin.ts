@@ -13,6 +13,7 @@ import { objectRecordsCompletion, type UploadInfo } from './info.js';
 import { readInfo } from './info-io.js';
 import { isValidId } from './keys.js';
 import { newMetrics } from './metrics.js';
+import { SealKeeper } from './sealed/seal-key.js';
 import { recordCompletionIfWhole } from './state/object.js';
 import { S3MultipartStore } from './store.js';
 
@@ -91,6 +92,8 @@ export class UploadsAdmin {
       partChecksum: 'md5',
       log,
       fence: UNFENCED,
+      // A sealed id nothing was written for yet is an upload a client may still PATCH.
+      seals: new SealKeeper({ client, bucket, prefix, log }, opts.expiration ?? 0),
     };
   }
 

@@ -760,6 +760,9 @@ export class S3MultipartStore
 
   override async remove(id: string): Promise<void> {
     const request = currentRequest();
+    // A cut PATCH's write() may still be settling after @tus/server unlocked the upload (as in
+    // getUpload): it may yet write the info of a sealed id, which must not outlive this.
+    await this.writing.get(id)?.then(noop, noop);
     const info = await readInfo(this.ctx, id);
     assertMayUse(info, request?.principal);
     const final = await unfinishedFinalOf(this.ctx, info);

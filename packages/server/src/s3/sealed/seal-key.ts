@@ -26,6 +26,8 @@ export class SealKeeper {
   private key: Buffer | undefined;
   private loading: Promise<Buffer | undefined> | undefined;
   private failedAt = Number.NEGATIVE_INFINITY;
+  /** The error of the last read or write of the key, until one succeeds. */
+  private failure: unknown;
   /** When a look found no key: ids that look sealed open nothing until one is made. */
   private absentAt = Number.NEGATIVE_INFINITY;
 
@@ -47,9 +49,13 @@ export class SealKeeper {
     return key && sealId(key, creation);
   }
 
-  /** The creation sealed in `id`, unless it is not ours or its upload has expired. */
+  /**
+   * The creation sealed in `id`, unless it is not ours or its upload has expired. Throws the
+   * S3 error when the key could not be read: an upload S3 cannot show now is no 404.
+   */
   async open(id: string, now = Date.now()): Promise<SealedCreation | undefined> {
     const key = await this.ready(false);
+    if (!key && this.failure !== undefined) throw this.failure;
     const creation = key && openId(key, id);
     if (!creation) return undefined;
     if (this.expiration > 0 && creation.createdAt + this.expiration < now) return undefined;
@@ -59,7 +65,9 @@ export class SealKeeper {
   /** The key, read (and with `make`, made when missing) at the first need. */
   private ready(make: boolean): Promise<Buffer | undefined> {
     if (this.key) return Promise.resolve(this.key);
-    const since = Date.now() - (make ? this.failedAt : Math.max(this.failedAt, this.absentAt));
+    // A creation after a failure takes a random id without asking S3 again for a while; a
+    // look asks again each time, as a look at any upload would.
+    const since = Date.now() - (make ? this.failedAt : this.absentAt);
     if (since < RETRY_AFTER_MS) return Promise.resolve(undefined);
     this.loading ??= this.load(make).finally(() => {
       this.loading = undefined;
@@ -70,10 +78,12 @@ export class SealKeeper {
   private async load(make: boolean): Promise<Buffer | undefined> {
     try {
       this.key = (await this.read()) ?? (make ? await this.make() : undefined);
+      this.failure = undefined;
       if (!this.key) this.absentAt = Date.now();
       return this.key;
     } catch (err) {
       this.failedAt = Date.now();
+      this.failure = err;
       this.deps.log.warn({ err }, 'could not read or make the key of sealed ids');
       return undefined;
     }

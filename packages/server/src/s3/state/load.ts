@@ -106,7 +106,8 @@ export async function loadState(
  * A sealed id's upload that nothing in S3 records yet (s3/sealed/seal.ts): at offset 0.
  * Whatever is staged under its id was never acknowledged (a request writes the .info before
  * it answers with an offset; s3/store.ts write), so it is left by a request that died
- * before, and goes: a later .info must not find those bytes and count them.
+ * before, and goes: a later .info must not find those bytes and count them. That a .info
+ * is missing is taken from one read: S3 (and RGW in one zone) reads its own writes.
  */
 async function sealedState(deps: LoadDeps, info: UploadInfo): Promise<UploadState> {
   await clearStaging(deps.ctx, info.id);
