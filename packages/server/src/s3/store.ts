@@ -350,7 +350,7 @@ export class S3MultipartStore
       concurrency: Math.max(queueSize, 4),
       loadState: (id, findings) => this.loadState(id, findings),
       finish: this.finish,
-      remove: (id) => this.remove(id),
+      remove: (id) => this.removeNow(id),
       remember: (state, generation) => this.states.remember(state, generation),
       forget: (info) => {
         this.states.forget(info.id);
@@ -684,7 +684,7 @@ export class S3MultipartStore
       ) {
         // Creation-with-upload failed its checksum: the client gets no Location, so the
         // upload could never be resumed. Leave nothing behind.
-        await this.remove(id).catch((e: unknown) =>
+        await this.removeNow(id).catch((e: unknown) =>
           this.ctx.log.warn({ err: e, id }, 'cleanup failed'),
         );
       }
@@ -758,11 +758,21 @@ export class S3MultipartStore
     state.info = next;
   }
 
+  /** Termination (DELETE), the sweep and `uploads abort`. */
   override async remove(id: string): Promise<void> {
-    const request = currentRequest();
     // A cut PATCH's write() may still be settling after @tus/server unlocked the upload (as in
     // getUpload): it may yet write the info of a sealed id, which must not outlive this.
     await this.writing.get(id)?.then(noop, noop);
+    return this.removeNow(id);
+  }
+
+  /**
+   * What remove() does, without waiting for the upload's write: for removals made by a
+   * write itself (a direct final completed by its last partial's PATCH removes that
+   * partial), which would otherwise wait for themselves.
+   */
+  private async removeNow(id: string): Promise<void> {
+    const request = currentRequest();
     const info = await readInfo(this.ctx, id);
     assertMayUse(info, request?.principal);
     const final = await unfinishedFinalOf(this.ctx, info);
