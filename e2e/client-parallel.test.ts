@@ -9,6 +9,7 @@
 // CLI says it falls back to one upload, and the bytes are exact.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { uploadFile } from '@tus-s3/client/node';
 import { clientCli, lastLine, runCli } from './helpers/client-cli.js';
 import { startStockTusServer } from './helpers/client-tus.js';
 import { makeRandomFile, removeDir, tmpDir } from './helpers/files.js';
@@ -18,6 +19,7 @@ import {
   idOf,
   type RunningServer,
   s3Backend,
+  startCli,
   startInProcess,
   tus,
 } from './helpers/server.js';
@@ -141,3 +143,34 @@ test('a server without concatenation: the CLI says it falls back to one upload; 
     await stock.close();
   }
 });
+
+// The first full bench of issue 25's round 4 hung here: a look at a direct final removes its
+// partials under the final's lock, and a removal that waited for the partial's own write
+// (which needs that lock to finish) waited forever. As the bench sends it: our client in
+// this process, one chunk per partial, a 64 MiB file in parallel 4, against the CLI.
+test('parallel 4 against the CLI, several times over: every upload finishes exact', async () => {
+  const backend = await s3Backend('client-p4/');
+  const server = await startCli(backend.cliArgs);
+  try {
+    for (let round = 0; round < 6; round++) {
+      const file = await makeRandomFile(dir, 64 * MiB, { seed: `p4-${round}` });
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        uploadFile(file.path, {
+          endpoint: server.url,
+          chunkSize: 64 * MiB,
+          parallel: 4,
+          store: null,
+          checksum: false,
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`round ${round} hung for 30 s`)), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      expect(await backend.sha256Of(idOf(result.url))).toBe(file.sha256);
+    }
+  } finally {
+    await server.stop('SIGKILL');
+    await backend.cleanup();
+  }
+}, 240_000);
