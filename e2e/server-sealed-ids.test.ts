@@ -4,7 +4,6 @@
 // PATCH writes the .info before it answers, termination leaves a tombstone the sweep removes
 // once expired, a made-up or altered id is a 404, and a SIGKILL between a cut PATCH's staged
 // bytes and its .info loses nothing acknowledged and leaves nothing counted.
-import { createServer } from 'node:net';
 import { DetBytes } from './helpers/det-bytes.js';
 import { recordedS3, type Sent } from './helpers/recording-client.js';
 import { listKeys, objectText, testS3Env } from './helpers/s3.js';
@@ -12,6 +11,7 @@ import { startS3FaultProxy } from './helpers/s3-fault-proxy.js';
 import {
   type Backend,
   type CliServer,
+  freePort,
   idOf,
   patch,
   type RunningServer,
@@ -213,14 +213,6 @@ describe('sealed ids expire with their uploads', () => {
     expect((await tus(gone, 'HEAD')).status).toBe(404);
   }, 20_000);
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('a SIGKILL between a cut PATCH staging its bytes and writing the .info', () => {
   let backend: Backend;

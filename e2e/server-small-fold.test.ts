@@ -3,7 +3,6 @@
 // marker), and every reader finds it there: HEAD on this and another instance, owners, the
 // admin commands, the sweep, termination, a final naming it. A SIGKILL while that PutObject
 // is held leaves nothing in S3, and the client's retry completes with the exact bytes.
-import { createServer } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { uploadFile } from '@tus-s3/client/node';
 import { UploadsAdmin } from '@tus-s3/server';
@@ -15,6 +14,7 @@ import { startS3FaultProxy } from './helpers/s3-fault-proxy.js';
 import {
   type Backend,
   type CliServer,
+  freePort,
   idOf,
   type RunningServer,
   s3Backend,
@@ -263,15 +263,6 @@ describe('one S3 request per small file (recorded against RGW)', () => {
     );
   });
 });
-
-/** A free port on 127.0.0.1 (for a server restarted where the client expects it). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('a SIGKILL while the one PutObject is held', () => {
   let backend: Backend;

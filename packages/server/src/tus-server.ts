@@ -317,7 +317,7 @@ function tusServer(
   });
 }
 
-/** The S3 store's own naming of new uploads (S3MultipartStore.newUploadId). */
+/** The S3 store's own naming of new uploads (S3MultipartStore.nameUpload). */
 function namingOf(datastore: DataStore): ServerOptions['namingFunction'] {
   if (!(datastore instanceof S3MultipartStore)) return undefined;
   return (request, metadata) => datastore.nameUpload(request, metadata);

@@ -13,9 +13,9 @@ import { markUnwritten } from './state/unwritten.js';
 
 /**
  * The info of upload `id`; ERRORS.FILE_NOT_FOUND when there is none (or the id is bad).
- * Only an id made foldable (keys.ts newUploadId) may have its info in its object: that is
- * looked at first (one HEAD finds a folded upload), its .info after. Any other id: the .info,
- * one GET, hit or miss.
+ * Only an id made foldable or sealed (store.ts nameUpload) may have its info in its object:
+ * that is looked at first (one HEAD finds a folded upload), its .info after. Any other id:
+ * the .info, one GET, hit or miss.
  */
 export async function readInfo(ctx: StoreContext, id: string): Promise<UploadInfo> {
   const info = await readInfoOrTombstone(ctx, id);

@@ -381,56 +381,47 @@ export class S3MultipartStore
   }
 
   /**
-   * The id of the upload a tus POST creates (@tus/server's namingFunction): one whose info
-   * may be folded into its object when the POST brings the whole upload, and fits in one
-   * part (s3/folded-info.ts); an ordinary one otherwise. A chunked body (Node's fetch
-   * streams them, so our client's) says its length only at its end: it may be whole.
-   */
-  newUploadId(request: Request): string {
-    const h = request.headers;
-    const length = Number(h.get('upload-length') ?? Number.NaN);
-    const sent = h.get('content-length');
-    const foldable =
-      h.get('content-type') === TUS_MEDIA_TYPE &&
-      !h.has('upload-concat') &&
-      Number.isSafeInteger(length) &&
-      length > 0 &&
-      (sent === null || sent === String(length)) &&
-      fitsOnePart(length, choosePartSize(length, this.partSizeOption));
-    return newUploadId(foldable);
-  }
-
-  /**
-   * @tus/server's namingFunction: a sealed id (s3/sealed/seal.ts) for a POST without a body
-   * whose upload fits in one part, when this store seals ids; newUploadId otherwise.
+   * The id of the upload a tus POST creates (@tus/server's namingFunction), for an upload
+   * that fits in one part: a sealed id (s3/sealed/seal.ts) when the POST brings no body
+   * and this store seals ids; one whose info may be folded into its object when the POST
+   * brings the whole upload (s3/folded-info.ts; a chunked body, as Node's fetch and so our
+   * client stream them, says its length only at its end: it may be whole). An ordinary id
+   * otherwise.
    */
   async nameUpload(
     request: Request,
     metadata: Record<string, string | null> | undefined,
   ): Promise<string> {
-    const context = currentRequest();
     const h = request.headers;
     const size = Number(h.get('upload-length') ?? Number.NaN);
     const sent = h.get('content-length');
     const partSize = choosePartSize(size, this.partSizeOption);
-    const sealable =
-      this.sealing &&
-      (sent === '0' || (sent === null && !h.has('transfer-encoding'))) &&
+    const onePart =
       !h.has('upload-concat') &&
       Number.isSafeInteger(size) &&
       size > 0 &&
-      fitsOnePart(size, partSize) &&
+      fitsOnePart(size, partSize);
+    const bodyless = sent === '0' || (sent === null && !h.has('transfer-encoding'));
+    const context = currentRequest();
+    if (
+      onePart &&
+      bodyless &&
+      this.sealing &&
       context?.reprDigest === undefined &&
-      context?.instant !== true;
-    if (!sealable) return this.newUploadId(request);
-    const sealed = await this.ctx.seals?.seal({
-      size,
-      createdAt: Date.now(),
-      partSize,
-      metadata,
-      ...ownershipOf(context?.principal),
-    });
-    return sealed ?? this.newUploadId(request);
+      context?.instant !== true
+    ) {
+      const sealed = await this.ctx.seals?.seal({
+        size,
+        createdAt: Date.now(),
+        partSize,
+        metadata,
+        ...ownershipOf(context?.principal),
+      });
+      if (sealed) return sealed;
+    }
+    const whole =
+      h.get('content-type') === TUS_MEDIA_TYPE && (sent === null || sent === String(size));
+    return newUploadId(onePart && whole);
   }
 
   /** The part size an upload of unknown size gets (Tus-S3-Part-Size on OPTIONS). */
@@ -847,7 +838,7 @@ function fenceOf(request: RequestContext | undefined, id: string): Fence {
 
 /**
  * A tus creation-with-upload whose body may be all of the upload (Content-Length, if any, is
- * Upload-Length), under an id made for it (newUploadId): its info may be folded into the
+ * Upload-Length), under an id made for it (nameUpload): its info may be folded into the
  * object (s3/folded-info.ts); a body that proves short gets the .info after all (write()).
  * Only a body @tus/server hands to write() qualifies: a creation answered without one
  * would name an upload that is nowhere.
